@@ -1,0 +1,138 @@
+"""Shared machinery of the table formats: folder layout and typed Arrow conversion.
+
+Every table format writes ``nodes/<Label>.<ext>`` and ``edges/<Src>_<REL>_<Dst>.<ext>``
+and reads them back into the schema's dtypes, so the same checks run on
+whatever format a user chose. Text formats spell times as ISO-8601 UTC
+(``2025-01-31T08:15:00Z``) and dates as ``YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph import schema
+from fraudgraph.exporters.base import Exporter
+from fraudgraph.graph import conform
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DATE_FORMAT = "%Y-%m-%d"
+_ARROW_TYPES = {
+    "string": pa.large_string(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "datetime": pa.timestamp("s", tz="UTC"),
+    "date": pa.date32(),
+}
+
+
+def dtype_of(table_type, column: str) -> str:
+    for p in table_type.properties:
+        if p.name == column:
+            return p.dtype
+    return "string"
+
+
+def arrow_schema(table_type) -> pa.Schema:
+    """The Arrow schema of a node or edge table."""
+    return pa.schema([
+        pa.field(c, _ARROW_TYPES[dtype_of(table_type, c)], nullable=(c not in ("id", "src", "dst")))
+        for c in table_type.columns
+    ])
+
+
+def to_arrow(table_type, frame: pd.DataFrame) -> pa.Table:
+    """Convert a conformed pandas table to an Arrow table with the schema's exact types."""
+    arrays = []
+    for column in table_type.columns:
+        kind = dtype_of(table_type, column)
+        values = frame[column]
+        if kind in ("datetime", "date"):
+            raw = values.to_numpy(dtype="datetime64[s]")
+            mask = np.isnat(raw)
+            seconds = raw.view(np.int64)
+            if kind == "date":
+                arr = pa.array((seconds // 86_400).astype(np.int32), mask=mask).cast(pa.date32())
+            else:
+                arr = pa.array(seconds, mask=mask).cast(_ARROW_TYPES["datetime"])
+        elif kind == "string":
+            arr = pa.Array.from_pandas(values.astype("str"), type=pa.large_string())
+        elif kind == "float":
+            arr = pa.array(values.to_numpy(dtype="float64"), from_pandas=True)
+        else:
+            arr = pa.array(values.to_numpy(), type=_ARROW_TYPES[kind])
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(table_type))
+
+
+def from_arrow(table_type, table: pa.Table) -> pd.DataFrame:
+    """Convert an Arrow table read from disk back into a conformed pandas table."""
+    columns = {}
+    for column in table.column_names:
+        arr = table.column(column)
+        kind = dtype_of(table_type, column)
+        if kind in ("datetime", "date"):
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                arr = pc.strptime(arr, format=DATETIME_FORMAT if kind == "datetime" else DATE_FORMAT, unit="s", error_is_null=False)
+            if pa.types.is_date32(arr.type):
+                arr = arr.cast(pa.timestamp("s"))
+            if getattr(arr.type, "tz", None):
+                arr = arr.cast(pa.timestamp("s"))
+            columns[column] = arr.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+        elif kind == "string":
+            columns[column] = pd.Series(arr.to_pandas(), dtype="str")
+        else:
+            columns[column] = arr.to_numpy(zero_copy_only=False)
+    return conform(table_type, pd.DataFrame(columns))
+
+
+def as_text(table_type, table: pa.Table) -> pa.Table:
+    """Replace time columns by their ISO-8601 spelling (for CSV and JSON)."""
+    out = table
+    for i, column in enumerate(table.column_names):
+        kind = dtype_of(table_type, column)
+        if kind == "datetime":
+            out = out.set_column(i, column, pc.strftime(table.column(column), format=DATETIME_FORMAT))
+        elif kind == "date":
+            out = out.set_column(i, column, pc.strftime(table.column(column), format=DATE_FORMAT))
+    return out
+
+
+def table_paths(extension: str) -> list[tuple[Any, Path]]:
+    """Every schema type with its path relative to the dataset folder."""
+    out: list[tuple[Any, Path]] = [(nt, Path("nodes") / f"{nt.file_stem}.{extension}") for nt in schema.NODE_TYPES.values()]
+    out += [(et, Path("edges") / f"{et.file_stem}.{extension}") for et in schema.EDGE_TYPES.values()]
+    return out
+
+
+class TableExporter(Exporter):
+    """An exporter that writes one file per node type and per edge type."""
+
+    extension: str = ""
+
+    def write(self, dataset, out: Path, **options: Any) -> list[Path]:
+        graph = dataset.graph
+        written = []
+        for table_type, rel in table_paths(self.extension):
+            frame = graph.nodes.get(table_type.label) if isinstance(table_type, schema.NodeType) else graph.edges.get(table_type.key)
+            if frame is None:
+                continue
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            self.write_table(table_type, frame, out / rel, **options)
+            written.append(rel)
+        return written
+
+    @abstractmethod
+    def write_table(self, table_type, frame: pd.DataFrame, path: Path, **options: Any) -> None:
+        """Write one conformed table to ``path``."""
+
+    @abstractmethod
+    def read_table(self, table_type, path: Path) -> pd.DataFrame:
+        """Read one table back into the schema's dtypes."""

@@ -1,0 +1,165 @@
+"""The ``fraudgraph`` command: thin click commands over the public API.
+
+Errors of the user's making print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from fraudgraph import schema
+from fraudgraph._version import __version__
+from fraudgraph.config import Scenario, preset_names
+from fraudgraph.errors import FraudGraphError
+from fraudgraph.exporters import available_formats
+from fraudgraph.loading import read_dataset, read_manifest, validate_folder
+from fraudgraph.pipeline import generate as generate_dataset
+from fraudgraph.pipeline import plan, prepare, write_dataset
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fraudgraph")
+def cli():
+    """Generate synthetic fraud networks: a typed property graph with ground truth, exported to files."""
+
+
+@cli.command()
+@click.option("--scenario", "scenario_name", metavar="NAME", help="Preset name (see 'fraudgraph scenarios'). Default: default.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Scenario YAML file (e.g. an edited 'fraudgraph scenario show' dump).")
+@click.option("--seed", type=int, help="Root seed; the same seed and scenario give byte-identical files.")
+@click.option("--persons", type=int, help="Override persons.count.")
+@click.option("--days", type=int, help="Override the simulated span in days.")
+@click.option("--format", "formats", metavar="LIST", help=f"Comma-separated formats: {', '.join(available_formats())}.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (absent or empty).")
+@click.option("--force", is_flag=True, help="Replace an existing dataset folder.")
+def generate(scenario_name, config_file, seed, persons, days, formats, out, force):
+    """Generate a dataset and write it to OUT."""
+    if scenario_name and config_file:
+        raise click.UsageError("pass either --scenario or --config, not both")
+    started = time.perf_counter()
+    scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats)
+    from fraudgraph.output import check_target
+
+    check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
+    steps = plan(scenario.output.formats)
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(steps), label="generating", file=sys.stderr,
+                               item_show_func=lambda s: s or "") as bar:
+            def progress(step: str) -> None:
+                bar.update(1, step)
+
+            dataset = generate_dataset(scenario, progress=progress)
+            write_dataset(dataset, out, scenario.output.formats, force=force, progress=progress)
+    else:
+        dataset = generate_dataset(scenario)
+        write_dataset(dataset, out, scenario.output.formats, force=force)
+    elapsed = time.perf_counter() - started
+    click.echo(_counts_table(dataset.graph.counts()))
+    click.echo(f"wrote {len(dataset.files)} files ({', '.join(scenario.output.formats)}) to {out} "
+               f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
+
+
+@cli.command()
+def scenarios():
+    """List the preset scenarios."""
+    for name in preset_names():
+        s = Scenario.from_preset(name)
+        click.echo(f"{name:<12} {s.persons.count:>9,} persons  {s.days:>4} days  {s.description}")
+
+
+@cli.group()
+def scenario():
+    """Inspect preset scenarios."""
+
+
+@scenario.command("show")
+@click.argument("name")
+def scenario_show(name):
+    """Print preset NAME as YAML (edit it and pass it back with --config)."""
+    click.echo(Scenario.from_preset(name).to_yaml(), nl=False)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def validate(directory):
+    """Check a written dataset: checksums, schema, referential integrity, counts.
+
+    Exits 0 when sound, 1 with the problems listed otherwise.
+    """
+    problems, summary = validate_folder(directory)
+    if problems:
+        click.echo(f"{directory}: {len(problems)} problem(s)", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    click.echo(f"{directory}: OK — {summary['tables']} files in {len(summary['formats'])} format(s) "
+               f"({', '.join(summary['formats'])}), {summary['rows']:,} rows per format; schema, "
+               "checksums, referential integrity and counts all hold")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", help="Which written format to read (default: the fastest present).")
+def stats(directory, fmt):
+    """Print counts and degree summaries of a written dataset."""
+    manifest = read_manifest(directory)
+    dataset = read_dataset(directory, format=fmt)
+    g = dataset.graph
+    click.echo(f"dataset {directory}: scenario {manifest['scenario']['name']}, seed {manifest['seed']}, "
+               f"fraudgraph {manifest['fraudgraph_version']}")
+    click.echo(_counts_table(g.counts()))
+    click.echo("")
+    header = f"{'edge type':<32} {'side':<4} {'mean':>7} {'median':>7} {'p99':>7} {'max':>8} {'with 0':>8}"
+    click.echo(header)
+    click.echo("-" * len(header))
+    for key, table in g.edges.items():
+        et = schema.edge_type(key)
+        for side, label, column in (("out", et.src, "src"), ("in", et.dst, "dst")):
+            ids = g.nodes[label]["id"]
+            degree = table[column].value_counts().reindex(ids, fill_value=0).to_numpy()
+            if degree.size == 0:
+                continue
+            click.echo(f"{et.file_stem:<32} {side:<4} {degree.mean():>7.2f} {np.median(degree):>7.0f} "
+                       f"{np.percentile(degree, 99):>7.0f} {degree.max():>8,} {(degree == 0).mean():>7.1%}")
+
+
+def _counts_table(counts: dict) -> str:
+    rows = [("node type", "rows")] + [(k, f"{v:,}") for k, v in counts["nodes"].items()]
+    rows += [("edge type", "rows")] + [(k, f"{v:,}") for k, v in counts["edges"].items()]
+    width = max(len(r[0]) for r in rows)
+    lines = []
+    for name, value in rows:
+        if value == "rows":
+            lines.append(f"{name:<{width}}  {'rows':>11}")
+            lines.append("-" * (width + 13))
+        else:
+            lines.append(f"{name:<{width}}  {value:>11}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every user error into one stderr line and exit status 2."""
+    try:
+        cli.main(args=argv, prog_name="fraudgraph", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except FraudGraphError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

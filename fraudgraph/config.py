@@ -1,0 +1,439 @@
+"""Scenario: every parameter of a generation run, validated with pydantic.
+
+A scenario is built from a preset (``fraudgraph/scenarios/<name>.yaml``), a
+YAML file of the user's, or keyword arguments. Every parameter is declared
+with its valid range; a bad value raises :class:`~fraudgraph.errors.ConfigError`
+with a message in scikit-learn's form: "The 'persons.count' parameter of
+Scenario must be an int >= 1. Got -5 instead."
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fraudgraph import schema
+from fraudgraph.errors import ConfigError, UnknownNameError
+
+
+def _prob(default: float, description: str):
+    return Field(default, ge=0.0, le=1.0, description=description)
+
+
+def _check_weights(value: dict[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
+    unknown = [k for k in value if k not in allowed]
+    if unknown:
+        raise ValueError(f"has unknown key {unknown[0]!r}; expected keys from {list(allowed)}")
+    negative = {k: v for k, v in value.items() if v < 0}
+    if negative:
+        k, v = next(iter(negative.items()))
+        raise ValueError(f"weight of {k!r} is {v}; weights must be >= 0")
+    if sum(value.values()) <= 0:
+        raise ValueError("weights must contain at least one positive value")
+    return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PersonsConfig(_Section):
+    """Who lives in the world."""
+
+    count: int = Field(10_000, ge=1, le=50_000_000, description="Number of persons.")
+    countries: dict[str, float] = Field(
+        default_factory=lambda: {"US": 0.9, "CA": 0.05, "GB": 0.05},
+        description="Weights of countries of residence (ISO codes with documented fictional phone and never-issued id ranges).",
+    )
+    segments: dict[str, float] = Field(
+        default_factory=lambda: {"student": 0.12, "young_professional": 0.24, "family": 0.3,
+                                 "affluent": 0.07, "retiree": 0.15, "gig_worker": 0.12},
+        description="Weights of customer segments.",
+    )
+    kyc_levels: dict[str, float] = Field(
+        default_factory=lambda: {"basic": 0.25, "standard": 0.6, "enhanced": 0.15},
+        description="Weights of KYC levels.",
+    )
+    household_size_mean: float = Field(2.4, ge=1.0, le=8.0, description="Mean household size.")
+    history_years: float = Field(8.0, ge=0.0, le=50.0, description="How far before the start persons may have joined.")
+    joined_during_span: float = _prob(0.05, "Share of persons who join during the simulated span.")
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, v):
+        return _check_weights(v, schema.COUNTRIES)
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, v):
+        return _check_weights(v, schema.SEGMENTS)
+
+    @field_validator("kyc_levels")
+    @classmethod
+    def _kyc(cls, v):
+        return _check_weights(v, schema.KYC_LEVELS)
+
+
+class DevicesConfig(_Section):
+    """Phones, tablets and browsers."""
+
+    primary_type_weights: dict[str, float] = Field(
+        default_factory=lambda: {"ios": 0.48, "android": 0.42, "web_desktop": 0.06, "web_mobile": 0.04},
+        description="Weights of the type of each person's primary device.",
+    )
+    extra_devices_mean: float = Field(0.35, ge=0.0, le=10.0, description="Mean number of extra personal devices (geometric).")
+    household_shared_device_prob: float = _prob(0.35, "Probability that a household of 2+ shares a desktop or tablet.")
+    emulator_share: float = _prob(0.002, "Share of legitimate devices that are emulators (developers, testers).")
+
+    @field_validator("primary_type_weights")
+    @classmethod
+    def _types(cls, v):
+        return _check_weights(v, schema.DEVICE_TYPES)
+
+
+class IPsConfig(_Section):
+    """Networks persons connect from."""
+
+    mobile_share: float = _prob(0.8, "Share of persons who connect over a mobile carrier.")
+    persons_per_mobile_ip: float = Field(30.0, ge=1.0, le=10_000.0, description="Persons behind one carrier-NAT address on average.")
+    work_ip_share: float = _prob(0.6, "Share of employed persons who connect from their employer's network.")
+    public_wifi_share: float = _prob(0.3, "Share of persons who use public Wi-Fi.")
+    persons_per_public_wifi_ip: float = Field(20.0, ge=1.0, le=10_000.0, description="Public Wi-Fi users per hotspot address on average.")
+    vpn_share: float = _prob(0.06, "Share of persons who use a commercial VPN.")
+    vpn_exit_ips: int = Field(60, ge=1, le=1_000_000, description="Size of the VPN exit-address pool.")
+    hosting_share: float = _prob(0.004, "Share of persons who connect from a hosting provider (cloud desktops).")
+    hosting_ips: int = Field(30, ge=1, le=1_000_000, description="Number of hosting-provider addresses.")
+
+
+class AccountsConfig(_Section):
+    """Financial accounts and the institutions that hold them."""
+
+    institutions: int = Field(8, ge=2, le=40, description="Number of banks and wallet providers.")
+    product_rates: dict[str, float] = Field(
+        default_factory=lambda: {"checking": 0.93, "savings": 0.55, "credit_card": 0.45, "wallet": 0.35, "brokerage": 0.08},
+        description="Probability that a person holds each product (brokerage rises with affluence).",
+    )
+    second_institution_prob: float = _prob(0.35, "Probability that a secondary product sits at another institution.")
+    joint_account_prob: float = _prob(0.3, "Probability that a household of 2+ adults shares a joint checking account.")
+    status_weights: dict[str, float] = Field(
+        default_factory=lambda: {"active": 0.9, "dormant": 0.06, "frozen": 0.01, "closed": 0.03},
+        description="Weights of account status at the start.",
+    )
+    balance_median: float = Field(1_500.0, gt=0.0, le=1e9, description="Median opening balance.")
+    balance_sigma: float = Field(1.2, ge=0.0, le=5.0, description="Log-normal sigma of opening balances.")
+    credit_limit_min: float = Field(500.0, ge=0.0, le=1e8, description="Smallest credit-card limit.")
+    credit_limit_max: float = Field(25_000.0, ge=0.0, le=1e8, description="Largest credit-card limit.")
+
+    @field_validator("product_rates")
+    @classmethod
+    def _products(cls, v):
+        allowed = ("checking", "savings", "credit_card", "wallet", "brokerage")
+        v = _check_weights(v, allowed)
+        over = {k: p for k, p in v.items() if p > 1}
+        if over:
+            k, p = next(iter(over.items()))
+            raise ValueError(f"rate of {k!r} is {p}; rates are probabilities in [0, 1]")
+        return v
+
+    @field_validator("status_weights")
+    @classmethod
+    def _status(cls, v):
+        return _check_weights(v, schema.ACCOUNT_STATUSES)
+
+    @model_validator(mode="after")
+    def _limits(self):
+        if self.credit_limit_min > self.credit_limit_max:
+            raise ValueError(
+                f"accounts.credit_limit_min ({self.credit_limit_min}) must be <= accounts.credit_limit_max ({self.credit_limit_max})"
+            )
+        return self
+
+
+class CompaniesConfig(_Section):
+    """Employers and merchants."""
+
+    per_1000_persons: float = Field(15.0, gt=0.0, le=1000.0, description="Companies per 1000 persons.")
+    listed_share: float = _prob(0.04, "Share of companies listed on an exchange.")
+    merchant_share: float = _prob(0.55, "Share of companies that accept customer payments.")
+    employment_rate: float = _prob(0.62, "Share of persons employed by a company in the world.")
+    officer_share: float = _prob(0.03, "Share of employees who are officers.")
+    director_share: float = _prob(0.01, "Share of employees who are directors.")
+
+
+class SocialConfig(_Section):
+    """KNOWS ties."""
+
+    friends_mean: float = Field(6.0, ge=0.0, le=500.0, description="Mean number of friends per person.")
+    degree_tail: float = Field(2.3, gt=1.0, le=10.0, description="Pareto exponent of sociability (smaller: heavier tail).")
+    same_city_prob: float = _prob(0.8, "Probability that a friendship stays within the city (homophily).")
+    coworkers_mean: float = Field(2.0, ge=0.0, le=100.0, description="Mean number of coworker ties per employee.")
+
+
+class CirclesConfig(_Section):
+    """Sou-sou / ROSCA savings circles."""
+
+    participation: float = _prob(0.06, "Share of persons who belong to a circle.")
+    min_members: int = Field(5, ge=2, le=100, description="Smallest circle.")
+    max_members: int = Field(12, ge=2, le=100, description="Largest circle.")
+    contribution_min: float = Field(50.0, gt=0.0, le=1e6, description="Smallest contribution per period.")
+    contribution_max: float = Field(300.0, gt=0.0, le=1e6, description="Largest contribution per period.")
+    frequency_weights: dict[str, float] = Field(
+        default_factory=lambda: {"weekly": 0.2, "biweekly": 0.3, "monthly": 0.5},
+        description="Weights of contribution periods.",
+    )
+    rotation_weights: dict[str, float] = Field(
+        default_factory=lambda: {"sequential": 0.6, "random": 0.3, "need_based": 0.1},
+        description="Weights of payout-order rules.",
+    )
+    failure_rate: float = _prob(0.05, "Share of circles that ended before the start which failed.")
+
+    @field_validator("frequency_weights")
+    @classmethod
+    def _freq(cls, v):
+        return _check_weights(v, schema.FREQUENCIES)
+
+    @field_validator("rotation_weights")
+    @classmethod
+    def _rot(cls, v):
+        return _check_weights(v, schema.ROTATION_ORDERS)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if self.min_members > self.max_members:
+            raise ValueError(f"circles.min_members ({self.min_members}) must be <= circles.max_members ({self.max_members})")
+        if self.contribution_min > self.contribution_max:
+            raise ValueError(
+                f"circles.contribution_min ({self.contribution_min}) must be <= circles.contribution_max ({self.contribution_max})"
+            )
+        return self
+
+
+class MoneyConfig(_Section):
+    """Standing money relationships (TRANSFERS_TO, PAYS) that the timeline walks."""
+
+    own_transfer_prob: float = _prob(0.7, "Probability that a holder of checking and savings moves money between them.")
+    household_transfer_prob: float = _prob(0.4, "Probability that a household member sends money to another member.")
+    p2p_per_person_mean: float = Field(1.5, ge=0.0, le=100.0, description="Mean number of friends a person pays (roommates, shared bills).")
+    merchants_per_person_mean: float = Field(6.0, ge=0.0, le=200.0, description="Mean number of merchants a person pays.")
+    merchant_popularity_tail: float = Field(1.6, gt=1.0, le=10.0, description="Pareto exponent of merchant popularity (marketplace hubs).")
+    local_merchant_prob: float = _prob(0.7, "Probability that a merchant is in the payer's city.")
+    payroll: bool = Field(True, description="Whether employers pay employees through TRANSFERS_TO.")
+    suppliers_per_company_mean: float = Field(2.0, ge=0.0, le=100.0, description="Mean number of business suppliers a company pays.")
+
+
+class FraudConfig(_Section):
+    """How much fraud, and how hard to find (consumed by the pattern injectors)."""
+
+    person_share: float = Field(0.005, ge=0.0, le=0.5, description="Share of persons involved in fraud.")
+    hardness: Literal["low", "medium", "high"] = Field("medium", description="Preset for how well fraud blends in.")
+    unlabeled_share: float = _prob(0.1, "Share of fraud instances that never get a label.")
+    label_delay_days_mean: float = Field(5.0, gt=0.0, le=365.0, description="Mean days from a fraud's end to its confirmation.")
+
+
+class OutputConfig(_Section):
+    """What to write."""
+
+    formats: list[str] = Field(default_factory=lambda: ["csv", "jsonl", "parquet"], description="Output formats.")
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _formats(cls, v):
+        if isinstance(v, str):
+            v = [part for part in v.split(",")]
+        v = [str(f).strip().lower() for f in v if str(f).strip()]
+        if not v:
+            raise ValueError("must name at least one format")
+        return list(dict.fromkeys(v))
+
+
+class Scenario(_Section):
+    """Every parameter of one generation run.
+
+    Examples
+    --------
+    >>> from fraudgraph import Scenario
+    >>> s = Scenario.from_preset("demo").override({"persons.count": 300})
+    >>> s.persons.count
+    300
+    """
+
+    name: str = Field("custom", description="Scenario name.")
+    description: str = Field("", description="What the scenario is for.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Root of the seed tree.")
+    start_date: dt.date = Field(dt.date(2025, 1, 1), description="First simulated day (UTC).")
+    days: int = Field(90, ge=1, le=3660, description="Length of the simulated span in days.")
+    persons: PersonsConfig = Field(default_factory=PersonsConfig)
+    devices: DevicesConfig = Field(default_factory=DevicesConfig)
+    ips: IPsConfig = Field(default_factory=IPsConfig)
+    accounts: AccountsConfig = Field(default_factory=AccountsConfig)
+    companies: CompaniesConfig = Field(default_factory=CompaniesConfig)
+    social: SocialConfig = Field(default_factory=SocialConfig)
+    circles: CirclesConfig = Field(default_factory=CirclesConfig)
+    money: MoneyConfig = Field(default_factory=MoneyConfig)
+    fraud: FraudConfig = Field(default_factory=FraudConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "scenario") -> "Scenario":
+        """Validate a mapping, raising :class:`ConfigError` with a one-line message."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source} must be a mapping of parameters, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc, source)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Scenario":
+        """Load a scenario from a YAML file (a full dump or a partial one; defaults fill the rest)."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"The 'config' file {str(path)!r} does not exist") from None
+        except OSError as exc:
+            raise ConfigError(f"The 'config' file {str(path)!r} cannot be read: {exc.strerror}") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"The 'config' file {str(path)!r} is not valid YAML{where}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_preset(cls, name: str) -> "Scenario":
+        """Load a preset shipped with the package (see :func:`preset_names`)."""
+        names = preset_names()
+        if name not in names:
+            raise UnknownNameError(f"unknown scenario {name!r}; expected one of: {', '.join(names)}")
+        text = resources.files("fraudgraph.scenarios").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        return cls.from_dict(yaml.safe_load(text) or {}, source=f"preset {name!r}")
+
+    def override(self, changes: dict[str, Any]) -> "Scenario":
+        """Return a copy with dotted-path parameters replaced and everything re-validated.
+
+        Parameters
+        ----------
+        changes : dict
+            Mapping such as ``{"persons.count": 500, "days": 30}``; ``None``
+            values are ignored.
+        """
+        data = self.to_dict()
+        for dotted, value in changes.items():
+            if value is None:
+                continue
+            node = data
+            *parents, leaf = dotted.split(".")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        return type(self).from_dict(data)
+
+    # -- output ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The full resolved scenario as plain JSON-compatible values."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """The full resolved scenario as YAML that :meth:`from_yaml` reads back."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @property
+    def end_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.days)
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in ``fraudgraph/scenarios``."""
+    folder = resources.files("fraudgraph.scenarios")
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve_scenario(scenario: "Scenario | str | Path | dict | None") -> Scenario:
+    """Accept a Scenario, a preset name, a YAML path or a mapping; default to ``"default"``."""
+    if scenario is None:
+        return Scenario.from_preset("default")
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, dict):
+        return Scenario.from_dict(scenario)
+    text = str(scenario)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        return Scenario.from_yaml(text)
+    return Scenario.from_preset(text)
+
+
+# -- error messages -------------------------------------------------------------
+
+def format_validation_error(exc: ValidationError, source: str = "scenario") -> str:
+    """Turn a pydantic error into one line naming the parameter, the value and the valid range."""
+    errors = exc.errors()
+    first = errors[0]
+    more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    loc = [str(p) for p in first["loc"]]
+    path = ".".join(loc)
+    kind = first["type"]
+    value = first.get("input")
+    if kind == "extra_forbidden":
+        parent = ".".join(loc[:-1])
+        valid = _field_names(loc[:-1])
+        where = f" in '{parent}'" if parent else ""
+        return f"Unknown parameter '{path}'{where} of {source}; valid parameters: {', '.join(valid)}{more}"
+    if kind == "value_error" and not loc:
+        return f"Invalid {source}: {_strip_value_error(first['msg'])}{more}"
+    expected = _expected(loc, first)
+    return f"The '{path}' parameter of {source} {expected}. Got {value!r} instead{more}."
+
+
+def _strip_value_error(msg: str) -> str:
+    return msg.removeprefix("Value error, ")
+
+
+def _field_info(loc: list[str]):
+    model: Any = Scenario
+    info = None
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        info = fields[part]
+        model = info.annotation
+    return info
+
+
+def _field_names(loc: list[str]) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        model = model.model_fields[part].annotation
+    return list(model.model_fields)
+
+
+def _expected(loc: list[str], err: dict) -> str:
+    if err["type"] == "value_error":
+        return _strip_value_error(err["msg"])
+    info = _field_info(loc)
+    if info is None:
+        return f"is invalid ({err['msg']})"
+    bounds = {}
+    for meta in info.metadata:
+        for attr in ("ge", "gt", "le", "lt"):
+            if getattr(meta, attr, None) is not None:
+                bounds[attr] = getattr(meta, attr)
+    kind = getattr(info.annotation, "__name__", str(info.annotation))
+    kind = {"int": "an int", "float": "a float"}.get(kind, f"a {kind}")
+    if "ge" in bounds and "le" in bounds:
+        return f"must be {kind} in the range [{bounds['ge']}, {bounds['le']}]"
+    parts = []
+    for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if attr in bounds:
+            parts.append(f"{sym} {bounds[attr]}")
+    if parts:
+        return f"must be {kind} " + " and ".join(parts)
+    return f"is invalid ({err['msg']})"

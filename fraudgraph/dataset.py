@@ -1,0 +1,83 @@
+"""Dataset: what a run produces (graph, scenario, seed) and how it is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fraudgraph._version import __version__
+from fraudgraph.config import Scenario
+from fraudgraph.graph import PropertyGraph
+
+MANIFEST_VERSION = 1
+
+
+class Dataset:
+    """The result of :func:`fraudgraph.generate`.
+
+    Attributes
+    ----------
+    graph : PropertyGraph
+        Every node and edge table.
+    scenario : Scenario
+        The fully resolved parameters of the run.
+    seed : int
+        The root seed.
+    """
+
+    def __init__(self, graph: PropertyGraph, scenario: Scenario, seed: int, files: list[dict] | None = None):
+        self.graph = graph
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.files: list[dict] = list(files or [])
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """Version, seed, full scenario, counts per type and (once written) every file with its sha256."""
+        return {
+            "manifest_version": MANIFEST_VERSION,
+            "fraudgraph_version": __version__,
+            "seed": self.seed,
+            "scenario": self.scenario.to_dict(),
+            "counts": self.graph.counts(),
+            "files": self.files,
+        }
+
+    def to_networkx(self):
+        """A ``networkx.MultiDiGraph`` view of the graph (see :meth:`PropertyGraph.to_networkx`)."""
+        return self.graph.to_networkx()
+
+    def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
+              progress=None) -> Path:
+        """Write the dataset to the folder ``out``.
+
+        Parameters
+        ----------
+        out : str or Path
+            Output folder. It must be absent or empty, unless ``force``; its
+            parent must exist. Files go to a temporary sibling folder that is
+            renamed into place only when everything is written.
+        formats : list of str or str, optional
+            Format names (``"csv"``, ``"jsonl"``, ``"parquet"``, or a
+            comma-separated string); defaults to the scenario's ``output.formats``.
+        force : bool, default False
+            Replace an existing dataset folder.
+
+        Returns
+        -------
+        Path
+            The output folder.
+        """
+        from fraudgraph.pipeline import write_dataset
+
+        return write_dataset(self, out, formats=formats, force=force, progress=progress)
+
+    @classmethod
+    def read(cls, path: str | Path, format: str | None = None) -> "Dataset":
+        """Read a written dataset back (see :func:`fraudgraph.loading.read_dataset`)."""
+        from fraudgraph.loading import read_dataset
+
+        return read_dataset(path, format=format)
+
+    def __repr__(self) -> str:
+        return f"Dataset(scenario={self.scenario.name!r}, seed={self.seed}, {self.graph!r})"

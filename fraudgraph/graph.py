@@ -1,0 +1,289 @@
+"""PropertyGraph: a columnar typed property graph.
+
+One pandas DataFrame per node type (``nodes["Person"]``) and one per edge type
+(``edges[("Person", "OWNS", "Account")]``), never a Python object per node.
+Column names and types come from :mod:`fraudgraph.schema`.
+"""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph import schema
+from fraudgraph.errors import GraphIntegrityError
+
+ID_HEX_DIGITS = 12  # 48 random bits: ids reveal neither creation order nor origin
+EdgeKey = tuple[str, str, str]
+
+_NUMPY_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
+
+
+def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` unique random ids ``prefix + 12 hex digits``.
+
+    Parameters
+    ----------
+    prefix : str
+        Type prefix such as ``"per_"``.
+    n : int
+        How many ids to draw.
+    rng : numpy.random.Generator
+        Source of randomness; the same state gives the same ids.
+    taken : numpy.ndarray of uint64, optional
+        Integer keys already in use, which the new ids must avoid.
+
+    Returns
+    -------
+    ids : numpy.ndarray of str
+    keys : numpy.ndarray of uint64
+        The integer behind each id, to pass back as ``taken`` later.
+    """
+    taken = np.empty(0, dtype=np.uint64) if taken is None else taken
+    keys = rng.integers(0, 2**48, size=n, dtype=np.uint64)
+    while True:
+        everything = np.concatenate([taken, keys])
+        _, first = np.unique(everything, return_index=True)
+        clash = np.ones(everything.size, dtype=bool)
+        clash[first] = False
+        clash = clash[taken.size:]
+        if not clash.any():
+            break
+        keys[clash] = rng.integers(0, 2**48, size=int(clash.sum()), dtype=np.uint64)
+    raw = keys.astype(">u8").view(np.uint8).reshape(n, 8)[:, 2:]
+    hexed = np.frombuffer(binascii.hexlify(raw.tobytes()), dtype=f"S{ID_HEX_DIGITS}").astype(str)
+    return np.char.add(prefix, hexed), keys
+
+
+class PropertyGraph:
+    """A typed property graph held as one table per node type and per edge type.
+
+    Attributes
+    ----------
+    nodes : dict of str to pandas.DataFrame
+        Node tables keyed by label; each has a string ``id`` column first.
+    edges : dict of (str, str, str) to pandas.DataFrame
+        Edge tables keyed by ``(src_label, REL, dst_label)`` with ``src`` and
+        ``dst`` id columns first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fraudgraph.graph import PropertyGraph
+    >>> g = PropertyGraph()
+    >>> ids = g.new_ids("Person", 3, np.random.default_rng(0))
+    >>> [i[:4] for i in ids]
+    ['per_', 'per_', 'per_']
+    """
+
+    def __init__(self):
+        self.nodes: dict[str, pd.DataFrame] = {}
+        self.edges: dict[EdgeKey, pd.DataFrame] = {}
+        self._id_keys: dict[str, np.ndarray] = {}
+
+    # -- building ---------------------------------------------------------
+    def new_ids(self, label: str, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Reserve ``n`` fresh ids for node type ``label`` (unique within the graph)."""
+        nt = schema.node_type(label)
+        ids, keys = random_ids(nt.id_prefix, n, rng, self._id_keys.get(label))
+        self._id_keys[label] = np.concatenate([self._id_keys.get(label, np.empty(0, np.uint64)), keys])
+        return ids
+
+    def add_nodes(self, label: str, table: pd.DataFrame) -> None:
+        """Append rows to the node table ``label``; columns must match the schema."""
+        table = conform(schema.node_type(label), table)
+        self.nodes[label] = table if label not in self.nodes else pd.concat([self.nodes[label], table], ignore_index=True)
+
+    def add_edges(self, key: EdgeKey, table: pd.DataFrame) -> None:
+        """Append rows to the edge table ``key``; columns must match the schema."""
+        et = schema.edge_type(key)
+        table = conform(et, table)
+        self.edges[et.key] = table if et.key not in self.edges else pd.concat([self.edges[et.key], table], ignore_index=True)
+
+    def finalize(self) -> "PropertyGraph":
+        """Sort every table canonically (nodes by id, edges by endpoints) and fill absent types.
+
+        Row order then depends on nothing but the content, so it cannot reveal
+        which rows were added last (by a pattern, for instance).
+        """
+        for label, nt in schema.NODE_TYPES.items():
+            table = self.nodes.get(label, empty_table(nt))
+            self.nodes[label] = table.sort_values("id", kind="stable", ignore_index=True)
+        for key, et in schema.EDGE_TYPES.items():
+            table = self.edges.get(key, empty_table(et))
+            self.edges[key] = table.sort_values(["src", "dst"], kind="stable", ignore_index=True)
+        return self
+
+    # -- reading ----------------------------------------------------------
+    def metadata(self) -> tuple[list[str], list[EdgeKey]]:
+        """Return ``(node_labels, edge_keys)`` present in the graph, as in PyG's HeteroData."""
+        return list(self.nodes), list(self.edges)
+
+    def num_nodes(self, label: str | None = None) -> int:
+        if label is not None:
+            return len(self.nodes.get(label, ()))
+        return sum(len(t) for t in self.nodes.values())
+
+    def num_edges(self, key: EdgeKey | None = None) -> int:
+        if key is not None:
+            return len(self.edges.get(tuple(key), ()))
+        return sum(len(t) for t in self.edges.values())
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Row counts per node type and per edge type (edge types by file stem)."""
+        return {
+            "nodes": {label: len(t) for label, t in self.nodes.items()},
+            "edges": {schema.edge_type(k).file_stem: len(t) for k, t in self.edges.items()},
+        }
+
+    def validate(self, raise_on_error: bool = True) -> list[str]:
+        """Check every table against the schema and every edge endpoint against the nodes.
+
+        Parameters
+        ----------
+        raise_on_error : bool, default True
+            Raise :class:`~fraudgraph.errors.GraphIntegrityError` listing the
+            problems instead of returning them.
+
+        Returns
+        -------
+        list of str
+            One sentence per problem; empty when the graph is sound.
+        """
+        problems: list[str] = []
+        for label, table in self.nodes.items():
+            nt = schema.node_type(label)
+            problems += _check_columns(nt.label, nt, table)
+            if "id" not in table:
+                continue
+            ids = table["id"]
+            if ids.isna().any():
+                problems.append(f"{label}: {int(ids.isna().sum())} rows have no id")
+            dup = ids.duplicated()
+            if dup.any():
+                problems.append(f"{label}: {int(dup.sum())} duplicate ids, e.g. {ids[dup].iloc[0]!r}")
+            bad_prefix = ~ids.astype(str).str.startswith(nt.id_prefix)
+            if bad_prefix.any():
+                problems.append(f"{label}: {int(bad_prefix.sum())} ids lack the prefix {nt.id_prefix!r}, e.g. {ids[bad_prefix].iloc[0]!r}")
+        for key, table in self.edges.items():
+            et = schema.edge_type(key)
+            name = et.file_stem
+            problems += _check_columns(name, et, table)
+            if not {"src", "dst"} <= set(table.columns):
+                continue
+            for end, label in (("src", et.src), ("dst", et.dst)):
+                known = self.nodes.get(label)
+                known_ids = known["id"] if known is not None and "id" in known else pd.Series([], dtype=str)
+                dangling = ~isin(table[end], known_ids)
+                if dangling.any():
+                    problems.append(
+                        f"{name}: {int(dangling.sum())} {end} ids are not {label} nodes, e.g. {table[end][dangling].iloc[0]!r}"
+                    )
+            dup = table.duplicated(["src", "dst"])
+            if dup.any():
+                problems.append(f"{name}: {int(dup.sum())} duplicate (src, dst) pairs")
+            if et.src == et.dst:
+                loops = table["src"] == table["dst"]
+                if loops.any():
+                    problems.append(f"{name}: {int(loops.sum())} self-loops")
+        if problems and raise_on_error:
+            raise GraphIntegrityError(problems)
+        return problems
+
+    def to_networkx(self):
+        """Return a ``networkx.MultiDiGraph`` view (for small graphs and analysis).
+
+        Node attributes are the table's properties plus ``label``; each edge's
+        key is its relationship type. ``KNOWS`` is stored once per pair, as in
+        the tables.
+        """
+        import networkx as nx
+
+        g = nx.MultiDiGraph()
+        for label, table in self.nodes.items():
+            records = table.to_dict("records")
+            g.add_nodes_from((r.pop("id"), {"label": label, **r}) for r in records)
+        for (src, rel, dst), table in self.edges.items():
+            records = table.to_dict("records")
+            g.add_edges_from((r.pop("src"), r.pop("dst"), rel, r) for r in records)
+        return g
+
+    def __repr__(self) -> str:
+        return f"PropertyGraph(nodes={self.num_nodes()}, edges={self.num_edges()}, node_types={len(self.nodes)}, edge_types={len(self.edges)})"
+
+
+def isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """Vectorised membership test (pandas' own ``isin`` loops in Python over arrow strings)."""
+    arr = pa.array(values.astype(str).to_numpy(dtype=object, na_value=None), type=pa.string())
+    value_set = pa.array(allowed.astype(str).to_numpy(dtype=object, na_value=None), type=pa.string())
+    return pc.is_in(arr, value_set=value_set).to_numpy(zero_copy_only=False)
+
+
+def empty_table(table_type) -> pd.DataFrame:
+    """An empty table with the schema's columns and dtypes."""
+    return conform(table_type, pd.DataFrame({c: [] for c in table_type.columns}))
+
+
+def conform(table_type, table: pd.DataFrame) -> pd.DataFrame:
+    """Order ``table``'s columns as the schema does and cast them to the schema's dtypes.
+
+    Raises
+    ------
+    GraphIntegrityError
+        If columns are missing or unexpected.
+    """
+    expected = list(table_type.columns)
+    got = list(table.columns)
+    if set(got) != set(expected):
+        missing = [c for c in expected if c not in got]
+        extra = [c for c in got if c not in expected]
+        name = getattr(table_type, "label", None) or table_type.file_stem
+        raise GraphIntegrityError([f"{name}: missing columns {missing}, unexpected columns {extra}"])
+    out = table[expected].copy()
+    props = {p.name: p for p in table_type.properties}
+    for col in expected:
+        p = props.get(col)
+        kind = p.dtype if p else "string"
+        out[col] = _cast(out[col], kind)
+    return out.reset_index(drop=True)
+
+
+def _cast(col: pd.Series, kind: str) -> pd.Series:
+    if kind in _NUMPY_DTYPES:
+        return col.astype(_NUMPY_DTYPES[kind])
+    if kind in ("datetime", "date"):
+        if isinstance(col.dtype, pd.DatetimeTZDtype):
+            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+        col = col.astype("datetime64[s]")
+        return col.dt.normalize() if kind == "date" else col
+    return col.astype("str")
+
+
+def _check_columns(name: str, table_type, table: pd.DataFrame) -> Iterable[str]:
+    problems = []
+    expected = list(table_type.columns)
+    if list(table.columns) != expected:
+        problems.append(f"{name}: columns {list(table.columns)} differ from the schema's {expected}")
+    for p in table_type.properties:
+        if p.name not in table:
+            continue
+        col = table[p.name]
+        nulls = int(col.isna().sum())
+        if nulls and not p.nullable:
+            problems.append(f"{name}.{p.name}: {nulls} missing values in a required column")
+        if p.values:
+            bad = col.notna() & ~isin(col, pd.Series(p.values, dtype=str))
+            if bad.any():
+                problems.append(f"{name}.{p.name}: {int(bad.sum())} values outside {list(p.values)}, e.g. {col[bad].iloc[0]!r}")
+        if p.dtype in ("int", "float") and not pd.api.types.is_numeric_dtype(col):
+            problems.append(f"{name}.{p.name}: expected {p.dtype} values, found dtype {col.dtype}")
+        if p.dtype in ("datetime", "date") and not pd.api.types.is_datetime64_any_dtype(col):
+            problems.append(f"{name}.{p.name}: expected {p.dtype} values, found dtype {col.dtype}")
+        if p.dtype == "bool" and not pd.api.types.is_bool_dtype(col):
+            problems.append(f"{name}.{p.name}: expected bool values, found dtype {col.dtype}")
+    return problems

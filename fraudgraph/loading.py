@@ -1,0 +1,178 @@
+"""Reading a written dataset back, and checking it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fraudgraph import schema
+from fraudgraph.config import Scenario
+from fraudgraph.dataset import Dataset
+from fraudgraph.errors import DatasetError, FraudGraphError
+from fraudgraph.exporters import get_exporter
+from fraudgraph.exporters.tables import TableExporter
+from fraudgraph.graph import PropertyGraph
+from fraudgraph.output import MANIFEST
+
+FORMAT_PREFERENCE = ("parquet", "csv", "jsonl")
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Load ``manifest.json`` of the dataset folder ``path``.
+
+    Raises
+    ------
+    DatasetError
+        If the folder or its manifest is missing or unreadable.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise DatasetError(f"The dataset folder {str(path)!r} does not exist")
+    manifest = path / MANIFEST
+    if not manifest.is_file():
+        raise DatasetError(f"The folder {str(path)!r} holds no {MANIFEST}; is it a fraudgraph dataset?")
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"The manifest {str(manifest)!r} cannot be read: {exc}") from None
+
+
+def manifest_formats(manifest: dict[str, Any]) -> list[str]:
+    return sorted({f["format"] for f in manifest.get("files", [])})
+
+
+def verify_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
+    """Check that every file the manifest lists exists with its recorded size and sha256."""
+    path = Path(path)
+    problems = []
+    for entry in manifest.get("files", []):
+        file = path / entry["path"]
+        if not file.is_file():
+            problems.append(f"{entry['path']}: listed in the manifest but missing")
+            continue
+        if file.stat().st_size != entry.get("bytes"):
+            problems.append(f"{entry['path']}: {file.stat().st_size} bytes, the manifest says {entry.get('bytes')}")
+            continue
+        digest = hashlib.sha256()
+        with open(file, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != entry.get("sha256"):
+            problems.append(f"{entry['path']}: sha256 differs from the manifest (file changed or corrupt)")
+    return problems
+
+
+def read_graph(path: str | Path, fmt: str, manifest: dict[str, Any]) -> PropertyGraph:
+    """Read every table of format ``fmt`` listed in the manifest into a PropertyGraph."""
+    path = Path(path)
+    exporter = get_exporter(fmt)
+    if not isinstance(exporter, TableExporter):
+        raise DatasetError(f"format {fmt!r} cannot be read back")
+    graph = PropertyGraph()
+    by_stem = {et.file_stem: et for et in schema.EDGE_TYPES.values()}
+    for entry in manifest.get("files", []):
+        if entry["format"] != fmt:
+            continue
+        stem = entry["table"]
+        try:
+            if entry["kind"] == "node":
+                nt = schema.node_type(stem)
+                graph.nodes[nt.label] = exporter.read_table(nt, path / entry["path"])
+            else:
+                et = by_stem[stem]
+                graph.edges[et.key] = exporter.read_table(et, path / entry["path"])
+        except FraudGraphError:
+            raise
+        except Exception as exc:  # a parser's own error: report which file
+            raise DatasetError(f"{entry['path']}: cannot be parsed as {fmt}: {exc}") from None
+    return graph
+
+
+def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
+    """Read a dataset folder back into a :class:`Dataset`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder written by :meth:`Dataset.write` or ``fraudgraph generate``.
+    format : str, optional
+        Which written format to read; by default the fastest one present
+        (Parquet, then CSV, then JSONL).
+    """
+    manifest = read_manifest(path)
+    formats = manifest_formats(manifest)
+    if format is None:
+        format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
+    if format not in formats:
+        raise DatasetError(f"The 'format' {format!r} was not written to {str(path)!r}; present: {', '.join(formats)}")
+    graph = read_graph(path, format, manifest)
+    scenario = Scenario.from_dict(manifest["scenario"], source="manifest scenario")
+    return Dataset(graph, scenario, manifest["seed"], files=manifest.get("files", []))
+
+
+def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
+    """Check a written dataset: files against the manifest, each format against the schema
+    and referential integrity, row counts, and that all formats hold the same data.
+
+    Returns
+    -------
+    problems : list of str
+        Empty when the dataset is sound.
+    summary : dict
+        Formats and row counts checked.
+    """
+    manifest = read_manifest(path)
+    problems = verify_files(path, manifest)
+    formats = manifest_formats(manifest)
+    counts = manifest.get("counts", {})
+    reference: PropertyGraph | None = None
+    rows = 0
+    for fmt in formats:
+        try:
+            graph = read_graph(path, fmt, manifest)
+        except FraudGraphError as exc:
+            problems.append(f"[{fmt}] {exc}")
+            continue
+        problems += [f"[{fmt}] {p}" for p in graph.validate(raise_on_error=False)]
+        for label, table in graph.nodes.items():
+            expected = counts.get("nodes", {}).get(label)
+            if expected != len(table):
+                problems.append(f"[{fmt}] {label}: {len(table)} rows, the manifest says {expected}")
+        for key, table in graph.edges.items():
+            stem = schema.edge_type(key).file_stem
+            expected = counts.get("edges", {}).get(stem)
+            if expected != len(table):
+                problems.append(f"[{fmt}] {stem}: {len(table)} rows, the manifest says {expected}")
+        missing = [nt for nt in schema.NODE_TYPES if nt not in graph.nodes]
+        missing += [et.file_stem for et in schema.EDGE_TYPES.values() if et.key not in graph.edges]
+        if missing:
+            problems.append(f"[{fmt}] tables missing: {', '.join(missing)}")
+        if reference is None:
+            reference = graph
+            rows = graph.num_nodes() + graph.num_edges()
+        else:
+            problems += [f"[{fmt}] {p}" for p in _differences(reference, graph, formats[0])]
+    return problems, {"formats": formats, "rows": rows, "tables": len(manifest.get("files", []))}
+
+
+def _differences(a: PropertyGraph, b: PropertyGraph, a_name: str) -> list[str]:
+    out = []
+    for label in a.nodes:
+        if label in b.nodes and not _same(a.nodes[label], b.nodes[label]):
+            out.append(f"{label}: content differs from the {a_name} files")
+    for key in a.edges:
+        if key in b.edges and not _same(a.edges[key], b.edges[key]):
+            out.append(f"{schema.edge_type(key).file_stem}: content differs from the {a_name} files")
+    return out
+
+
+def _same(x: pd.DataFrame, y: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(x, y, check_dtype=False, check_exact=False, rtol=1e-9)
+        return True
+    except AssertionError:
+        return False

@@ -1,0 +1,365 @@
+"""Node and edge types of the fraudgraph property graph.
+
+This module is the one place that defines them: the graph checks tables
+against it, the exporters derive column types from it, and the README's
+schema section is generated from it (``python -m fraudgraph.schema``).
+
+Every node table has a string ``id`` whose prefix names the type; every edge
+table has ``src`` and ``dst`` ids. Each type names the property that holds
+its creation time (``time_property``), from which snapshots and splits are cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Property kinds and what they mean on disk.
+DTYPES = ("string", "int", "float", "bool", "datetime", "date")
+
+
+@dataclass(frozen=True)
+class Property:
+    """One typed column of a node or edge table.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    dtype : str
+        One of :data:`DTYPES`. ``datetime`` is UTC with second resolution,
+        ``date`` a calendar day.
+    description : str
+        What the value means, for the README and for users.
+    values : tuple of str, optional
+        The closed set of allowed values for an enumerated string column.
+    nullable : bool, default False
+        Whether the column may hold missing values.
+    """
+
+    name: str
+    dtype: str
+    description: str
+    values: tuple[str, ...] = ()
+    nullable: bool = False
+
+    def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise ValueError(f"Property {self.name!r}: dtype must be one of {DTYPES}, got {self.dtype!r}")
+
+
+@dataclass(frozen=True)
+class NodeType:
+    """A node label with its id prefix and properties (``id`` excluded)."""
+
+    label: str
+    id_prefix: str
+    description: str
+    properties: tuple[Property, ...]
+    time_property: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("id",) + tuple(p.name for p in self.properties)
+
+    @property
+    def file_stem(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class EdgeType:
+    """A typed relationship ``(src, rel, dst)`` with its properties (endpoints excluded)."""
+
+    src: str
+    rel: str
+    dst: str
+    description: str
+    properties: tuple[Property, ...] = field(default=())
+    time_property: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.src, self.rel, self.dst)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("src", "dst") + tuple(p.name for p in self.properties)
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.src}_{self.rel}_{self.dst}"
+
+
+P = Property
+
+SEGMENTS = ("student", "young_professional", "family", "affluent", "retiree", "gig_worker")
+KYC_LEVELS = ("basic", "standard", "enhanced")
+COUNTRIES = ("US", "CA", "GB")
+DEVICE_TYPES = ("ios", "android", "web_desktop", "web_mobile")
+IP_KINDS = ("residential", "mobile", "public_wifi", "corporate", "vpn", "hosting")
+ACCOUNT_TYPES = ("checking", "savings", "wallet", "credit_card", "business", "brokerage")
+ACCOUNT_STATUSES = ("active", "dormant", "frozen", "closed")
+CURRENCIES = ("USD", "CAD", "GBP")
+FREQUENCIES = ("weekly", "biweekly", "monthly")
+ROTATION_ORDERS = ("sequential", "random", "need_based")
+CIRCLE_STATUSES = ("pending", "active", "completed", "failed")
+INDUSTRIES = (
+    "retail", "grocery", "restaurants", "travel", "utilities", "telecom", "healthcare",
+    "education", "entertainment", "transport", "construction", "manufacturing",
+    "technology", "finance", "real_estate", "import_export", "professional_services",
+)
+
+NODE_TYPES: dict[str, NodeType] = {
+    nt.label: nt
+    for nt in (
+        NodeType(
+            "Person", "per_", "A user of the platform: a natural person with synthetic, never-real PII.",
+            (
+                P("name", "string", "Full name (first and last name drawn from the locale's vocabulary)."),
+                P("email", "string", "E-mail address on a reserved domain (example.com/.net/.org)."),
+                P("phone", "string", "Phone number in E.164 form from a fictional or reserved range."),
+                P("date_of_birth", "date", "Date of birth; every person is 18 or older at creation."),
+                P("address", "string", "Street address; members of a household share it."),
+                P("city", "string", "City of residence."),
+                P("state", "string", "State, province or region code."),
+                P("country", "string", "ISO 3166-1 alpha-2 country code.", COUNTRIES),
+                P("national_id", "string", "National-id-like number from a never-issued range (SSN 9xx, SIN 0xx, NINO QQ)."),
+                P("segment", "string", "Customer segment.", SEGMENTS),
+                P("kyc_level", "string", "Depth of identity verification done at onboarding.", KYC_LEVELS),
+                P("created_at", "datetime", "When the person joined the platform."),
+            ),
+            "created_at",
+        ),
+        NodeType(
+            "Device", "dev_", "A phone, tablet or browser that persons use to reach the platform.",
+            (
+                P("fingerprint", "string", "Stable 32-hex-digit device fingerprint."),
+                P("device_type", "string", "Client kind.", DEVICE_TYPES),
+                P("os", "string", "Operating system and version."),
+                P("user_agent", "string", "User-agent string the client sends."),
+                P("first_seen", "datetime", "First time the platform saw the device."),
+                P("is_emulator", "bool", "Whether the client runs in an emulator (a few legitimate developers and testers do)."),
+            ),
+            "first_seen",
+        ),
+        NodeType(
+            "IP", "ip_", "An IP address that devices connect from.",
+            (
+                P("address", "string", "IPv4 address from a reserved block (240.0.0.0/4, or 100.64.0.0/10 for carrier NAT)."),
+                P("kind", "string", "Network kind.", IP_KINDS),
+                P("asn", "int", "Autonomous system number, from the private-use range 64512-65534."),
+                P("provider", "string", "Network operator (fictional)."),
+                P("country", "string", "Geolocated country code.", COUNTRIES),
+                P("city", "string", "Geolocated city."),
+                P("lat", "float", "Geolocated latitude."),
+                P("lon", "float", "Geolocated longitude."),
+                P("first_seen", "datetime", "First time the platform saw the address."),
+            ),
+            "first_seen",
+        ),
+        NodeType(
+            "Account", "acc_", "A financial account held at one of several institutions.",
+            (
+                P("account_number", "string", "Institution-scoped account number (fictional)."),
+                P("institution", "string", "Bank or wallet provider holding the account."),
+                P("account_type", "string", "Product.", ACCOUNT_TYPES),
+                P("currency", "string", "ISO 4217 currency code.", CURRENCIES),
+                P("opened_at", "datetime", "When the account was opened."),
+                P("status", "string", "Status at the scenario start.", ACCOUNT_STATUSES),
+                P("opening_balance", "float", "Balance at the scenario start (2 decimals; owed amount for credit cards)."),
+                P("credit_limit", "float", "Credit limit (0 for accounts without credit)."),
+            ),
+            "opened_at",
+        ),
+        NodeType(
+            "Company", "com_", "An employer, a merchant, or both; some are listed on an exchange.",
+            (
+                P("name", "string", "Company name (fictional)."),
+                P("industry", "string", "Industry.", INDUSTRIES),
+                P("country", "string", "Country of incorporation.", COUNTRIES),
+                P("city", "string", "City of the head office."),
+                P("is_listed", "bool", "Whether its shares trade on an exchange."),
+                P("ticker", "string", "Exchange ticker for listed companies (fictional).", nullable=True),
+                P("is_merchant", "bool", "Whether it accepts customer payments."),
+                P("incorporated_at", "datetime", "When it was incorporated."),
+            ),
+            "incorporated_at",
+        ),
+        NodeType(
+            "Circle", "cir_", "A sou-sou / ROSCA savings circle: members contribute each period and take turns receiving the pot.",
+            (
+                P("name", "string", "Display name."),
+                P("contribution_amount", "float", "Amount each member contributes per period."),
+                P("currency", "string", "ISO 4217 currency code.", CURRENCIES),
+                P("frequency", "string", "Contribution period.", FREQUENCIES),
+                P("max_members", "int", "Capacity of the circle."),
+                P("start_date", "date", "Date of the first contribution."),
+                P("rotation_order", "string", "How the payout order is decided.", ROTATION_ORDERS),
+                P("status", "string", "Status at the scenario start.", CIRCLE_STATUSES),
+                P("created_at", "datetime", "When the organizer created the circle."),
+            ),
+            "created_at",
+        ),
+    )
+}
+
+EDGE_TYPES: dict[tuple[str, str, str], EdgeType] = {
+    et.key: et
+    for et in (
+        EdgeType(
+            "Person", "OWNS", "Account", "A person holds an account, alone or jointly.",
+            (
+                P("role", "string", "Holder role.", ("primary", "joint")),
+                P("since", "datetime", "When the person became a holder."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Company", "OWNS", "Account", "A company holds a business account.",
+            (P("since", "datetime", "When the account was opened for the company."),),
+            "since",
+        ),
+        EdgeType(
+            "Person", "USES_DEVICE", "Device", "A person logs in from a device; household members share some devices.",
+            (
+                P("is_primary", "bool", "Whether this is the person's main device."),
+                P("first_seen", "datetime", "First login of the person from the device."),
+            ),
+            "first_seen",
+        ),
+        EdgeType(
+            "Person", "USES_IP", "IP", "A person connects from an IP address.",
+            (
+                P("context", "string", "Where the person connects from.", ("home", "mobile", "work", "public", "vpn", "hosting")),
+                P("first_seen", "datetime", "First connection of the person from the address."),
+            ),
+            "first_seen",
+        ),
+        EdgeType(
+            "Device", "SEEN_AT", "IP", "A device was seen connecting from an IP address.",
+            (P("first_seen", "datetime", "First time the device was seen at the address."),),
+            "first_seen",
+        ),
+        EdgeType(
+            "Person", "KNOWS", "Person", "A social tie (stored once per pair, read as undirected).",
+            (
+                P("kind", "string", "Nature of the tie.", ("family", "friend", "coworker")),
+                P("since", "datetime", "When the tie formed (or both joined, if later)."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Person", "WORKS_AT", "Company", "Employment.",
+            (
+                P("role", "string", "Position.", ("employee", "officer", "director")),
+                P("since", "datetime", "Start of employment."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Person", "MEMBER_OF", "Circle", "Membership of a savings circle.",
+            (
+                P("position", "int", "Place in the payout rotation (1 = first payout)."),
+                P("joined_at", "datetime", "When the member joined."),
+            ),
+            "joined_at",
+        ),
+        EdgeType(
+            "Person", "ORGANIZES", "Circle", "The organizer of a savings circle (also one of its members).",
+            (P("since", "datetime", "When the circle was created."),),
+            "since",
+        ),
+        EdgeType(
+            "Account", "TRANSFERS_TO", "Account", "A standing relationship along which money moves between accounts.",
+            (
+                P("kind", "string", "Why money moves.", ("own_accounts", "household", "p2p", "payroll", "supplier")),
+                P("typical_amount", "float", "Median amount of one transfer."),
+                P("monthly_count", "float", "Expected transfers per month."),
+                P("since", "datetime", "When the relationship started."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Account", "PAYS", "Company", "A customer account that pays a merchant.",
+            (
+                P("channel", "string", "Payment rail.", ("card", "bank_transfer", "wallet")),
+                P("typical_amount", "float", "Median amount of one payment."),
+                P("monthly_count", "float", "Expected payments per month."),
+                P("since", "datetime", "First payment."),
+            ),
+            "since",
+        ),
+    )
+}
+
+
+def node_type(label: str) -> NodeType:
+    """Return the :class:`NodeType` called ``label``.
+
+    Raises
+    ------
+    UnknownNameError
+        If no node type has that label; the message lists the valid labels.
+    """
+    from fraudgraph.errors import UnknownNameError
+
+    try:
+        return NODE_TYPES[label]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown node type {label!r}; expected one of: {', '.join(NODE_TYPES)}"
+        ) from None
+
+
+def edge_type(key: tuple[str, str, str]) -> EdgeType:
+    """Return the :class:`EdgeType` for ``(src, rel, dst)``.
+
+    Raises
+    ------
+    UnknownNameError
+        If the triple is not in the schema; the message lists the valid ones.
+    """
+    from fraudgraph.errors import UnknownNameError
+
+    try:
+        return EDGE_TYPES[tuple(key)]
+    except KeyError:
+        valid = ", ".join(et.file_stem for et in EDGE_TYPES.values())
+        raise UnknownNameError(f"unknown edge type {key!r}; expected one of: {valid}") from None
+
+
+def markdown() -> str:
+    """Render the schema as Markdown tables (the README's schema section).
+
+    Returns
+    -------
+    str
+        One table of properties per node type, then one per edge type.
+    """
+    lines = ["### Node types", ""]
+    for nt in NODE_TYPES.values():
+        lines += [f"#### `{nt.label}` (ids `{nt.id_prefix}…`)", "", nt.description, ""]
+        lines += _property_table((P("id", "string", f"Unique id, prefix `{nt.id_prefix}`."),) + nt.properties)
+    lines += ["### Edge types", ""]
+    for et in EDGE_TYPES.values():
+        lines += [f"#### `({et.src})-[:{et.rel}]->({et.dst})` — file `{et.file_stem}`", "", et.description, ""]
+        lines += _property_table(
+            (P("src", "string", f"`{et.src}` id."), P("dst", "string", f"`{et.dst}` id.")) + et.properties
+        )
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _property_table(props) -> list[str]:
+    rows = ["| property | type | description |", "|---|---|---|"]
+    for p in props:
+        desc = p.description
+        if p.values:
+            desc += " One of " + ", ".join(f"`{v}`" for v in p.values) + "."
+        if p.nullable:
+            desc += " May be empty."
+        rows.append(f"| `{p.name}` | {p.dtype} | {desc} |")
+    return rows + [""]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")
