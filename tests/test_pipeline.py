@@ -1,0 +1,110 @@
+"""Determinism and the all-or-nothing output folder."""
+
+import json
+
+import pytest
+
+import fraudgraph
+from fraudgraph.errors import OutputError, UnknownNameError
+from fraudgraph.loading import read_dataset, validate_folder
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_same_seed_byte_identical_in_every_format(tmp_path):
+    for run in ("a", "b"):
+        fraudgraph.generate("demo", seed=21, persons=700).write(tmp_path / run, formats="jsonl,csv,parquet")
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert a.keys() == b.keys() and len(a) == 1 + 3 * 17
+    for name in a:
+        assert a[name] == b[name], name
+
+
+def test_different_seeds_differ(tmp_path):
+    fraudgraph.generate("demo", seed=1, persons=300).write(tmp_path / "a", formats="csv")
+    fraudgraph.generate("demo", seed=2, persons=300).write(tmp_path / "b", formats="csv")
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert a["nodes/Person.csv"] != b["nodes/Person.csv"]
+    assert a["edges/Person_KNOWS_Person.csv"] != b["edges/Person_KNOWS_Person.csv"]
+
+
+def test_manifest_contents(written, small_dataset):
+    manifest = json.loads((written / "manifest.json").read_text())
+    assert manifest["seed"] == 7
+    assert manifest["fraudgraph_version"] == fraudgraph.__version__
+    assert manifest["scenario"] == small_dataset.scenario.to_dict()
+    assert manifest["counts"]["nodes"]["Person"] == 600
+    listed = {f["path"] for f in manifest["files"]}
+    on_disk = {p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert listed == on_disk
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+
+
+def test_validate_folder_and_read_back(written, small_dataset):
+    problems, summary = validate_folder(written)
+    assert problems == [] and summary["formats"] == ["csv", "jsonl", "parquet"]
+    back = read_dataset(written, format="jsonl")
+    assert back.graph.counts() == small_dataset.graph.counts()
+    assert back.scenario == small_dataset.scenario
+
+
+def test_validate_folder_reports_tampering(written, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(written, copy)
+    path = copy / "edges" / "Person_OWNS_Account.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1] + [lines[-1].replace("acc_", "acc_f", 1)]) + "\n")
+    (copy / "nodes" / "Circle.jsonl").unlink()
+    problems, _ = validate_folder(copy)
+    text = "\n".join(problems)
+    assert "Person_OWNS_Account.csv: sha256 differs" in text or "bytes, the manifest says" in text
+    assert "Circle.jsonl: listed in the manifest but missing" in text
+    assert "[csv] Person_OWNS_Account: 1 dst ids are not Account nodes" in text
+
+
+def test_non_empty_folder_refused_and_untouched(tmp_path, small_dataset):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not empty"):
+        small_dataset.write(out, formats="csv")
+    with pytest.raises(OutputError, match="holds no fraudgraph dataset"):
+        small_dataset.write(out, formats="csv", force=True)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_force_replaces_a_dataset(tmp_path):
+    out = tmp_path / "out"
+    fraudgraph.generate("demo", seed=1, persons=100).write(out, formats="csv")
+    fraudgraph.generate("demo", seed=2, persons=120).write(out, formats="parquet", force=True)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 2 and not list(out.rglob("*.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_failure_leaves_nothing_behind(tmp_path, small_dataset, monkeypatch):
+    from fraudgraph.exporters import parquet
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(parquet.ParquetExporter, "write_table", boom)
+    with pytest.raises(RuntimeError):
+        small_dataset.write(tmp_path / "out", formats="csv,parquet")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_parent_refused(tmp_path, small_dataset):
+    with pytest.raises(OutputError, match="does not exist"):
+        small_dataset.write(tmp_path / "no" / "such" / "out", formats="csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_format_rejected_before_work():
+    with pytest.raises(UnknownNameError, match="csv, jsonl, parquet"):
+        fraudgraph.pipeline.prepare("demo", formats="csv,xml")
