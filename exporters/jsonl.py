@@ -37,8 +37,15 @@ def _json_strings(arr: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(_lit('"'), arr, _lit('"'), _lit("")).fill_null("null")
 
 
-def _json_values(arr: pa.Array, kind: str) -> pa.Array:
-    if kind in ("string", "datetime", "date"):
+def _quoted(arr: pa.Array) -> pa.Array:
+    """Quote strings that cannot hold a quote, a backslash or a control character."""
+    return pc.binary_join_element_wise(_lit('"'), arr.cast(pa.large_string()), _lit('"'), _lit("")).fill_null("null")
+
+
+def _json_values(arr: pa.Array, kind: str, plain: bool = False) -> pa.Array:
+    if kind in ("datetime", "date") or (kind == "string" and plain):
+        return _quoted(arr)
+    if kind == "string":
         return _json_strings(arr)
     if kind == "float":
         finite = pc.is_finite(arr)
@@ -63,13 +70,16 @@ class JSONLExporter(TableExporter):
     def write_table(self, table_type, frame: pd.DataFrame, path: Path, **options: Any) -> None:
         table = as_text(table_type, to_arrow(table_type, frame))
         columns = list(table.column_names)
+        # ids and enumerated values come from the schema and need no escaping
+        plain = {"id", "src", "dst"} | {p.name for p in table_type.properties if p.values}
         with open(path, "wb") as fh:
             for start in range(0, table.num_rows, BLOCK_ROWS):
                 block = table.slice(start, BLOCK_ROWS)
                 parts: list[Any] = []
                 for i, column in enumerate(columns):
                     parts.append(_lit(("{" if i == 0 else ",") + json.dumps(column) + ":"))
-                    parts.append(_json_values(block.column(column).combine_chunks(), dtype_of(table_type, column)))
+                    parts.append(_json_values(block.column(column).combine_chunks(), dtype_of(table_type, column),
+                                              plain=column in plain))
                 parts.append(_lit("}\n"))
                 _write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
 

@@ -99,10 +99,17 @@ def as_text(table_type, table: pa.Table) -> pa.Table:
     for i, column in enumerate(table.column_names):
         kind = dtype_of(table_type, column)
         if kind == "datetime":
-            out = out.set_column(i, column, pc.strftime(table.column(column), format=DATETIME_FORMAT))
+            out = out.set_column(i, column, iso_datetimes(table.column(column)))
         elif kind == "date":
-            out = out.set_column(i, column, pc.strftime(table.column(column), format=DATE_FORMAT))
+            out = out.set_column(i, column, pc.cast(table.column(column), pa.large_string()))
     return out
+
+
+def iso_datetimes(values) -> pa.ChunkedArray:
+    """``2025-01-31T08:15:00Z`` for each UTC timestamp (a cast; ``strftime`` is ~10x slower)."""
+    text = pc.cast(pc.cast(values, pa.timestamp("s")), pa.large_string())  # "2025-01-31 08:15:00"
+    text = pc.replace_substring(text, " ", "T", max_replacements=1)
+    return pc.binary_join_element_wise(text, pa.scalar("Z", pa.large_string()), pa.scalar("", pa.large_string()))
 
 
 def table_paths(extension: str) -> list[tuple[Any, Path]]:

@@ -113,10 +113,10 @@ class PropertyGraph:
         """
         for label, nt in schema.NODE_TYPES.items():
             table = self.nodes.get(label, empty_table(nt))
-            self.nodes[label] = table.sort_values("id", kind="stable", ignore_index=True)
+            self.nodes[label] = sort_rows(table, ["id"])
         for key, et in schema.EDGE_TYPES.items():
             table = self.edges.get(key, empty_table(et))
-            self.edges[key] = table.sort_values(["src", "dst"], kind="stable", ignore_index=True)
+            self.edges[key] = sort_rows(table, ["src", "dst"])
         return self
 
     # -- reading ----------------------------------------------------------
@@ -219,9 +219,19 @@ class PropertyGraph:
 
 def isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     """Vectorised membership test (pandas' own ``isin`` loops in Python over arrow strings)."""
-    arr = pa.array(values.astype(str).to_numpy(dtype=object, na_value=None), type=pa.string())
-    value_set = pa.array(allowed.astype(str).to_numpy(dtype=object, na_value=None), type=pa.string())
-    return pc.is_in(arr, value_set=value_set).to_numpy(zero_copy_only=False)
+    return pc.is_in(_arrow_strings(values), value_set=_arrow_strings(allowed)).to_numpy(zero_copy_only=False)
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array:
+    arr = pa.Array.from_pandas(values if values.dtype == "str" else values.astype("str"))
+    return arr.cast(pa.large_string()) if arr.type != pa.large_string() else arr
+
+
+def sort_rows(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Rows ordered by the string columns ``columns`` (ascending), with a fresh index."""
+    keys = pa.table({c: _arrow_strings(table[c]) for c in columns})
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in columns]).to_numpy()
+    return table.take(order).reset_index(drop=True)
 
 
 def empty_table(table_type) -> pd.DataFrame:

@@ -1,0 +1,59 @@
+"""Benchmark ``fraudgraph generate``: median wall time and peak memory per size.
+
+Each measurement runs the real command line in a fresh process (so peak RSS is
+that run's own) and writes to a temporary folder that is removed afterwards.
+
+    python benchmarks/generate.py                          # 100k x3, 1M x1, default formats
+    python benchmarks/generate.py --persons 100000 --repeat 5 --format parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run_once(persons: int, formats: str, seed: int) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one ``fraudgraph generate`` process."""
+    out_root = Path(tempfile.mkdtemp(prefix="fraudgraph-bench-"))
+    try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "fraudgraph", "generate", "--seed", str(seed), "--persons", str(persons),
+                        "--format", formats, "--out", str(out_root / "ds")], check=True, capture_output=True)
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return elapsed, max(peak, before) / 1024
+    finally:
+        shutil.rmtree(out_root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, action="append", help="sizes to measure (repeatable)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size below 1M (1M runs once)")
+    parser.add_argument("--format", default="jsonl,csv,parquet")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    sizes = args.persons or [100_000, 1_000_000]
+    print(f"fraudgraph generate --format {args.format}  (wall time median of runs; peak RSS max of runs)")
+    print(f"{'persons':>10} {'runs':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9} {'persons/s':>10}")
+    for persons in sizes:
+        runs = 1 if persons >= 1_000_000 else args.repeat
+        results = [run_once(persons, args.format, args.seed) for _ in range(runs)]
+        times = [t for t, _ in results]
+        peak = max(m for _, m in results)
+        median = statistics.median(times)
+        print(f"{persons:>10,} {runs:>5} {median:>9.2f} {min(times):>7.2f} {max(times):>7.2f} {peak:>9.0f} "
+              f"{persons / median:>10,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
