@@ -108,3 +108,13 @@ def test_missing_parent_refused(tmp_path, small_dataset):
 def test_unknown_format_rejected_before_work():
     with pytest.raises(UnknownNameError, match="csv, jsonl, parquet"):
         fraudgraph.pipeline.prepare("demo", formats="csv,xml")
+
+
+def test_bytes_do_not_depend_on_chunk_size_or_workers(tmp_path, monkeypatch, small_dataset):
+    from fraudgraph.exporters import jsonl
+
+    small_dataset.write(tmp_path / "a", formats="jsonl,parquet")
+    monkeypatch.setattr(jsonl, "BLOCK_ROWS", 7)                # many tiny blocks
+    monkeypatch.setattr("fraudgraph.pipeline.os.cpu_count", lambda: 1)  # formats one after another
+    small_dataset.write(tmp_path / "b", formats="jsonl,parquet")
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
