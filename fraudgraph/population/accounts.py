@@ -78,8 +78,9 @@ def build_accounts(world: World, graph: PropertyGraph) -> None:
     balance = cfg.balance_median * wealth * TYPE_BALANCE[types] * np.exp(rng.normal(0.0, cfg.balance_sigma, n_acc))
     is_credit = types == schema.ACCOUNT_TYPES.index("credit_card")
     lo, hi = np.log(max(cfg.credit_limit_min, 1.0)), np.log(max(cfg.credit_limit_max, 1.0))
-    limit = np.where(is_credit, np.round(np.exp(lo + rng.random(n_acc) * (hi - lo)), -2), 0.0)
-    limit = np.where(is_credit, np.clip(limit, cfg.credit_limit_min, cfg.credit_limit_max), 0.0)
+    step = 100.0 if cfg.credit_limit_min >= 100 else 1.0  # round to hundreds unless limits are tiny
+    raw_limit = np.round(np.exp(lo + rng.random(n_acc) * (hi - lo)) / step) * step
+    limit = np.where(is_credit, np.clip(raw_limit, max(cfg.credit_limit_min, 1.0), max(cfg.credit_limit_max, 1.0)), 0.0)
     balance = np.where(is_credit, np.minimum(balance, 0.9 * limit), balance)
     status = choice_from_weights(rng, cfg.status_weights, schema.ACCOUNT_STATUSES, n_acc)
     number = pd.Series(unique_integers(rng, 0, 10**12, n_acc)).astype(str).str.zfill(12)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.sampling import (
     DAY, group_index, later_than, pick_in_groups, pick_weighted, rank_in_groups, seconds_to_datetime,

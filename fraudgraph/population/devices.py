@@ -114,8 +114,9 @@ def build_devices(world: World, graph: PropertyGraph) -> None:
         "is_emulator": CLIENTS["is_emulator"].to_numpy()[client],
     }))
 
-    member_hh = np.repeat(np.arange(n_shared), sizes[shared_hh])
-    member = hh_start[shared_hh][member_hh] + (np.arange(member_hh.size) - np.repeat(np.concatenate([[0], np.cumsum(sizes[shared_hh])[:-1]]), sizes[shared_hh]))
+    shared_sizes = sizes[shared_hh]
+    member_hh = np.repeat(np.arange(n_shared), shared_sizes)
+    member = hh_start[shared_hh][member_hh] + (np.arange(member_hh.size) - np.repeat(np.cumsum(shared_sizes) - shared_sizes, shared_sizes))
     shared_device = n_personal + member_hh
     user = np.concatenate([owner, member])
     device = np.concatenate([np.arange(n_personal), shared_device])

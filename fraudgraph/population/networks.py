@@ -111,7 +111,7 @@ def build_networks(world: World, graph: PropertyGraph) -> None:
     cfg = world.scenario.ips
     rng = world.rng("ips")
     n = world["person_id"].size
-    city = world["person_city"]
+    world["person_city"]
     pools = _Pools()
 
     # home: one residential address per household

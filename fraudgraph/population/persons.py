@@ -8,13 +8,15 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population import pii
-from fraudgraph.population.sampling import DAY, choice_from_weights, seconds_to_datetime
+from fraudgraph.population.sampling import DAY, choice_from_weights, seconds_to_datetime, unique_integers
 from fraudgraph.population.world import World
 
 YEAR = 365.25 * DAY
 #: Age range (years, at the scenario start) of each segment, in schema.SEGMENTS order.
 SEGMENT_AGES = np.array([[18, 26], [22, 36], [27, 56], [30, 75], [62, 92], [19, 52]], dtype=float)
 MAX_HOUSEHOLD = 8
+ADDRESS_NUMBERS = 9_999   # house numbers 1..9999
+ADDRESS_UNITS = 40        # slot block 0 = houses, blocks 1..39 = Apt 1..39
 
 
 def household_sizes(rng: np.random.Generator, n_persons: int, mean: float) -> np.ndarray:
@@ -83,12 +85,24 @@ def build_persons(world: World, graph: PropertyGraph) -> None:
         if code == "GB":
             phones[members] = pii.uk_phones(world.rng("phones", code), k)
         national_ids[members] = pii.NATIONAL_IDS[code](world.rng("national_ids", code), k)
-        street = crng.integers(0, vocab.streets.size, n_households)
-        number = crng.integers(1, 9_999, n_households)
-        apt = np.where(crng.random(n_households) < 0.25, crng.integers(1, 40, n_households), 0)
-        hh_address = (pd.Series(number).astype(str) + " " + pd.Series(vocab.streets[street], dtype=str)
-                      + pd.Series(np.where(apt > 0, ", Apt " + pd.Series(apt).astype(str), "")))
-        addresses[members] = hh_address.to_numpy(dtype=object)[hh]
+        # one distinct (number, street, apartment) per household of the country: unrelated
+        # households never share an address, so a shared address always means a household
+        country_hh = np.unique(hh)
+        streets = np.unique(vocab.streets)
+        in_flat = crng.random(country_hh.size) < 0.25
+        houses = streets.size * ADDRESS_NUMBERS
+        slot = np.empty(country_hh.size, dtype=np.int64)
+        slot[~in_flat] = unique_integers(crng, 0, houses, int((~in_flat).sum()))
+        slot[in_flat] = unique_integers(crng, houses, houses * ADDRESS_UNITS, int(in_flat.sum()))
+        street = slot % streets.size
+        number = 1 + (slot // streets.size) % ADDRESS_NUMBERS
+        apt = slot // houses  # 0 for houses, 1..39 for flats
+        unit = ", Apt " + pd.Series(apt).astype(str)
+        hh_address = (pd.Series(number).astype(str) + " " + pd.Series(streets[street], dtype=str)
+                      + unit.where(apt > 0, ""))
+        lookup = np.empty(n_households, dtype=object)
+        lookup[country_hh] = hh_address.to_numpy(dtype=object)
+        addresses[members] = lookup[hh]
 
     email = pii.emails(world.rng("emails"), first_slug, last_slug)
     ids = graph.new_ids("Person", n, rng)

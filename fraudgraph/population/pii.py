@@ -30,7 +30,7 @@ LOCALES = {"US": "en_US", "CA": "en_CA", "GB": "en_GB"}
 UK_DRAMA_BLOCKS = (
     "+447700900", "+442079460", "+441134960", "+441144960", "+441154960", "+441164960",
     "+441174960", "+441184960", "+441214960", "+441314960", "+441414960", "+441514960",
-    "+441614960", "+441914980", "+442890180", "+442920180", "+441632960",
+    "+441614960", "+441914980", "+442896496", "+442920180", "+441632960",
 )
 
 
@@ -47,13 +47,15 @@ NANP_FICTIONAL_CAPACITY = NANP_AREA_CODES.size * 100
 def _slots(rng: np.random.Generator, n: int, capacity: int) -> np.ndarray:
     """Distinct slots while the capacity lasts; beyond it, repeated shuffles of the range."""
     rounds = -(-n // capacity)
+    if rounds == 0:
+        return np.empty(0, dtype=np.int64)
     return np.concatenate([rng.permutation(capacity) for _ in range(rounds)])[:n]
 
 
 def nanp_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     """E.164 numbers ``+1 NXX 555 01XX``: fictional in every NANP area code.
 
-    Distinct while ``n`` is at most :data:`NANP_FICTIONAL_CAPACITY` (71,100);
+    Distinct while ``n`` is at most :data:`NANP_FICTIONAL_CAPACITY` (71,200);
     the fictional range is exhausted beyond that, and numbers repeat.
     """
     slot = _slots(rng, n, NANP_FICTIONAL_CAPACITY)
