@@ -8,7 +8,9 @@ Column names and types come from :mod:`fraudgraph.schema`.
 from __future__ import annotations
 
 import binascii
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -111,12 +113,12 @@ class PropertyGraph:
         Row order then depends on nothing but the content, so it cannot reveal
         which rows were added last (by a pattern, for instance).
         """
-        for label, nt in schema.NODE_TYPES.items():
-            table = self.nodes.get(label, empty_table(nt))
-            self.nodes[label] = sort_rows(table, ["id"])
-        for key, et in schema.EDGE_TYPES.items():
-            table = self.edges.get(key, empty_table(et))
-            self.edges[key] = sort_rows(table, ["src", "dst"])
+        node_tables = {label: self.nodes.get(label, empty_table(nt)) for label, nt in schema.NODE_TYPES.items()}
+        edge_tables = {key: self.edges.get(key, empty_table(et)) for key, et in schema.EDGE_TYPES.items()}
+        with _pool() as pool:  # tables are independent; Arrow sorts release the GIL
+            nodes = pool.map(lambda item: (item[0], sort_rows(item[1], ["id"])), node_tables.items())
+            edges = pool.map(lambda item: (item[0], sort_rows(item[1], ["src", "dst"])), edge_tables.items())
+            self.nodes, self.edges = dict(nodes), dict(edges)
         return self
 
     # -- reading ----------------------------------------------------------
@@ -155,44 +157,53 @@ class PropertyGraph:
         list of str
             One sentence per problem; empty when the graph is sound.
         """
-        problems: list[str] = []
-        for label, table in self.nodes.items():
-            nt = schema.node_type(label)
-            problems += _check_columns(nt.label, nt, table)
-            if "id" not in table:
-                continue
-            ids = table["id"]
-            if ids.isna().any():
-                problems.append(f"{label}: {int(ids.isna().sum())} rows have no id")
-            dup = ids.duplicated()
-            if dup.any():
-                problems.append(f"{label}: {int(dup.sum())} duplicate ids, e.g. {ids[dup].iloc[0]!r}")
-            bad_prefix = ~ids.astype(str).str.startswith(nt.id_prefix)
-            if bad_prefix.any():
-                problems.append(f"{label}: {int(bad_prefix.sum())} ids lack the prefix {nt.id_prefix!r}, e.g. {ids[bad_prefix].iloc[0]!r}")
-        for key, table in self.edges.items():
-            et = schema.edge_type(key)
-            name = et.file_stem
-            problems += _check_columns(name, et, table)
-            if not {"src", "dst"} <= set(table.columns):
-                continue
-            for end, label in (("src", et.src), ("dst", et.dst)):
-                known = self.nodes.get(label)
-                known_ids = known["id"] if known is not None and "id" in known else pd.Series([], dtype=str)
-                dangling = ~isin(table[end], known_ids)
-                if dangling.any():
-                    problems.append(
-                        f"{name}: {int(dangling.sum())} {end} ids are not {label} nodes, e.g. {table[end][dangling].iloc[0]!r}"
-                    )
-            dup = table.duplicated(["src", "dst"])
-            if dup.any():
-                problems.append(f"{name}: {int(dup.sum())} duplicate (src, dst) pairs")
-            if et.src == et.dst:
-                loops = table["src"] == table["dst"]
-                if loops.any():
-                    problems.append(f"{name}: {int(loops.sum())} self-loops")
+        with _pool() as pool:  # per-table checks are independent; keep their order in the report
+            node_problems = pool.map(lambda item: self._node_problems(*item), list(self.nodes.items()))
+            edge_problems = pool.map(lambda item: self._edge_problems(*item), list(self.edges.items()))
+            problems = [p for ps in node_problems for p in ps] + [p for ps in edge_problems for p in ps]
         if problems and raise_on_error:
             raise GraphIntegrityError(problems)
+        return problems
+
+    def _node_problems(self, label: str, table: pd.DataFrame) -> list[str]:
+        problems: list[str] = []
+        nt = schema.node_type(label)
+        problems += _check_columns(nt.label, nt, table)
+        if "id" not in table:
+            return problems
+        ids = table["id"]
+        if ids.isna().any():
+            problems.append(f"{label}: {int(ids.isna().sum())} rows have no id")
+        dup = ids.duplicated()
+        if dup.any():
+            problems.append(f"{label}: {int(dup.sum())} duplicate ids, e.g. {ids[dup].iloc[0]!r}")
+        bad_prefix = ~ids.astype(str).str.startswith(nt.id_prefix)
+        if bad_prefix.any():
+            problems.append(f"{label}: {int(bad_prefix.sum())} ids lack the prefix {nt.id_prefix!r}, e.g. {ids[bad_prefix].iloc[0]!r}")
+        return problems
+
+    def _edge_problems(self, key: EdgeKey, table: pd.DataFrame) -> list[str]:
+        problems: list[str] = []
+        et = schema.edge_type(key)
+        name = et.file_stem
+        problems += _check_columns(name, et, table)
+        if not {"src", "dst"} <= set(table.columns):
+            return problems
+        for end, label in (("src", et.src), ("dst", et.dst)):
+            known = self.nodes.get(label)
+            known_ids = known["id"] if known is not None and "id" in known else pd.Series([], dtype=str)
+            dangling = ~isin(table[end], known_ids)
+            if dangling.any():
+                problems.append(
+                    f"{name}: {int(dangling.sum())} {end} ids are not {label} nodes, e.g. {table[end][dangling].iloc[0]!r}"
+                )
+        dup = table.duplicated(["src", "dst"])
+        if dup.any():
+            problems.append(f"{name}: {int(dup.sum())} duplicate (src, dst) pairs")
+        if et.src == et.dst:
+            loops = table["src"] == table["dst"]
+            if loops.any():
+                problems.append(f"{name}: {int(loops.sum())} self-loops")
         return problems
 
     def to_networkx(self):
@@ -232,6 +243,10 @@ def sort_rows(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     keys = pa.table({c: _arrow_strings(table[c]) for c in columns})
     order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in columns]).to_numpy()
     return table.take(order).reset_index(drop=True)
+
+
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
 
 
 def empty_table(table_type) -> pd.DataFrame:

@@ -117,8 +117,10 @@ class Vocabulary:
 
         fake = Faker(locale)
         fake.seed_instance(seed)
-        self.first_names = np.array([fake.first_name() for _ in range(size)], dtype=object)
-        self.last_names = np.array([fake.last_name() for _ in range(size)], dtype=object)
+        person = next(p for p in fake.get_providers() if hasattr(p, "first_names") and hasattr(p, "last_names"))
+        # one weighted draw per vocabulary (Faker's per-call overhead dominates otherwise)
+        self.first_names = np.array(fake.random_elements(person.first_names, length=size, use_weighting=True), dtype=object)
+        self.last_names = np.array(fake.random_elements(person.last_names, length=size, use_weighting=True), dtype=object)
         self.streets = np.array([fake.street_name() for _ in range(size // 3)], dtype=object)
         self.first_slugs = np.array([_slug(w) for w in self.first_names], dtype=object)
         self.last_slugs = np.array([_slug(w) for w in self.last_names], dtype=object)
