@@ -89,12 +89,17 @@ class PropertyGraph:
         self._id_keys: dict[str, np.ndarray] = {}
 
     # -- building ---------------------------------------------------------
-    def new_ids(self, label: str, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Reserve ``n`` fresh ids for node type ``label`` (unique within the graph)."""
+    def new_ids(self, label: str, n: int, rng: np.random.Generator) -> pd.api.extensions.ExtensionArray:
+        """Reserve ``n`` fresh ids for node type ``label`` (unique within the graph).
+
+        Returns an Arrow-backed string array: indexing it with an integer array
+        (to fill an edge table's ``src`` or ``dst``) is an Arrow ``take``,
+        with no Python string per row.
+        """
         nt = schema.node_type(label)
         ids, keys = random_ids(nt.id_prefix, n, rng, self._id_keys.get(label))
         self._id_keys[label] = np.concatenate([self._id_keys.get(label, np.empty(0, np.uint64)), keys])
-        return ids
+        return pd.array(ids, dtype="str")
 
     def add_nodes(self, label: str, table: pd.DataFrame) -> None:
         """Append rows to the node table ``label``; columns must match the schema."""

@@ -49,7 +49,7 @@ def build_social(world: World, graph: PropertyGraph) -> None:
     keep = src != dst
     src, dst, kind = src[keep], dst[keep], kind[keep]
     ids = world["person_id"]
-    swap = ids[src] > ids[dst]
+    swap = np.asarray(ids[src] > ids[dst], dtype=bool)
     src, dst = np.where(swap, dst, src), np.where(swap, src, dst)
     ties = pd.DataFrame({"src": src, "dst": dst, "kind": kind}).sort_values("kind", kind="stable")
     ties = ties.drop_duplicates(["src", "dst"], keep="first")
