@@ -103,6 +103,7 @@ CURRENCIES = ("USD", "CAD", "GBP")
 FREQUENCIES = ("weekly", "biweekly", "monthly")
 ROTATION_ORDERS = ("sequential", "random", "need_based")
 CIRCLE_STATUSES = ("pending", "active", "completed", "failed")
+GOODS = ("electronics", "textiles", "food", "machinery", "chemicals", "furniture", "vehicles_parts", "medical_supplies")
 INDUSTRIES = (
     "retail", "grocery", "restaurants", "travel", "utilities", "telecom", "healthcare",
     "education", "entertainment", "transport", "construction", "manufacturing",
@@ -276,6 +277,26 @@ EDGE_TYPES: dict[tuple[str, str, str], EdgeType] = {
                 P("typical_amount", "float", "Median amount of one transfer."),
                 P("monthly_count", "float", "Expected transfers per month."),
                 P("since", "datetime", "When the relationship started."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Account", "TRADES", "Company", "A brokerage account that trades a listed company's shares.",
+            (
+                P("monthly_count", "float", "Expected trades per month."),
+                P("typical_quantity", "int", "Median number of shares per trade."),
+                P("since", "datetime", "First trade."),
+            ),
+            "since",
+        ),
+        EdgeType(
+            "Company", "SUPPLIES", "Company", "A supplier ships goods to a buyer and invoices it (the buyer pays through TRANSFERS_TO).",
+            (
+                P("goods", "string", "What is shipped.", GOODS),
+                P("invoice_amount", "float", "Median invoiced amount per shipment."),
+                P("goods_value", "float", "Median market value of one shipment's goods, as declared to customs."),
+                P("monthly_count", "float", "Expected shipments per month."),
+                P("since", "datetime", "First shipment."),
             ),
             "since",
         ),

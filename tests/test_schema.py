@@ -9,6 +9,8 @@ ISSUE_EDGE_TYPES = {
     ("Person", "USES_IP", "IP"), ("Device", "SEEN_AT", "IP"), ("Person", "KNOWS", "Person"),
     ("Person", "WORKS_AT", "Company"), ("Person", "MEMBER_OF", "Circle"), ("Person", "ORGANIZES", "Circle"),
     ("Account", "TRANSFERS_TO", "Account"), ("Account", "PAYS", "Company"),
+    # added for issue 3: trades (insider trading) and invoiced supplies (trade-based laundering)
+    ("Account", "TRADES", "Company"), ("Company", "SUPPLIES", "Company"),
 }
 
 

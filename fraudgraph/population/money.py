@@ -50,10 +50,11 @@ def primary_accounts(world: World) -> np.ndarray:
 
 
 def build_money(world: World, graph: PropertyGraph) -> None:
-    """Add ``TRANSFERS_TO`` and ``PAYS`` edges."""
+    """Add ``TRANSFERS_TO``, ``SUPPLIES``, ``PAYS`` and ``TRADES`` edges."""
     rng = world.rng("money")
     _transfers(world, graph, rng)
     _payments(world, graph, world.rng("money", "pays"))
+    _trades(world, graph, world.rng("money", "trades"))
 
 
 def _transfers(world: World, graph: PropertyGraph, rng: np.random.Generator) -> None:
@@ -123,6 +124,9 @@ def _transfers(world: World, graph: PropertyGraph, rng: np.random.Generator) -> 
     opened = world["account_opened"]
     since = later_than(rng, np.maximum(opened[s], opened[d]), world.end, 30)
     ids = world["account_id"]
+    supply = edges["kind"].to_numpy() == TRANSFER_KINDS.index("supplier")
+    _supplies(world, graph, rng, s[supply], d[supply], edges["amount"].to_numpy()[supply],
+              edges["rate"].to_numpy()[supply], since[supply])
     graph.add_edges(("Account", "TRANSFERS_TO", "Account"), pd.DataFrame({
         "src": ids[s],
         "dst": ids[d],
@@ -130,6 +134,50 @@ def _transfers(world: World, graph: PropertyGraph, rng: np.random.Generator) -> 
         "typical_amount": np.maximum(edges["amount"].to_numpy(), 1.0),
         "monthly_count": np.round(edges["rate"].to_numpy(), 3),
         "since": seconds_to_datetime(since),
+    }))
+
+
+def _supplies(world: World, graph: PropertyGraph, rng: np.random.Generator, buyer_acc, seller_acc, amount, rate, since) -> None:
+    """Each supplier payment is for goods: the seller SUPPLIES the buyer, invoiced at the paid amount.
+
+    Declared goods values sit close to the invoice (ordinary margins and freight), which is what
+    over- and under-invoicing schemes depart from.
+    """
+    company = world["account_company"]
+    seller, buyer = company[seller_acc], company[buyer_acc]
+    goods = rng.integers(0, len(schema.GOODS), seller.size)
+    invoice = np.round(amount, 2)
+    value = np.round(invoice * np.exp(rng.normal(-0.04, 0.07, seller.size)), 2)
+    graph.add_edges(("Company", "SUPPLIES", "Company"), pd.DataFrame({
+        "src": world["company_id"][seller],
+        "dst": world["company_id"][buyer],
+        "goods": np.array(schema.GOODS)[goods],
+        "invoice_amount": invoice,
+        "goods_value": value,
+        "monthly_count": np.round(rate, 3),
+        "since": seconds_to_datetime(since),
+    }))
+
+
+def _trades(world: World, graph: PropertyGraph, rng: np.random.Generator) -> None:
+    """Brokerage accounts trade a few listed companies, popular (large) ones more often."""
+    listed = np.flatnonzero(world["company_listed"])
+    brokerage = np.flatnonzero(world["account_type"] == T.index("brokerage"))
+    if listed.size == 0 or brokerage.size == 0:
+        account, company = np.empty(0, np.int64), np.empty(0, np.int64)
+    else:
+        k = 1 + rng.poisson(2.0, brokerage.size)
+        account = np.repeat(brokerage, k)
+        company = listed[pick_weighted(rng, world["company_size"][listed], account.size)]
+        pairs = pd.DataFrame({"a": account, "c": company}).drop_duplicates()
+        account, company = pairs["a"].to_numpy(), pairs["c"].to_numpy()
+    earliest = np.maximum(world["account_opened"][account], world["company_created"][company])
+    graph.add_edges(("Account", "TRADES", "Company"), pd.DataFrame({
+        "src": world["account_id"][account],
+        "dst": world["company_id"][company],
+        "monthly_count": np.round(np.exp(rng.normal(np.log(1.5), 0.8, account.size)), 3),
+        "typical_quantity": np.maximum(1, np.round(np.exp(rng.normal(np.log(40), 1.0, account.size)))).astype(np.int64),
+        "since": seconds_to_datetime(later_than(rng, earliest, world.end, 90)),
     }))
 
 
