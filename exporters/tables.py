@@ -17,7 +17,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph import schema
 from fraudgraph.exporters.base import Exporter
 from fraudgraph.graph import conform
 
@@ -112,27 +111,17 @@ def iso_datetimes(values) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(text, pa.scalar("Z", pa.large_string()), pa.scalar("", pa.large_string()))
 
 
-def table_paths(extension: str) -> list[tuple[Any, Path]]:
-    """Every schema type with its path relative to the dataset folder."""
-    out: list[tuple[Any, Path]] = [(nt, Path("nodes") / f"{nt.file_stem}.{extension}") for nt in schema.NODE_TYPES.values()]
-    out += [(et, Path("edges") / f"{et.file_stem}.{extension}") for et in schema.EDGE_TYPES.values()]
-    return out
-
-
 class TableExporter(Exporter):
     """An exporter that writes one file per node type and per edge type."""
 
     extension: str = ""
 
     def write(self, dataset, out: Path, **options: Any) -> list[Path]:
-        graph = dataset.graph
         written = []
-        for table_type, rel in table_paths(self.extension):
-            frame = graph.nodes.get(table_type.label) if isinstance(table_type, schema.NodeType) else graph.edges.get(table_type.key)
-            if frame is None:
-                continue
+        for folder, table_type, frame in dataset.table_items(labels_on_graph=options.get("labels_on_graph", False)):
+            rel = Path(folder) / f"{table_type.file_stem}.{self.extension}"
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            self.write_table(table_type, frame, out / rel, **options)
+            self.write_table(table_type, frame, out / rel)
             written.append(rel)
         return written
 

@@ -38,7 +38,8 @@ def cli():
 @click.option("--format", "formats", metavar="LIST", help=f"Comma-separated formats: {', '.join(available_formats())}.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (absent or empty).")
 @click.option("--force", is_flag=True, help="Replace an existing dataset folder.")
-def generate(scenario_name, config_file, seed, persons, days, formats, out, force):
+@click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
+def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
@@ -47,7 +48,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     from fraudgraph.output import check_target
 
     check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
-    steps = plan(scenario.output.formats)
+    steps = plan(scenario.output.formats, scenario)
     if sys.stderr.isatty():
         with click.progressbar(length=len(steps), label="generating", file=sys.stderr,
                                item_show_func=lambda s: s or "") as bar:
@@ -55,10 +56,11 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
                 bar.update(1, step)
 
             dataset = generate_dataset(scenario, progress=progress)
-            write_dataset(dataset, out, scenario.output.formats, force=force, progress=progress)
+            write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
+                          progress=progress)
     else:
         dataset = generate_dataset(scenario)
-        write_dataset(dataset, out, scenario.output.formats, force=force)
+        write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph)
     elapsed = time.perf_counter() - started
     click.echo(_counts_table(dataset.graph.counts()))
     click.echo(f"wrote {len(dataset.files)} files ({', '.join(scenario.output.formats)}) to {out} "

@@ -226,13 +226,40 @@ class MoneyConfig(_Section):
     suppliers_per_company_mean: float = Field(2.0, ge=0.0, le=100.0, description="Mean number of business suppliers a company pays.")
 
 
+#: Knob values of each hardness preset (see patterns.base.Knobs for their meaning).
+HARDNESS_PRESETS = {
+    "low": {"amount_blending": 0.1, "timing_spread": 0.15, "member_overlap": 0.0, "decoy_ratio": 0.3, "camouflage": 0.2},
+    "medium": {"amount_blending": 0.5, "timing_spread": 0.5, "member_overlap": 0.1, "decoy_ratio": 1.0, "camouflage": 0.6},
+    "high": {"amount_blending": 0.85, "timing_spread": 0.8, "member_overlap": 0.2, "decoy_ratio": 2.0, "camouflage": 0.9},
+}
+
+
 class FraudConfig(_Section):
     """How much fraud, and how hard to find (consumed by the pattern injectors)."""
 
+    enabled: bool = Field(True, description="Whether to inject fraud patterns at all.")
     person_share: float = Field(0.005, ge=0.0, le=0.5, description="Share of persons involved in fraud.")
     hardness: Literal["low", "medium", "high"] = Field("medium", description="Preset for how well fraud blends in.")
+    amount_blending: float | None = Field(None, ge=0.0, le=1.0, description="Override: how far fraud amounts follow legitimate ones.")
+    timing_spread: float | None = Field(None, ge=0.0, le=1.0, description="Override: 0 = tight bursts, 1 = spread like ordinary activity.")
+    member_overlap: float | None = Field(None, ge=0.0, le=1.0, description="Override: chance a recruit already belongs to another instance.")
+    decoy_ratio: float | None = Field(None, ge=0.0, le=10.0, description="Override: legitimate look-alikes per fraud instance.")
+    camouflage: float | None = Field(None, ge=0.0, le=1.0, description="Override: how much ordinary activity new members keep.")
     unlabeled_share: float = _prob(0.1, "Share of fraud instances that never get a label.")
     label_delay_days_mean: float = Field(5.0, gt=0.0, le=365.0, description="Mean days from a fraud's end to its confirmation.")
+    patterns: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-typology settings keyed by pattern name (e.g. {kiting_cycle: {weight: 2}}); names are checked against the registry.",
+    )
+
+    def knobs(self) -> dict[str, float]:
+        """The hardness preset with any explicit knob overrides applied."""
+        values = dict(HARDNESS_PRESETS[self.hardness])
+        for name in values:
+            override = getattr(self, name)
+            if override is not None:
+                values[name] = float(override)
+        return values
 
 
 class OutputConfig(_Section):

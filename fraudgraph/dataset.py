@@ -7,7 +7,9 @@ from typing import Any
 
 from fraudgraph._version import __version__
 from fraudgraph.config import Scenario
+from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
+from fraudgraph.truth import Truth, graph_labels
 
 MANIFEST_VERSION = 1
 
@@ -25,11 +27,35 @@ class Dataset:
         The root seed.
     """
 
-    def __init__(self, graph: PropertyGraph, scenario: Scenario, seed: int, files: list[dict] | None = None):
+    def __init__(self, graph: PropertyGraph, scenario: Scenario, seed: int, files: list[dict] | None = None,
+                 truth: Truth | None = None, labels_on_graph: bool = False):
         self.graph = graph
         self.scenario = scenario
         self.seed = int(seed)
         self.files: list[dict] = list(files or [])
+        self.truth = truth if truth is not None else Truth.empty()
+        self.labels_on_graph = labels_on_graph
+
+    def table_items(self, labels_on_graph: bool = False):
+        """Every table to write: ``(folder, table type, frame)`` for nodes, edges and truth.
+
+        With ``labels_on_graph`` the node and edge tables also carry the
+        :data:`~fraudgraph.schema.LABEL_PROPERTIES` columns (for demos).
+        """
+        for label, frame in self.graph.nodes.items():
+            nt = schema.node_type(label)
+            if labels_on_graph:
+                yield "nodes", schema.with_labels(nt), graph_labels(self.truth, nt, frame)
+            else:
+                yield "nodes", nt, frame
+        for key, frame in self.graph.edges.items():
+            et = schema.edge_type(key)
+            if labels_on_graph:
+                yield "edges", schema.with_labels(et), graph_labels(self.truth, et, frame)
+            else:
+                yield "edges", et, frame
+        for spec, frame in self.truth.tables().values():
+            yield "truth", spec, frame
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -39,7 +65,8 @@ class Dataset:
             "fraudgraph_version": __version__,
             "seed": self.seed,
             "scenario": self.scenario.to_dict(),
-            "counts": self.graph.counts(),
+            "counts": {**self.graph.counts(), "truth": {name: len(t) for name, (_, t) in self.truth.tables().items()}},
+            "labels_on_graph": self.labels_on_graph,
             "files": self.files,
         }
 
@@ -48,7 +75,7 @@ class Dataset:
         return self.graph.to_networkx()
 
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
-              progress=None) -> Path:
+              labels_on_graph: bool = False, progress=None) -> Path:
         """Write the dataset to the folder ``out``.
 
         Parameters
@@ -62,6 +89,9 @@ class Dataset:
             comma-separated string); defaults to the scenario's ``output.formats``.
         force : bool, default False
             Replace an existing dataset folder.
+        labels_on_graph : bool, default False
+            Also put ``is_fraud``, ``fraud_type``, ``pattern_id`` and ``role`` on the
+            node and edge tables (for demos; ``truth/`` always has them).
 
         Returns
         -------
@@ -70,7 +100,7 @@ class Dataset:
         """
         from fraudgraph.pipeline import write_dataset
 
-        return write_dataset(self, out, formats=formats, force=force, progress=progress)
+        return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph, progress=progress)
 
     @classmethod
     def read(cls, path: str | Path, format: str | None = None) -> "Dataset":

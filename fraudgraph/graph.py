@@ -84,9 +84,37 @@ class PropertyGraph:
     """
 
     def __init__(self):
-        self.nodes: dict[str, pd.DataFrame] = {}
-        self.edges: dict[EdgeKey, pd.DataFrame] = {}
+        self._nodes: dict[str, pd.DataFrame] = {}
+        self._edges: dict[EdgeKey, pd.DataFrame] = {}
+        self._pending: dict[object, list[pd.DataFrame]] = {}
         self._id_keys: dict[str, np.ndarray] = {}
+
+    # Appends are buffered and concatenated when a table is next read, so that many small
+    # additions (one per pattern instance) cost one concatenation, not one each.
+    @property
+    def nodes(self) -> dict[str, pd.DataFrame]:
+        self._flush(self._nodes, lambda k: isinstance(k, str))
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, value: dict[str, pd.DataFrame]) -> None:
+        self._nodes = dict(value)
+
+    @property
+    def edges(self) -> dict[EdgeKey, pd.DataFrame]:
+        self._flush(self._edges, lambda k: isinstance(k, tuple))
+        return self._edges
+
+    @edges.setter
+    def edges(self, value: dict[EdgeKey, pd.DataFrame]) -> None:
+        self._edges = dict(value)
+
+    def _flush(self, store: dict, belongs) -> None:
+        for key in [k for k in self._pending if belongs(k)]:
+            chunks = self._pending.pop(key)
+            if key in store:
+                chunks = [store[key]] + chunks
+            store[key] = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
     # -- building ---------------------------------------------------------
     def new_ids(self, label: str, n: int, rng: np.random.Generator) -> pd.api.extensions.ExtensionArray:
@@ -103,14 +131,12 @@ class PropertyGraph:
 
     def add_nodes(self, label: str, table: pd.DataFrame) -> None:
         """Append rows to the node table ``label``; columns must match the schema."""
-        table = conform(schema.node_type(label), table)
-        self.nodes[label] = table if label not in self.nodes else pd.concat([self.nodes[label], table], ignore_index=True)
+        self._pending.setdefault(label, []).append(conform(schema.node_type(label), table))
 
     def add_edges(self, key: EdgeKey, table: pd.DataFrame) -> None:
         """Append rows to the edge table ``key``; columns must match the schema."""
         et = schema.edge_type(key)
-        table = conform(et, table)
-        self.edges[et.key] = table if et.key not in self.edges else pd.concat([self.edges[et.key], table], ignore_index=True)
+        self._pending.setdefault(et.key, []).append(conform(et, table))
 
     def finalize(self) -> "PropertyGraph":
         """Sort every table canonically (nodes by id, edges by endpoints) and fill absent types.

@@ -15,7 +15,9 @@ from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
 from fraudgraph.exporters import get_exporter
 from fraudgraph.exporters.tables import TableExporter
-from fraudgraph.graph import PropertyGraph
+from fraudgraph.graph import PropertyGraph, isin
+from fraudgraph.truth import TABLES as TRUTH_TABLES
+from fraudgraph.truth import Truth
 from fraudgraph.output import MANIFEST
 
 FORMAT_PREFERENCE = ("parquet", "csv", "jsonl")
@@ -67,29 +69,67 @@ def verify_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
 
 
 def read_graph(path: str | Path, fmt: str, manifest: dict[str, Any]) -> PropertyGraph:
-    """Read every table of format ``fmt`` listed in the manifest into a PropertyGraph."""
+    """Read every node and edge table of format ``fmt`` listed in the manifest into a PropertyGraph."""
+    graph, _ = read_tables(path, fmt, manifest)
+    return graph
+
+
+def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[PropertyGraph, Truth]:
+    """Read the graph and the truth tables of format ``fmt`` (label columns on the graph are dropped)."""
     path = Path(path)
     exporter = get_exporter(fmt)
     if not isinstance(exporter, TableExporter):
         raise DatasetError(f"format {fmt!r} cannot be read back")
+    labelled = bool(manifest.get("labels_on_graph"))
+    label_columns = [p.name for p in schema.LABEL_PROPERTIES]
     graph = PropertyGraph()
+    truth = Truth.empty()
     by_stem = {et.file_stem: et for et in schema.EDGE_TYPES.values()}
+    truth_specs = {spec.name: spec for spec in TRUTH_TABLES}
     for entry in manifest.get("files", []):
         if entry["format"] != fmt:
             continue
         stem = entry["table"]
         try:
+            if entry["kind"] == "truth":
+                setattr(truth, stem, exporter.read_table(truth_specs[stem], path / entry["path"]))
+                continue
+            spec = schema.node_type(stem) if entry["kind"] == "node" else by_stem[stem]
+            frame = exporter.read_table(schema.with_labels(spec) if labelled else spec, path / entry["path"])
+            if labelled:
+                frame = frame.drop(columns=label_columns)
             if entry["kind"] == "node":
-                nt = schema.node_type(stem)
-                graph.nodes[nt.label] = exporter.read_table(nt, path / entry["path"])
+                graph.nodes[spec.label] = frame
             else:
-                et = by_stem[stem]
-                graph.edges[et.key] = exporter.read_table(et, path / entry["path"])
+                graph.edges[spec.key] = frame
         except FraudGraphError:
             raise
         except Exception as exc:  # a parser's own error: report which file
             raise DatasetError(f"{entry['path']}: cannot be parsed as {fmt}: {exc}") from None
-    return graph
+    return graph, truth
+
+
+def truth_problems(graph: PropertyGraph, truth: Truth) -> list[str]:
+    """Every labelled node and edge must exist in the graph; every label must name a listed pattern."""
+    problems = []
+    for label, rows in truth.node_labels.groupby("label"):
+        known = graph.nodes.get(label)
+        missing = ~isin(rows["id"], known["id"] if known is not None else pd.Series([], dtype="str"))
+        if missing.any():
+            problems.append(f"truth/node_labels: {int(missing.sum())} {label} ids are not in the graph, e.g. {rows['id'][missing].iloc[0]!r}")
+    stems = {et.file_stem: k for k, et in schema.EDGE_TYPES.items()}
+    for stem, rows in truth.edge_labels.groupby("edge_type"):
+        table = graph.edges.get(stems.get(stem))
+        known = table["src"] + "|" + table["dst"] if table is not None else pd.Series([], dtype="str")
+        missing = ~isin(rows["src"] + "|" + rows["dst"], known)
+        if missing.any():
+            problems.append(f"truth/edge_labels: {int(missing.sum())} {stem} edges are not in the graph")
+    patterns = truth.patterns["pattern_id"]
+    for name in ("node_labels", "edge_labels", "schedule"):
+        unknown = ~isin(getattr(truth, name)["pattern_id"], patterns)
+        if unknown.any():
+            problems.append(f"truth/{name}: {int(unknown.sum())} rows name a pattern missing from truth/patterns")
+    return problems
 
 
 def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
@@ -109,9 +149,10 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
         format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
     if format not in formats:
         raise DatasetError(f"The 'format' {format!r} was not written to {str(path)!r}; present: {', '.join(formats)}")
-    graph = read_graph(path, format, manifest)
+    graph, truth = read_tables(path, format, manifest)
     scenario = Scenario.from_dict(manifest["scenario"], source="manifest scenario")
-    return Dataset(graph, scenario, manifest["seed"], files=manifest.get("files", []))
+    return Dataset(graph, scenario, manifest["seed"], files=manifest.get("files", []), truth=truth,
+                   labels_on_graph=bool(manifest.get("labels_on_graph")))
 
 
 def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
@@ -133,11 +174,12 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     rows = 0
     for fmt in formats:
         try:
-            graph = read_graph(path, fmt, manifest)
+            graph, truth = read_tables(path, fmt, manifest)
         except FraudGraphError as exc:
             problems.append(f"[{fmt}] {exc}")
             continue
         problems += [f"[{fmt}] {p}" for p in graph.validate(raise_on_error=False)]
+        problems += [f"[{fmt}] {p}" for p in truth_problems(graph, truth)]
         for label, table in graph.nodes.items():
             expected = counts.get("nodes", {}).get(label)
             if expected != len(table):

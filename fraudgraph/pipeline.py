@@ -15,20 +15,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fraudgraph import schema
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import check_formats, get_exporter
 from fraudgraph.output import MANIFEST, atomic_folder
+from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
 from fraudgraph.population import STAGES, build_population
+from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
+from fraudgraph.truth import build_truth
 
 Progress = Callable[[str], None] | None
 
 
-def plan(formats: list[str]) -> list[str]:
+def plan(formats: list[str], scenario: Scenario | None = None) -> list[str]:
     """Names of the steps a full run reports to a progress callback, in order."""
-    return [name for name, _ in STAGES] + ["validate"] + [f"write {f}" for f in formats] + ["manifest"]
+    patterns = [f"pattern {name}" for name in plan_counts(scenario)] if scenario is not None else []
+    return ([name for name, _ in STAGES] + patterns + ["truth", "validate"]
+            + [f"write {f}" for f in formats] + ["manifest"])
 
 
 def prepare(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
@@ -37,6 +41,7 @@ def prepare(scenario: Scenario | str | Path | dict | None = None, *, seed: int |
     scenario = resolve_scenario(scenario)
     scenario = scenario.override({"seed": seed, "persons.count": persons, "days": days, "output.formats": formats})
     check_formats(scenario.output.formats)
+    check_patterns(scenario)
     return scenario
 
 
@@ -71,15 +76,20 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
     scenario = prepare(scenario, seed=seed, persons=persons, days=days)
     seeds = SeedTree(scenario.seed)
     graph = build_population(scenario, seeds, progress=progress)
+    instances = inject_patterns(graph, scenario, seeds, progress=progress)
+    if progress is not None:
+        progress("truth")
+    truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
+                        scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean)
     if progress is not None:
         progress("validate")
     graph.finalize()
     graph.validate()
-    return Dataset(graph, scenario, scenario.seed)
+    return Dataset(graph, scenario, scenario.seed, truth=truth)
 
 
 def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | None = None, *,
-                  force: bool = False, progress: Progress = None) -> Path:
+                  force: bool = False, labels_on_graph: bool = False, progress: Progress = None) -> Path:
     """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :class:`Dataset.write`)."""
     if formats is None:
         formats = dataset.scenario.output.formats
@@ -87,6 +97,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
         formats = [f.strip().lower() for f in formats.split(",") if f.strip()]
     formats = check_formats(list(dict.fromkeys(formats)))
     exporters = [get_exporter(name) for name in formats]
+    rows = {(folder, spec.file_stem): len(frame) for folder, spec, frame in dataset.table_items()}
+    dataset.labels_on_graph = labels_on_graph
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         # Formats write disjoint files, and Arrow releases the GIL, so they run side by side;
@@ -97,7 +109,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             if progress is not None:
                 with lock:
                     progress(f"write {exporter.name}")
-            return [_describe(tmp, rel, exporter.name, dataset) for rel in exporter.write(dataset, tmp)]
+            written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph)
+            return [_describe(tmp, rel, exporter.name, rows[(rel.parts[0], rel.stem)]) for rel in written]
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1))) as pool:
             files = [f for written in pool.map(write_one, exporters) for f in written]
@@ -109,18 +122,12 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
     return out
 
 
-def _describe(root: Path, rel: Path, fmt: str, dataset: Dataset) -> dict[str, Any]:
+def _describe(root: Path, rel: Path, fmt: str, rows: int) -> dict[str, Any]:
     path = root / rel
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    stem = rel.stem
-    kind = rel.parts[0]
-    if kind == "nodes":
-        rows = dataset.graph.num_nodes(stem)
-    else:
-        key = next(k for k, et in schema.EDGE_TYPES.items() if et.file_stem == stem)
-        rows = dataset.graph.num_edges(key)
-    return {"path": rel.as_posix(), "format": fmt, "table": stem, "kind": kind[:-1], "rows": rows,
+    kind = {"nodes": "node", "edges": "edge"}.get(rel.parts[0], rel.parts[0])
+    return {"path": rel.as_posix(), "format": fmt, "table": rel.stem, "kind": kind, "rows": rows,
             "bytes": path.stat().st_size, "sha256": digest.hexdigest()}

@@ -90,6 +90,39 @@ class EdgeType:
         return f"{self.src}_{self.rel}_{self.dst}"
 
 
+@dataclass(frozen=True)
+class TableSpec:
+    """A table that is neither a node nor an edge type (ground truth, schedules)."""
+
+    name: str
+    description: str
+    properties: tuple[Property, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.properties)
+
+    @property
+    def file_stem(self) -> str:
+        return self.name
+
+
+#: Columns that ``labels_on_graph`` adds to node and edge tables (for demos only).
+LABEL_PROPERTIES = (
+    Property("is_fraud", "bool", "Whether the element takes part in a fraud instance (ground truth)."),
+    Property("fraud_type", "string", "Typology of that instance.", nullable=True),
+    Property("pattern_id", "string", "Pattern instance (see truth/patterns).", nullable=True),
+    Property("role", "string", "Role in that instance.", nullable=True),
+)
+
+
+def with_labels(table_type):
+    """A copy of a node or edge type with the :data:`LABEL_PROPERTIES` appended."""
+    from dataclasses import replace
+
+    return replace(table_type, properties=tuple(table_type.properties) + LABEL_PROPERTIES)
+
+
 P = Property
 
 SEGMENTS = ("student", "young_professional", "family", "affluent", "retiree", "gig_worker")

@@ -1,0 +1,420 @@
+"""Shared tools of the injectors: recruit ordinary members, create look-alike entities, link them.
+
+New entities are built the way the population builds legitimate ones (random
+ids from the graph, property values sampled from existing rows of the same
+type, safe synthetic PII), so that neither id format, id range, row order nor
+property distributions give them away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fraudgraph import schema
+from fraudgraph.graph import PropertyGraph, isin
+from fraudgraph.population import pii
+from fraudgraph.population.devices import CLIENTS, assign_clients, fingerprints
+from fraudgraph.population.geography import COUNTRY_CURRENCY
+from fraudgraph.population.networks import CGNAT_BASE, CGNAT_SIZE, RESERVED_BASE, RESERVED_SIZE, dotted
+from fraudgraph.population.sampling import DAY, unique_integers
+
+from fraudgraph.patterns.base import InjectionContext
+
+EdgeKey = tuple[str, str, str]
+
+
+def to_datetime(seconds) -> np.ndarray:
+    return np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")
+
+
+def to_seconds(values) -> np.ndarray:
+    return np.asarray(pd.Series(values).to_numpy(dtype="datetime64[s]")).astype(np.int64)
+
+
+def shared_prefix_ids(rng: np.random.Generator, template: str, n: int, taken: set[str]) -> np.ndarray:
+    """``n`` national ids that share ``template``'s leading groups (area and group, or NI prefix)."""
+    if "-" in template:
+        head, tail_len = template.rsplit("-", 1)[0] + "-", len(template.rsplit("-", 1)[1])
+    else:
+        head, tail_len = template[:4], len(template) - 4
+    out = []
+    low = 1 if template[0] == "9" else 0
+    for serial in rng.permutation(10**min(tail_len, 4) - low)[: n * 3] + low:
+        if template[0] == "Q":
+            candidate = f"{head}{serial % 10**(tail_len - 1):0{tail_len - 1}d}{template[-1]}"
+        else:
+            candidate = f"{head}{serial:0{tail_len}d}"
+        if candidate not in taken and candidate not in out:
+            out.append(candidate)
+        if len(out) == n:
+            break
+    return np.array(out, dtype=object)
+
+
+class Toolkit:
+    """Recruitment and construction helpers bound to one graph, RNG and context."""
+
+    def __init__(self, graph: PropertyGraph, rng: np.random.Generator, ctx: InjectionContext):
+        self.graph = graph
+        self.rng = rng
+        self.ctx = ctx
+        self._persons: pd.DataFrame | None = None
+        self._accounts: pd.DataFrame | None = None
+        self._created: dict[str, dict[str, int]] = {}
+        self._pairs: dict[EdgeKey, set[str]] = {}
+        self._holdings: dict[str, dict[str, str]] | None = None
+        self._snapshots: dict[str, pd.DataFrame] = {}
+        self._taken: dict[str, set[str]] = {}
+
+    def snapshot(self, label: str) -> pd.DataFrame:
+        """Node rows as they were when first asked for: donors of property values for new entities."""
+        if label not in self._snapshots:
+            self._snapshots[label] = self.graph.nodes[label]
+        return self._snapshots[label]
+
+    def taken(self, column: str) -> set[str]:
+        """Values of a Person column that new persons must not reuse (cached, kept current)."""
+        if column not in self._taken:
+            self._taken[column] = set(self.graph.nodes["Person"][column].tolist())
+        return self._taken[column]
+
+    # -- views ------------------------------------------------------------------
+    def persons(self) -> pd.DataFrame:
+        """Person rows with ``knows_degree`` and ``n_accounts`` (built once per toolkit)."""
+        if self._persons is None:
+            p = self.graph.nodes["Person"].copy()
+            knows = self.graph.edges[("Person", "KNOWS", "Person")]
+            deg = pd.concat([knows["src"], knows["dst"]]).value_counts()
+            p["knows_degree"] = p["id"].map(deg).fillna(0).astype(int).to_numpy()
+            owns = self.graph.edges[("Person", "OWNS", "Account")]
+            p["n_accounts"] = p["id"].map(owns["src"].value_counts()).fillna(0).astype(int).to_numpy()
+            self._persons = p
+        return self._persons
+
+    def accounts(self) -> pd.DataFrame:
+        """Account rows with ``owner`` (primary person owner, or empty) and ``owner_city``."""
+        if self._accounts is None:
+            a = self.graph.nodes["Account"].copy()
+            owns = self.graph.edges[("Person", "OWNS", "Account")]
+            primary = owns[owns["role"] == "primary"].drop_duplicates("dst")
+            a["owner"] = a["id"].map(primary.set_index("dst")["src"])
+            cities = self.graph.nodes["Person"].set_index("id")["city"]
+            a["owner_city"] = a["owner"].map(cities)
+            self._accounts = a
+        return self._accounts
+
+    def created(self, label: str) -> dict[str, int]:
+        """``{id: creation time in seconds}`` for node type ``label`` (cached, kept current)."""
+        if label not in self._created:
+            nt = schema.NODE_TYPES[label]
+            table = self.graph.nodes[label]
+            self._created[label] = dict(zip(table["id"].tolist(), to_seconds(table[nt.time_property]).tolist()))
+        return self._created[label]
+
+    def _note_created(self, label: str, ids, times) -> None:
+        if label in self._created:
+            self._created[label].update(zip(list(ids), np.asarray(times, dtype=np.int64).tolist()))
+
+    def pairs(self, key: EdgeKey) -> set[str]:
+        """Existing ``"src|dst"`` pairs of an edge type (cached, kept current)."""
+        if key not in self._pairs:
+            table = self.graph.edges.get(key)
+            self._pairs[key] = set((table["src"] + "|" + table["dst"]).tolist()) if table is not None and len(table) else set()
+        return self._pairs[key]
+
+    # -- time ---------------------------------------------------------------------
+    def window(self, days: float) -> tuple[int, int]:
+        """A window of ``days`` that lies inside the simulated span (shorter if the span is)."""
+        span = self.ctx.end - self.ctx.start
+        length = int(min(days * DAY, max(span - DAY, DAY)))
+        start = self.ctx.start + int(self.rng.random() * max(span - length, 1))
+        return start, start + length
+
+    def times(self, n: int, start: int, end: int, sort: bool = True) -> np.ndarray:
+        """``n`` times in ``[start, end)``, spread by the timing knob (tight bursts at 0)."""
+        spread = max(self.ctx.knobs.timing_spread, 0.02)
+        length = max(int((end - start) * spread), 60)
+        base = start + int(self.rng.random() * max(end - start - length, 1))
+        t = base + (self.rng.random(n) * length).astype(np.int64)
+        return np.sort(t) if sort else t
+
+    # -- recruitment ----------------------------------------------------------------
+    def _free(self, ids: pd.Series, used: set[str]) -> np.ndarray:
+        """Mask of ids not yet recruited (or, with member_overlap, recruited but allowed again)."""
+        taken = np.asarray(isin(ids, pd.Series(sorted(used), dtype="str")), dtype=bool) if used else np.zeros(len(ids), bool)
+        reuse = self.rng.random(len(ids)) < self.ctx.knobs.member_overlap
+        return ~taken | reuse
+
+    def recruit_persons(self, n: int, *, city: str | None = None, exclude=(), before: int | None = None) -> np.ndarray:
+        """``n`` ordinary persons: not hubs (KNOWS degree up to the 90th percentile), not recruited yet.
+
+        Returns fewer when the pool is too small.
+        """
+        p = self.persons()
+        mask = (p["knows_degree"] <= max(p["knows_degree"].quantile(0.9), 1)).to_numpy() & (p["n_accounts"] > 0).to_numpy()
+        mask &= self._free(p["id"], self.ctx.used_persons)
+        if city is not None:
+            mask &= (p["city"] == city).to_numpy()
+        if before is not None:
+            mask &= to_seconds(p["created_at"]) < before
+        if len(exclude):
+            mask &= ~np.asarray(isin(p["id"], pd.Series(list(exclude), dtype="str")), dtype=bool)
+        pool = p["id"].to_numpy()[mask]
+        chosen = pool[self.rng.permutation(pool.size)[:n]] if pool.size else pool
+        self.ctx.used_persons.update(chosen.tolist())
+        return chosen.astype(object)
+
+    def recruit_accounts(self, n: int, types=("checking",), *, distinct_owners: bool = True,
+                         distinct_institutions: bool = False, city: str | None = None, status=("active",)) -> np.ndarray:
+        """``n`` ordinary person-owned accounts of ``types`` (optionally at distinct institutions)."""
+        a = self.accounts()
+        mask = a["account_type"].isin(list(types)).to_numpy() & a["owner"].notna().to_numpy()
+        mask &= a["status"].isin(list(status)).to_numpy()
+        mask &= self._free(a["id"], self.ctx.used_accounts)
+        owner_used = np.asarray(isin(a["owner"].fillna(""), pd.Series(sorted(self.ctx.used_persons), dtype="str")), dtype=bool) \
+            if self.ctx.used_persons else np.zeros(len(a), bool)
+        mask &= ~owner_used | (self.rng.random(len(a)) < self.ctx.knobs.member_overlap)
+        if city is not None:
+            mask &= (a["owner_city"] == city).to_numpy()
+        pool = a[mask].iloc[self.rng.permutation(int(mask.sum()))]
+        if distinct_owners:
+            pool = pool.drop_duplicates("owner")
+        if distinct_institutions:
+            pool = pool.drop_duplicates("institution")
+        chosen = pool.head(n)
+        self.ctx.used_accounts.update(chosen["id"].tolist())
+        self.ctx.used_persons.update(chosen["owner"].dropna().tolist())
+        return chosen["id"].to_numpy(dtype=object)
+
+    def holdings(self) -> dict[str, dict[str, str]]:
+        """``{person id: {account type: account id}}`` (first account of each type; cached, kept current)."""
+        if self._holdings is None:
+            a = self.accounts()
+            a = a[a["owner"].notna()].sort_values(["owner", "id"])
+            self._holdings = {}
+            for owner, acc_type, acc in zip(a["owner"], a["account_type"], a["id"]):
+                self._holdings.setdefault(owner, {}).setdefault(acc_type, acc)
+        return self._holdings
+
+    def account_of(self, person_ids, types=("checking", "wallet", "savings", "credit_card")) -> np.ndarray:
+        """For each person, one account of the first available type in ``types`` (or None)."""
+        held = self.holdings()
+        return np.array([next((held.get(p, {}).get(t) for t in types if t in held.get(p, {})), None)
+                         for p in person_ids], dtype=object)
+
+    def owner_of(self, account_ids) -> np.ndarray:
+        owners = self.accounts().set_index("id")["owner"]
+        return np.array([owners.get(a) for a in account_ids], dtype=object)
+
+    # -- creating entities ------------------------------------------------------------
+    def new_persons(self, n: int, created_at, *, country: str | None = None, city: str | None = None,
+                    address: str | None = None, phone: str | None = None, id_prefix_of: str | None = None) -> np.ndarray:
+        """Synthetic persons whose fields are drawn like legitimate ones (donor rows, fresh safe PII).
+
+        ``address``, ``phone`` or ``id_prefix_of`` (a national id whose first two groups are reused)
+        make the new persons share PII fragments.
+        """
+        p = self.snapshot("Person")
+        pool = p if country is None else p[p["country"] == country]
+        if city is not None and (pool["city"] == city).any():
+            pool = pool[pool["city"] == city]
+        donors = pool.iloc[self.rng.integers(0, len(pool), size=(3, n))[0]]
+        name_a = pool.iloc[self.rng.integers(0, len(pool), n)]["name"].str.split(" ").str[0].to_numpy()
+        name_b = pool.iloc[self.rng.integers(0, len(pool), n)]["name"].str.split(" ").str[-1].to_numpy()
+        names = pd.Series(name_a, dtype="str") + " " + pd.Series(name_b, dtype="str")
+        slug = lambda s: s.str.lower().str.replace(r"[^a-z]", "", regex=True)  # noqa: E731
+        emails = pii.emails(self.rng, slug(pd.Series(name_a, dtype="str")).to_numpy(object), slug(pd.Series(name_b, dtype="str")).to_numpy(object))
+        taken = self.taken("email")
+        for i, e in enumerate(emails):
+            while e in taken:
+                e = e.replace("@", f"{int(self.rng.integers(100, 999))}@", 1)
+            emails[i] = e
+            taken.add(e)
+        countries = donors["country"].to_numpy()
+        phones = np.empty(n, dtype=object)
+        national = np.empty(n, dtype=object)
+        existing_ids = self.taken("national_id")
+        for code in set(countries.tolist()):
+            m = countries == code
+            phones[m] = pii.PHONES[code](self.rng, int(m.sum()))
+            fresh = [x for x in pii.NATIONAL_IDS[code](self.rng, int(m.sum()) * 2 + 4) if x not in existing_ids]
+            national[m] = fresh[: int(m.sum())]
+        if phone is not None:
+            phones[:] = phone
+        if id_prefix_of is not None:  # share the leading groups of one national id, with distinct serials
+            national = shared_prefix_ids(self.rng, id_prefix_of, n, existing_ids)
+        created = np.broadcast_to(np.asarray(created_at, dtype=np.int64), (n,))
+        ids = self.graph.new_ids("Person", n, self.rng)
+        self.graph.add_nodes("Person", pd.DataFrame({
+            "id": ids,
+            "name": names.to_numpy(object),
+            "email": emails,
+            "phone": phones,
+            "date_of_birth": donors["date_of_birth"].to_numpy(),
+            "address": donors["address"].to_numpy() if address is None else np.full(n, address, dtype=object),
+            "city": donors["city"].to_numpy(),
+            "state": donors["state"].to_numpy(),
+            "country": countries,
+            "national_id": national,
+            "segment": donors["segment"].to_numpy(),
+            "kyc_level": donors["kyc_level"].to_numpy(),
+            "created_at": to_datetime(created),
+        }))
+        out = np.asarray(ids, dtype=object)
+        existing_ids.update(national.tolist())
+        self._note_created("Person", out, created)
+        self.ctx.used_persons.update(out.tolist())
+        return out
+
+    def new_accounts(self, owners, account_type: str, opened_at, *, institution=None) -> np.ndarray:
+        """Accounts of ``account_type`` for ``owners`` (person ids, or company ids for ``business``), with OWNS edges."""
+        owners = np.asarray(owners, dtype=object)
+        n = owners.size
+        a = self.snapshot("Account")
+        same = a[a["account_type"] == account_type]
+        same = same if len(same) else a
+        donor = same.iloc[self.rng.integers(0, len(same), n)]
+        if institution is None:
+            inst = a["institution"].to_numpy()[self.rng.integers(0, len(a), n)]
+        else:
+            inst = np.broadcast_to(np.asarray(institution, dtype=object), (n,))
+        opened = np.broadcast_to(np.asarray(opened_at, dtype=np.int64), (n,))
+        ids = self.graph.new_ids("Account", n, self.rng)
+        number = pd.Series(unique_integers(self.rng, 0, 10**12, n)).astype(str).str.zfill(12)
+        self.graph.add_nodes("Account", pd.DataFrame({
+            "id": ids,
+            "account_number": number.to_numpy(object),
+            "institution": inst,
+            "account_type": np.full(n, account_type, dtype=object),
+            "currency": self._currencies(owners, account_type),
+            "opened_at": to_datetime(opened),
+            "status": np.full(n, "active", dtype=object),
+            "opening_balance": donor["opening_balance"].to_numpy(),
+            "credit_limit": donor["credit_limit"].to_numpy() if account_type == "credit_card" else np.zeros(n),
+        }))
+        out = np.asarray(ids, dtype=object)
+        self._note_created("Account", out, opened)
+        if account_type == "business":
+            self.link(("Company", "OWNS", "Account"), owners, ids, since=to_datetime(opened))
+        else:
+            self.link(("Person", "OWNS", "Account"), owners, ids, role="primary", since=to_datetime(opened))
+        if account_type != "business" and self._holdings is not None:
+            for owner, acc in zip(owners, out):
+                self._holdings.setdefault(owner, {}).setdefault(account_type, acc)
+        self.ctx.used_accounts.update(out.tolist())
+        return out
+
+    def _currencies(self, owners: np.ndarray, account_type: str) -> np.ndarray:
+        """The currency of each owner's country (persons, or companies for business accounts)."""
+        label = "Company" if account_type == "business" else "Person"
+        country = self.graph.nodes[label].set_index("id")["country"].reindex(owners).to_numpy()
+        return pd.Series(country).map(COUNTRY_CURRENCY).to_numpy(dtype=object)
+
+    def new_devices(self, n: int, device_type: str, first_seen, *, emulator: bool = False) -> np.ndarray:
+        types = np.full(n, schema.DEVICE_TYPES.index(device_type))
+        client = assign_clients(self.rng, types, np.full(n, emulator))
+        seen = np.broadcast_to(np.asarray(first_seen, dtype=np.int64), (n,))
+        ids = self.graph.new_ids("Device", n, self.rng)
+        self.graph.add_nodes("Device", pd.DataFrame({
+            "id": ids,
+            "fingerprint": fingerprints(self.rng, n),
+            "device_type": np.full(n, device_type, dtype=object),
+            "os": CLIENTS["os"].to_numpy()[client],
+            "user_agent": CLIENTS["user_agent"].to_numpy()[client],
+            "first_seen": to_datetime(seen),
+            "is_emulator": CLIENTS["is_emulator"].to_numpy()[client],
+        }))
+        out = np.asarray(ids, dtype=object)
+        self._note_created("Device", out, seen)
+        return out
+
+    def new_ips(self, n: int, kind: str, first_seen, *, city: str | None = None) -> np.ndarray:
+        """Addresses of ``kind`` whose operator and location are taken from existing ones of that kind."""
+        ips = self.snapshot("IP")
+        same = ips[ips["kind"] == kind]
+        same = same if len(same) else ips
+        if city is not None and (same["city"] == city).any():
+            same = same[same["city"] == city]
+        donor = same.iloc[self.rng.integers(0, len(same), n)]
+        existing = self._taken.setdefault("ip_address", set(ips["address"].tolist()))
+        base, size = (CGNAT_BASE, CGNAT_SIZE) if kind == "mobile" else (RESERVED_BASE, RESERVED_SIZE)
+        address = [a for a in dotted(base + unique_integers(self.rng, 0, size, n * 2 + 4)) if a not in existing][:n]
+        existing.update(address)
+        seen = np.broadcast_to(np.asarray(first_seen, dtype=np.int64), (n,))
+        ids = self.graph.new_ids("IP", n, self.rng)
+        self.graph.add_nodes("IP", pd.DataFrame({
+            "id": ids,
+            "address": np.array(address, dtype=object),
+            "kind": np.full(n, kind, dtype=object),
+            "asn": donor["asn"].to_numpy(),
+            "provider": donor["provider"].to_numpy(),
+            "country": donor["country"].to_numpy(),
+            "city": donor["city"].to_numpy(),
+            "lat": np.round(donor["lat"].to_numpy() + self.rng.normal(0, 0.03, n), 4),
+            "lon": np.round(donor["lon"].to_numpy() + self.rng.normal(0, 0.03, n), 4),
+            "first_seen": to_datetime(seen),
+        }))
+        out = np.asarray(ids, dtype=object)
+        self._note_created("IP", out, seen)
+        return out
+
+    # -- edges -------------------------------------------------------------------------
+    def link(self, key: EdgeKey, src, dst, **props) -> np.ndarray:
+        """Add edges ``src -> dst`` with ``props`` (scalars broadcast); pairs that already exist are kept as they are.
+
+        Returns a boolean mask of the pairs that were new.
+        """
+        src = np.asarray(src, dtype=object)
+        dst = np.asarray(dst, dtype=object)
+        n = src.size
+        if n == 0:
+            return np.zeros(0, bool)
+        et = schema.edge_type(key)
+        frame = pd.DataFrame({"src": src, "dst": dst})
+        for p in et.properties:
+            value = props[p.name]
+            frame[p.name] = value if np.ndim(value) else np.full(n, value, dtype=object if isinstance(value, str) else None)
+        if key == ("Person", "KNOWS", "Person"):  # stored once per pair, smaller id first
+            swap = frame["src"].to_numpy().astype(str) > frame["dst"].to_numpy().astype(str)
+            s, d = frame["src"].to_numpy(), frame["dst"].to_numpy()
+            frame["src"], frame["dst"] = np.where(swap, d, s), np.where(swap, s, d)
+        # an edge is never older than its endpoints (the invariant every legitimate edge keeps)
+        t = to_seconds(frame[et.time_property])
+        for end, label in (("src", et.src), ("dst", et.dst)):
+            created = self.created(label)
+            t = np.maximum(t, np.array([created[i] for i in frame[end]], dtype=np.int64))
+        frame[et.time_property] = to_datetime(t)
+        known = self.pairs(et.key)
+        pair = (frame["src"].astype(str) + "|" + frame["dst"].astype(str)).tolist()
+        new = np.array([p not in known for p in pair], dtype=bool) & ~pd.Series(pair).duplicated().to_numpy()
+        new &= (frame["src"] != frame["dst"]).to_numpy()
+        if new.any():
+            self.graph.add_edges(et.key, frame[new])
+            known.update(p for p, keep in zip(pair, new) if keep)
+        return new
+
+    def camouflage(self, person_ids, start: int) -> None:
+        """Give new members ordinary activity (merchant payments, a friend), as the camouflage knob says."""
+        level = self.ctx.knobs.camouflage
+        person_ids = np.asarray(person_ids, dtype=object)
+        if level <= 0 or person_ids.size == 0:
+            return
+        pays = self.graph.edges[("Account", "PAYS", "Company")]
+        if len(pays):
+            accounts = self.account_of(person_ids, ("checking", "credit_card", "wallet"))
+            k = self.rng.poisson(6 * level, person_ids.size)
+            src = np.repeat(accounts, k)
+            donor = pays.iloc[self.rng.integers(0, len(pays), src.size)]
+            ok = np.array([s is not None for s in src], dtype=bool)
+            self.link(("Account", "PAYS", "Company"), src[ok], donor["dst"].to_numpy()[ok],
+                      channel=donor["channel"].to_numpy()[ok], typical_amount=donor["typical_amount"].to_numpy()[ok],
+                      monthly_count=donor["monthly_count"].to_numpy()[ok],
+                      since=to_datetime(np.full(int(ok.sum()), start) + (self.rng.random(int(ok.sum())) * 30 * DAY).astype(np.int64)))
+        friends_n = self.rng.poisson(4 * level, person_ids.size)
+        src = np.repeat(person_ids, friends_n)
+        if src.size:
+            p = self.persons()
+            dst = p["id"].to_numpy()[self.rng.integers(0, len(p), src.size)]
+            self.link(("Person", "KNOWS", "Person"), src, dst, kind="friend",
+                      since=to_datetime(np.full(src.size, start)))
