@@ -131,6 +131,29 @@ def stats(directory, fmt):
                        f"{np.percentile(degree, 99):>7.0f} {degree.max():>8,} {(degree == 0).mean():>7.1%}")
 
 
+@cli.group()
+def report():
+    """Reports on a written dataset."""
+
+
+@report.command("hardness")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the report as JSON (default: DIRECTORY/hardness.json).")
+def report_hardness(directory, json_path):
+    """Best single-feature AUC separating fraud members from everyone else, per typology and overall."""
+    import json
+
+    from fraudgraph.report import format_report, hardness_report
+
+    dataset = read_dataset(directory)
+    result = hardness_report(dataset)
+    click.echo(format_report(result))
+    json_path = json_path or Path(directory) / "hardness.json"
+    json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"\nwrote {json_path}")
+
+
 def _counts_table(counts: dict) -> str:
     rows = [("node type", "rows")] + [(k, f"{v:,}") for k, v in counts["nodes"].items()]
     rows += [("edge type", "rows")] + [(k, f"{v:,}") for k, v in counts["edges"].items()]

@@ -399,23 +399,28 @@ def resolve_scenario(scenario: "Scenario | str | Path | dict | None") -> Scenari
 
 # -- error messages -------------------------------------------------------------
 
-def format_validation_error(exc: ValidationError, source: str = "scenario") -> str:
-    """Turn a pydantic error into one line naming the parameter, the value and the valid range."""
+def format_validation_error(exc: ValidationError, source: str = "scenario", model: Any = None, prefix: str = "") -> str:
+    """Turn a pydantic error into one line naming the parameter, the value and the valid range.
+
+    ``model`` is the pydantic model that was validated (default: :class:`Scenario`);
+    ``prefix`` is prepended to parameter paths (e.g. ``"fraud.patterns.kiting_cycle."``).
+    """
+    model = model or Scenario
     errors = exc.errors()
     first = errors[0]
     more = f" ({len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     loc = [str(p) for p in first["loc"]]
-    path = ".".join(loc)
+    path = prefix + ".".join(loc)
     kind = first["type"]
     value = first.get("input")
     if kind == "extra_forbidden":
-        parent = ".".join(loc[:-1])
-        valid = _field_names(loc[:-1])
-        where = f" in '{parent}'" if parent else ""
+        parent = prefix + ".".join(loc[:-1])
+        valid = _field_names(loc[:-1], model)
+        where = f" in '{parent.rstrip('.')}'" if parent else ""
         return f"Unknown parameter '{path}'{where} of {source}; valid parameters: {', '.join(valid)}{more}"
     if kind == "value_error" and not loc:
         return f"Invalid {source}: {_strip_value_error(first['msg'])}{more}"
-    expected = _expected(loc, first)
+    expected = _expected(loc, first, model)
     return f"The '{path}' parameter of {source} {expected}. Got {value!r} instead{more}."
 
 
@@ -423,8 +428,7 @@ def _strip_value_error(msg: str) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _field_info(loc: list[str]):
-    model: Any = Scenario
+def _field_info(loc: list[str], model: Any):
     info = None
     for part in loc:
         fields = getattr(model, "model_fields", None)
@@ -435,17 +439,16 @@ def _field_info(loc: list[str]):
     return info
 
 
-def _field_names(loc: list[str]) -> list[str]:
-    model: Any = Scenario
+def _field_names(loc: list[str], model: Any) -> list[str]:
     for part in loc:
         model = model.model_fields[part].annotation
     return list(model.model_fields)
 
 
-def _expected(loc: list[str], err: dict) -> str:
+def _expected(loc: list[str], err: dict, model: Any) -> str:
     if err["type"] == "value_error":
         return _strip_value_error(err["msg"])
-    info = _field_info(loc)
+    info = _field_info(loc, model)
     if info is None:
         return f"is invalid ({err['msg']})"
     bounds = {}

@@ -112,7 +112,7 @@ LABEL_PROPERTIES = (
     Property("is_fraud", "bool", "Whether the element takes part in a fraud instance (ground truth)."),
     Property("fraud_type", "string", "Typology of that instance.", nullable=True),
     Property("pattern_id", "string", "Pattern instance (see truth/patterns).", nullable=True),
-    Property("role", "string", "Role in that instance.", nullable=True),
+    Property("fraud_role", "string", "Role in that instance (collector, mule, ...).", nullable=True),
 )
 
 

@@ -162,6 +162,8 @@ def build_truth(instances, rng: np.random.Generator, sim_end: int, unlabeled_sha
 
 def graph_labels(truth: Truth, table_type, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the label columns appended (first instance wins when a row has several)."""
+    from fraudgraph.graph import isin
+
     if isinstance(table_type, schema.NodeType):
         rows = truth.node_labels[truth.node_labels["label"] == table_type.label].sort_values(["is_fraud", "pattern_id"], ascending=[False, True])
         rows = rows.drop_duplicates("id").set_index("id")
@@ -172,10 +174,11 @@ def graph_labels(truth: Truth, table_type, frame: pd.DataFrame) -> pd.DataFrame:
         rows = rows.assign(key=rows["src"] + "|" + rows["dst"]).set_index("key")
         keys = frame["src"] + "|" + frame["dst"]
     out = frame.copy()
-    out["is_fraud"] = keys.map(rows["is_fraud"]).fillna(False).astype(bool).to_numpy()
-    for col, src in (("fraud_type", "fraud_type"), ("pattern_id", "pattern_id"), ("role", "role")):
+    fraud_keys = pd.Series(rows.index[rows["is_fraud"].to_numpy(dtype=bool)], dtype="str")
+    out["is_fraud"] = np.asarray(isin(keys.astype("str"), fraud_keys), dtype=bool)
+    for col, src in (("fraud_type", "fraud_type"), ("pattern_id", "pattern_id"), ("fraud_role", "role")):
         out[col] = keys.map(rows[src]).to_numpy()
-    out.loc[~out["is_fraud"], ["fraud_type", "pattern_id", "role"]] = None
+    out.loc[~out["is_fraud"], ["fraud_type", "pattern_id", "fraud_role"]] = None
     return out
 
 

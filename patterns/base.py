@@ -220,5 +220,5 @@ def resolve_config(name: str, data: dict[str, Any] | None) -> InjectorConfig:
     try:
         return injector.config_model.model_validate(data or {})
     except ValidationError as exc:
-        message = format_validation_error(exc, source=f"pattern {name!r}")
-        raise ConfigError(message.replace("The '", f"The 'fraud.patterns.{name}.", 1)) from None
+        raise ConfigError(format_validation_error(exc, source="scenario", model=injector.config_model,
+                                                  prefix=f"fraud.patterns.{name}.")) from None

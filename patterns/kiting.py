@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import Field
 
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime
+from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime
 from fraudgraph.population.sampling import DAY
 
 KEY = ("Account", "TRANSFERS_TO", "Account")
@@ -73,7 +73,7 @@ class KitingCycle(Injector):
             src = np.array(accounts, dtype=object)
             dst = np.roll(src, -1)
             kit.link(KEY, src, dst, kind="p2p", typical_amount=round(base, 2),
-                     monthly_count=round(rounds * 30 * DAY / max(end - start, DAY), 3), since=to_datetime(np.full(k, start)))
+                     monthly_count=monthly_rate(rounds, ctx), since=to_datetime(np.full(k, start)))
             know_each_other(kit, owners, start)
             times, amounts, hops_src, hops_dst = [], [], [], []
             round_starts = np.sort(start + (rng.random(rounds) * (end - start)).astype(np.int64))
@@ -143,4 +143,4 @@ def _amount(rng, kit: Toolkit, blending: float) -> float:
     loud = float(np.round(rng.uniform(2_000, 12_000), -2))
     transfers = kit.graph.edges[KEY]["typical_amount"].to_numpy()
     quiet = float(transfers[rng.integers(0, transfers.size)]) if transfers.size else loud
-    return max(20.0, (1 - blending) * loud + blending * quiet)
+    return max(20.0, float(blend(loud, quiet, blending)))

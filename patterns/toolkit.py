@@ -418,3 +418,21 @@ class Toolkit:
             dst = p["id"].to_numpy()[self.rng.integers(0, len(p), src.size)]
             self.link(("Person", "KNOWS", "Person"), src, dst, kind="friend",
                       since=to_datetime(np.full(src.size, start)))
+
+
+def blend(loud, quiet, blending: float):
+    """Move a typology's characteristic amount toward a legitimate one, in log space.
+
+    ``blending`` 0 keeps ``loud``; 1 gives ``quiet``; in between the amount is the
+    geometric interpolation, so half-blended kiting of 6,000 against a legitimate
+    45 becomes about 520 rather than 3,000 (linear blending would still stand out).
+    """
+    loud = np.maximum(np.asarray(loud, dtype=float), 0.01)
+    quiet = np.maximum(np.asarray(quiet, dtype=float), 0.01)
+    return np.exp((1.0 - blending) * np.log(loud) + blending * np.log(quiet))
+
+
+def monthly_rate(events: int, ctx: InjectionContext) -> float:
+    """Events per month averaged over the whole simulated span (what an edge's ``monthly_count`` states)."""
+    months = max((ctx.end - ctx.start) / (30 * DAY), 1.0)
+    return round(events / months, 3)
