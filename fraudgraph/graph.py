@@ -221,6 +221,9 @@ class PropertyGraph:
         if not {"src", "dst"} <= set(table.columns):
             return problems
         for end, label in (("src", et.src), ("dst", et.dst)):
+            missing = int(table[end].isna().sum())
+            if missing:
+                problems.append(f"{name}: {missing} rows have no {end} id")
             known = self.nodes.get(label)
             known_ids = known["id"] if known is not None and "id" in known else pd.Series([], dtype=str)
             dangling = ~isin(table[end], known_ids)
@@ -261,7 +264,8 @@ class PropertyGraph:
 
 def isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     """Vectorised membership test (pandas' own ``isin`` loops in Python over arrow strings)."""
-    return pc.is_in(_arrow_strings(values), value_set=_arrow_strings(allowed)).to_numpy(zero_copy_only=False)
+    found = pc.is_in(_arrow_strings(values), value_set=_arrow_strings(allowed))
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _arrow_strings(values: pd.Series) -> pa.Array:

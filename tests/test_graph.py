@@ -79,3 +79,11 @@ def test_to_networkx(small_dataset):
     assert nxg.nodes[pid]["label"] == "Person"
     any_edge = next(iter(nxg.edges(keys=True, data=True)))
     assert any_edge[2] in {et.rel for et in schema.EDGE_TYPES.values()}
+
+
+def test_validate_finds_missing_endpoints(small_dataset):
+    g = _copy(small_dataset.graph)
+    key = ("Account", "PAYS", "Company")
+    g.edges[key].loc[0, "dst"] = None
+    text = "\n".join(g.validate(raise_on_error=False))
+    assert "Account_PAYS_Company: 1 rows have no dst id" in text
