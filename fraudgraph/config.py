@@ -45,7 +45,7 @@ class _Section(BaseModel):
 class PersonsConfig(_Section):
     """Who lives in the world."""
 
-    count: int = Field(10_000, ge=1, le=50_000_000, description="Number of persons.")
+    count: int = Field(10_000, ge=1, le=50_000_000, description="Number of legitimate persons (synthetic identities of fraud patterns come on top).")
     countries: dict[str, float] = Field(
         default_factory=lambda: {"US": 0.9, "CA": 0.05, "GB": 0.05},
         description="Weights of countries of residence (ISO codes with documented fictional phone and never-issued id ranges).",
