@@ -41,8 +41,10 @@ def dtype_of(table_type, column: str) -> str:
 
 def arrow_schema(table_type) -> pa.Schema:
     """The Arrow schema of a node or edge table."""
+    declared = {p.name: p for p in table_type.properties}
     return pa.schema([
-        pa.field(c, _ARROW_TYPES[dtype_of(table_type, c)], nullable=(c not in ("id", "src", "dst")))
+        # implicit id/src/dst columns of node and edge types are required; declared ones say for themselves
+        pa.field(c, _ARROW_TYPES[dtype_of(table_type, c)], nullable=declared[c].nullable if c in declared else False)
         for c in table_type.columns
     ])
 

@@ -8,6 +8,8 @@ property distributions give them away.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -30,6 +32,23 @@ def to_datetime(seconds) -> np.ndarray:
 
 def to_seconds(values) -> np.ndarray:
     return np.asarray(pd.Series(values).to_numpy(dtype="datetime64[s]")).astype(np.int64)
+
+
+_CACHES: "weakref.WeakKeyDictionary[PropertyGraph, dict]" = weakref.WeakKeyDictionary()
+
+
+def _synced(graph: PropertyGraph, name, table: pd.DataFrame, factory, add):
+    """A lookup derived from ``table``, shared by every toolkit on ``graph`` and brought up to date
+    from the rows appended since it was last used (tables only grow while patterns are injected;
+    a table that shrank or was replaced by a shorter one is read again in full)."""
+    cache = _CACHES.setdefault(graph, {})
+    store, seen = cache.get(name, (None, 0))
+    if store is None or seen > len(table):
+        store, seen = factory(), 0
+    if seen < len(table):
+        add(table.iloc[seen:], store)
+    cache[name] = (store, len(table))
+    return store
 
 
 def shared_prefix_ids(rng: np.random.Generator, template: str, n: int, taken: set[str]) -> np.ndarray:
@@ -61,9 +80,6 @@ class Toolkit:
         self.ctx = ctx
         self._persons: pd.DataFrame | None = None
         self._accounts: pd.DataFrame | None = None
-        self._created: dict[str, dict[str, int]] = {}
-        self._pairs: dict[EdgeKey, set[str]] = {}
-        self._holdings: dict[str, dict[str, str]] | None = None
         self._snapshots: dict[str, pd.DataFrame] = {}
         self._taken: dict[str, set[str]] = {}
 
@@ -105,23 +121,27 @@ class Toolkit:
         return self._accounts
 
     def created(self, label: str) -> dict[str, int]:
-        """``{id: creation time in seconds}`` for node type ``label`` (cached, kept current)."""
-        if label not in self._created:
-            nt = schema.NODE_TYPES[label]
-            table = self.graph.nodes[label]
-            self._created[label] = dict(zip(table["id"].tolist(), to_seconds(table[nt.time_property]).tolist()))
-        return self._created[label]
+        """``{id: creation time in seconds}`` for node type ``label`` (shared per graph, synced on use)."""
+        nt = schema.NODE_TYPES[label]
+
+        def add(rows, store):
+            store.update(zip(rows["id"].tolist(), to_seconds(rows[nt.time_property]).tolist()))
+
+        return _synced(self.graph, ("created", label), self.graph.nodes[label], dict, add)
 
     def _note_created(self, label: str, ids, times) -> None:
-        if label in self._created:
-            self._created[label].update(zip(list(ids), np.asarray(times, dtype=np.int64).tolist()))
+        """Nothing to do: :meth:`created` syncs from the node table itself."""
 
     def pairs(self, key: EdgeKey) -> set[str]:
-        """Existing ``"src|dst"`` pairs of an edge type (cached, kept current)."""
-        if key not in self._pairs:
-            table = self.graph.edges.get(key)
-            self._pairs[key] = set((table["src"] + "|" + table["dst"]).tolist()) if table is not None and len(table) else set()
-        return self._pairs[key]
+        """Existing ``"src|dst"`` pairs of an edge type (shared per graph, synced on use)."""
+        table = self.graph.edges.get(key)
+        if table is None:
+            return set()
+
+        def add(rows, store):
+            store.update((rows["src"] + "|" + rows["dst"]).tolist())
+
+        return _synced(self.graph, ("pairs", key), table, set, add)
 
     # -- time ---------------------------------------------------------------------
     def window(self, days: float) -> tuple[int, int]:
@@ -188,14 +208,16 @@ class Toolkit:
         return chosen["id"].to_numpy(dtype=object)
 
     def holdings(self) -> dict[str, dict[str, str]]:
-        """``{person id: {account type: account id}}`` (first account of each type; cached, kept current)."""
-        if self._holdings is None:
-            a = self.accounts()
-            a = a[a["owner"].notna()].sort_values(["owner", "id"])
-            self._holdings = {}
-            for owner, acc_type, acc in zip(a["owner"], a["account_type"], a["id"]):
-                self._holdings.setdefault(owner, {}).setdefault(acc_type, acc)
-        return self._holdings
+        """``{person id: {account type: account id}}`` (first primary account of each type; shared, synced)."""
+        types = _synced(self.graph, ("account_type",), self.graph.nodes["Account"], dict,
+                        lambda rows, store: store.update(zip(rows["id"].tolist(), rows["account_type"].tolist())))
+
+        def add(rows, store):
+            rows = rows[rows["role"] == "primary"]
+            for owner, acc in zip(rows["src"].tolist(), rows["dst"].tolist()):
+                store.setdefault(owner, {}).setdefault(types[acc], acc)
+
+        return _synced(self.graph, ("holdings",), self.graph.edges[("Person", "OWNS", "Account")], dict, add)
 
     def account_of(self, person_ids, types=("checking", "wallet", "savings", "credit_card")) -> np.ndarray:
         """For each person, one account of the first available type in ``types`` (or None)."""
@@ -299,9 +321,7 @@ class Toolkit:
             self.link(("Company", "OWNS", "Account"), owners, ids, since=to_datetime(opened))
         else:
             self.link(("Person", "OWNS", "Account"), owners, ids, role="primary", since=to_datetime(opened))
-        if account_type != "business" and self._holdings is not None:
-            for owner, acc in zip(owners, out):
-                self._holdings.setdefault(owner, {}).setdefault(account_type, acc)
+
         self.ctx.used_accounts.update(out.tolist())
         return out
 
@@ -391,7 +411,6 @@ class Toolkit:
         new &= (frame["src"] != frame["dst"]).to_numpy()
         if new.any():
             self.graph.add_edges(et.key, frame[new])
-            known.update(p for p, keep in zip(pair, new) if keep)
         return new
 
     def camouflage(self, person_ids, start: int) -> None:

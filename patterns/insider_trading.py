@@ -1,0 +1,464 @@
+"""Insider trading: an insider tips an outside friend, who trades the ticker ahead of a material announcement.
+
+Fraud: an officer, director or employee of a listed company (``WORKS_AT``) talks to
+a friend or relative (``KNOWS``, schedule kind ``communication``) a few days before
+the company announces good news (node event ``company_announcement`` on the
+Company). The tippee's brokerage account (their own, or one opened for the
+occasion) ``TRADES`` the company: buys between the tip and the announcement,
+sells after it at the higher price.
+Decoys: traders who are not insiders. Either an ordinary brokerage client with no
+tie to anyone at the company who happens to buy the same ticker before the same
+kind of announcement and sell after it, or an insider's friend who invests in the
+insider's company on a steady schedule that has nothing to do with announcements.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from fraudgraph.graph import isin
+from fraudgraph.patterns.base import SCHEDULE_COLUMNS, Injector, InjectorConfig, PatternInstance, make_schedule
+from fraudgraph.patterns.toolkit import Toolkit, to_datetime
+from fraudgraph.population.sampling import DAY
+
+TRADES = ("Account", "TRADES", "Company")
+KNOWS = ("Person", "KNOWS", "Person")
+WORKS_AT = ("Person", "WORKS_AT", "Company")
+TRADES_STEM = "Account_TRADES_Company"
+KNOWS_STEM = "Person_KNOWS_Person"
+HOUR = 3600
+
+#: Material good news and the typical share-price jump it causes (low, high).
+NEWS = {
+    "earnings_beat": (0.05, 0.18),
+    "guidance_raise": (0.04, 0.15),
+    "merger": (0.15, 0.40),
+    "acquisition_offer": (0.20, 0.45),
+    "contract_win": (0.05, 0.20),
+}
+#: Weight of each WORKS_AT role when choosing the insider (officers and directors know most).
+ROLE_WEIGHT = {"officer": 10.0, "director": 10.0, "employee": 1.0}
+
+
+class InsiderTradingConfig(InjectorConfig):
+    min_lead_days: float = Field(1.0, gt=0.0, le=60.0, description="Fewest days between the tip and the announcement.")
+    max_lead_days: float = Field(14.0, gt=0.0, le=120.0, description="Most days between the tip and the announcement.")
+    min_buys: int = Field(1, ge=1, le=50, description="Fewest buy orders between the tip and the announcement.")
+    max_buys: int = Field(4, ge=1, le=50, description="Most buy orders between the tip and the announcement.")
+    new_account_prob: float = Field(0.3, ge=0.0, le=1.0,
+                                    description="Chance that a tippee without a brokerage account opens one to trade on the tip "
+                                                "(otherwise a friend who already trades is tipped).")
+
+
+class InsiderTrading(Injector):
+    name = "insider_trading"
+    config_model = InsiderTradingConfig
+    persons_per_instance = 2.0
+
+    def __init__(self):
+        # announcements made by the fraud instances, reused by the "outside trader" decoys
+        self._announcements: list[tuple[str, int, str, float, float]] = []
+
+    # -- fraud ------------------------------------------------------------------------------
+    def inject(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        world = _World(graph, kit)
+        if world.staff.empty:
+            return []
+        out = []
+        for _ in range(count):
+            inst = self._one_fraud(world, kit, rng, config, ctx)
+            if inst is not None:
+                out.append(inst)
+        world.flush()
+        return out
+
+    def _one_fraud(self, world: _World, kit: Toolkit, rng, config, ctx):
+        t_ann = _announcement_time(rng, ctx)
+        lo, hi = sorted((config.min_lead_days, config.max_lead_days))
+        spread = 0.3 + 0.7 * ctx.knobs.timing_spread
+        lead = (lo + rng.random() * (hi - lo) * spread) * DAY
+        t_tip = int(t_ann - lead)
+        insider, company = world.pick_insider(rng, before=t_tip - 30 * DAY)
+        if insider is None:
+            return None
+        # the tippee: a friend or relative outside the company, preferably one who already trades
+        friends = world.friends_of(insider, exclude_company=company, before=t_tip - 7 * DAY)
+        holders = [f for f in friends if world.brokerage(f) is not None]
+        new_tie = False
+        if holders:
+            tippee = holders[int(rng.integers(0, len(holders)))]
+        elif friends and rng.random() < config.new_account_prob:
+            tippee = friends[int(rng.integers(0, len(friends)))]
+        else:
+            tippee = world.pick_trader(rng, exclude_company=company, before=t_tip - 30 * DAY, stranger_to=insider)
+            new_tie = True
+        if tippee is None:
+            return None
+        kit.ctx.used_persons.update([insider, tippee])
+        kit.ctx.used_companies.add(company)
+        if new_tie:  # they know each other (family or friends) from well before the tip
+            kind = "family" if rng.random() < 0.3 else "friend"
+            since = t_tip - int(rng.uniform(60, 1500) * DAY)
+            world.queue(KNOWS, insider, tippee, kind=kind, since=since)
+        t_tips = np.sort(t_tip - (rng.random(int(rng.integers(1, 3))) * 2 * DAY).astype(np.int64))
+        first_buy_at = t_tips[-1] + int(rng.uniform(0.05, 1.0) * DAY)
+        account, opened = world.brokerage(tippee), False
+        if account is None:  # opens an account right after the tip
+            account = kit.new_accounts([tippee], "brokerage", [t_tips[-1] + int(rng.uniform(0.02, 0.5) * DAY)])[0]
+            world.holdings[tippee] = account
+            opened = True
+        kit.ctx.used_accounts.add(account)
+        first_buy_at = max(first_buy_at, kit.created("Account")[account] + HOUR)
+        if first_buy_at >= t_ann - HOUR:
+            first_buy_at = t_ann - 2 * HOUR
+        typical = world.typical_quantity(account, company, rng)
+        loud = typical * rng.uniform(8, 30)
+        quiet = typical * rng.uniform(1.0, 2.0)
+        total = max(2, round(float(_blend(loud, quiet, ctx.knobs.amount_blending))))
+        news = _pick_news(rng)
+        price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
+        n_buys = int(rng.integers(config.min_buys, max(config.min_buys, config.max_buys) + 1))
+        buy_t = np.sort(first_buy_at + (rng.random(n_buys) * max(t_ann - HOUR - first_buy_at, 60)).astype(np.int64))
+        buy_t[0] = first_buy_at
+        total = max(total, n_buys)
+        buy_q = _split(rng, total, n_buys)
+        n_sells = int(rng.integers(1, 3))
+        sell_span = int(rng.uniform(0.5, 10) * DAY * spread)
+        sell_t = np.sort(t_ann + HOUR + (rng.random(n_sells) * max(sell_span, HOUR)).astype(np.int64))
+        sell_t = np.minimum(sell_t, ctx.end - 60)
+        sell_q = _split(rng, total, n_sells)
+        buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
+        sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
+        new_edge = world.queue_trades(account, company, typical, monthly_count=_monthly_rate(n_buys + n_sells, ctx),
+                                      typical_quantity=int(max(1, np.median(np.r_[buy_q, sell_q]))), since=int(buy_t[0]))
+        self._announcements.append((company, int(t_ann), news, float(price), float(jump)))
+        rows = _Rows()
+        rows.add(t_tips, "communication", KNOWS_STEM, insider, tippee, detail="tip")
+        rows.add([t_ann], "company_announcement", "", company, "", detail=news)
+        rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * buy_px, 2), buy_q, "buy")
+        rows.add(sell_t, "trade", TRADES_STEM, account, company, np.round(sell_q * sell_px, 2), sell_q, "sell")
+        schedule = rows.frame()
+        a, b = sorted((insider, tippee))
+        profit = float(np.sum(sell_q * sell_px) - np.sum(buy_q * buy_px))
+        return PatternInstance(
+            typology=self.name, is_fraud=True, start=int(t_tips[0]), end=int(sell_t.max()) + 1,
+            members=[("Person", insider, "insider"), ("Person", tippee, "tippee"),
+                     ("Account", account, "tippee_account"), ("Company", company, "issuer")],
+            edges=[(WORKS_AT, insider, company, "insider_employment"), (KNOWS, a, b, "tip_channel"),
+                   (TRADES, account, company, "insider_trades")],
+            schedule=schedule,
+            parameters={"company": company, "ticker": world.ticker(company), "insider_role": world.role(insider),
+                        "news": news, "announcement_at": int(t_ann), "lead_days": round(lead / DAY, 2),
+                        "shares": int(total), "price_before": float(price), "price_jump": round(float(jump), 4),
+                        "profit": round(profit, 2), "new_tie": bool(new_tie), "new_account": bool(opened),
+                        "new_trades_edge": bool(new_edge)},
+        )
+
+    # -- decoys -------------------------------------------------------------------------------
+    def inject_decoys(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        world = _World(graph, kit)
+        if world.listed.empty:
+            return []
+        out = []
+        for _ in range(count):
+            inst = self._friend_investor(world, kit, rng, ctx) if rng.random() < 0.4 else None
+            if inst is None:
+                inst = self._outside_trader(world, kit, rng, config, ctx)
+            if inst is not None:
+                out.append(inst)
+        world.flush()
+        return out
+
+    def _outside_trader(self, world: _World, kit: Toolkit, rng, config, ctx):
+        """A client with no tie to the company buys before good news and sells after it, as momentum traders do."""
+        if self._announcements and rng.random() < 0.7:
+            company, t_ann, news, price, jump = self._announcements[int(rng.integers(0, len(self._announcements)))]
+        else:
+            company = world.listed["id"].to_numpy()[int(rng.integers(0, len(world.listed)))]
+            t_ann, news = _announcement_time(rng, ctx), _pick_news(rng)
+            price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
+        lo, hi = sorted((config.min_lead_days, config.max_lead_days))
+        first_buy_at = int(t_ann - (lo + rng.random() * (hi - lo) * (0.3 + 0.7 * ctx.knobs.timing_spread)) * DAY)
+        trader = world.pick_trader(rng, exclude_company=company, before=first_buy_at - 30 * DAY, unconnected=True)
+        if trader is None:
+            return None
+        kit.ctx.used_persons.add(trader)
+        account = world.brokerage(trader)
+        kit.ctx.used_accounts.add(account)
+        first_buy_at = max(first_buy_at, kit.created("Account")[account] + HOUR)
+        if first_buy_at >= t_ann - HOUR:
+            first_buy_at = t_ann - 2 * HOUR
+        typical = world.typical_quantity(account, company, rng)
+        total = max(2, round(typical * rng.uniform(1.0, 6.0)))
+        n_buys, n_sells = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        total = max(total, n_buys)
+        buy_t = np.sort(first_buy_at + (rng.random(n_buys) * max(t_ann - HOUR - first_buy_at, 60)).astype(np.int64))
+        buy_t[0] = first_buy_at
+        sell_t = np.sort(t_ann + HOUR + (rng.random(n_sells) * rng.uniform(0.5, 20) * DAY).astype(np.int64))
+        sell_t = np.minimum(sell_t, ctx.end - 60)
+        buy_q, sell_q = _split(rng, total, n_buys), _split(rng, total, n_sells)
+        buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
+        sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
+        world.queue_trades(account, company, typical, monthly_count=_monthly_rate(n_buys + n_sells, ctx),
+                           typical_quantity=int(max(1, np.median(np.r_[buy_q, sell_q]))), since=int(buy_t[0]))
+        rows = _Rows()
+        rows.add([t_ann], "company_announcement", "", company, "", detail=news)
+        rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * buy_px, 2), buy_q, "buy")
+        rows.add(sell_t, "trade", TRADES_STEM, account, company, np.round(sell_q * sell_px, 2), sell_q, "sell")
+        schedule = rows.frame()
+        return PatternInstance(
+            typology=self.name, is_fraud=False, start=int(buy_t[0]), end=int(sell_t.max()) + 1,
+            members=[("Person", trader, "trader"), ("Account", account, "trader_account"), ("Company", company, "issuer")],
+            edges=[(TRADES, account, company, "trades")],
+            schedule=schedule, variant="outside_trader",
+            parameters={"company": company, "ticker": world.ticker(company), "news": news, "announcement_at": int(t_ann),
+                        "shares": int(total), "price_before": float(price), "price_jump": round(float(jump), 4),
+                        "decoy_of": self.name},
+        )
+
+    def _friend_investor(self, world: _World, kit: Toolkit, rng, ctx):
+        """An insider's friend who buys the insider's company on a steady plan, unrelated to any announcement."""
+        insider, company = world.pick_insider(rng, before=ctx.start - 30 * DAY)
+        if insider is None:
+            return None
+        friends = world.friends_of(insider, exclude_company=company, before=ctx.start - 30 * DAY)
+        holders = [f for f in friends if world.brokerage(f) is not None]
+        if not holders:
+            return None
+        friend = holders[int(rng.integers(0, len(holders)))]
+        account = world.brokerage(friend)
+        kit.ctx.used_persons.update([insider, friend])
+        kit.ctx.used_accounts.add(account)
+        typical = world.typical_quantity(account, company, rng)
+        # a monthly savings plan with the odd sale, spread over the whole span
+        months = max(1, int((ctx.end - ctx.start) // (30 * DAY)))
+        day = int(rng.integers(1, 28))
+        buy_t = ctx.start + np.arange(months) * 30 * DAY + day * DAY + (rng.random(months) * 8 * HOUR).astype(np.int64)
+        buy_t = buy_t[(buy_t < ctx.end - 60) & (buy_t > kit.created("Account")[account])]
+        if buy_t.size == 0:
+            return None
+        buy_q = np.maximum(1, np.round(typical * rng.uniform(0.6, 1.4, buy_t.size)))
+        n_sells = int(rng.integers(0, 2))
+        sell_t = np.sort(ctx.start + (rng.random(n_sells) * (ctx.end - ctx.start - 60)).astype(np.int64))
+        sell_t = sell_t[sell_t > buy_t[0]]
+        sell_q = np.maximum(1, np.round(buy_q[: sell_t.size] * rng.uniform(0.3, 1.0, sell_t.size)))
+        price = world.price(company, rng)
+        drift = lambda t: price * (1 + 0.0004 * (t - ctx.start) / DAY + rng.normal(0, 0.02, np.size(t)))
+        world.queue_trades(account, company, typical, monthly_count=_monthly_rate(buy_t.size + sell_t.size, ctx),
+                           typical_quantity=int(max(1, np.median(buy_q))), since=int(buy_t[0]))
+        a, b = sorted((insider, friend))
+        chats = np.sort(ctx.start + (rng.random(int(rng.integers(1, 4))) * (ctx.end - ctx.start - 60)).astype(np.int64))
+        rows = _Rows()
+        rows.add(chats, "communication", KNOWS_STEM, insider, friend, detail="social")
+        rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * drift(buy_t), 2), buy_q, "buy")
+        rows.add(sell_t, "trade", TRADES_STEM, account, company, np.round(sell_q * drift(sell_t), 2), sell_q, "sell")
+        schedule = rows.frame()
+        times = np.r_[buy_t, sell_t, chats]
+        return PatternInstance(
+            typology=self.name, is_fraud=False, start=int(times.min()), end=int(times.max()) + 1,
+            members=[("Person", insider, "employee_friend"), ("Person", friend, "trader"),
+                     ("Account", account, "trader_account"), ("Company", company, "issuer")],
+            edges=[(WORKS_AT, insider, company, "employment"), (KNOWS, a, b, "friendship"), (TRADES, account, company, "trades")],
+            schedule=schedule, variant="friend_investor",
+            parameters={"company": company, "ticker": world.ticker(company), "plan": "monthly",
+                        "buys": int(buy_t.size), "sells": int(sell_t.size), "decoy_of": self.name},
+        )
+
+
+class _World:
+    """What the insider injector looks up, built once per call: listed companies, their staff, ties, holdings."""
+
+    def __init__(self, graph, kit: Toolkit):
+        self.kit = kit
+        companies = graph.nodes["Company"]
+        self.listed = companies[companies["is_listed"].to_numpy() & companies["ticker"].notna().to_numpy()]
+        listed_ids = self.listed["id"].tolist()
+        self._ticker = dict(zip(listed_ids, self.listed["ticker"].tolist()))
+        works = graph.edges[WORKS_AT]
+        w_src, w_dst = works["src"].tolist(), works["dst"].tolist()
+        self.employer = dict(zip(w_src, w_dst))
+        self._role = dict(zip(w_src, works["role"].tolist()))
+        persons = kit.persons()
+        hub_cut = max(float(persons["knows_degree"].quantile(0.9)), 1.0)
+        self.ordinary = set(persons.loc[persons["knows_degree"] <= hub_cut, "id"].tolist())
+        at_listed = np.asarray(isin(works["dst"], pd.Series(listed_ids, dtype="str")), dtype=bool)
+        staff = works[at_listed]
+        ordinary_staff = np.asarray(isin(staff["src"], pd.Series(sorted(self.ordinary), dtype="str")), dtype=bool)
+        self.staff = staff[ordinary_staff].sort_values("src").reset_index(drop=True)
+        self._staff_ids = self.staff["src"].tolist()
+        self._staff_created = self._staff_weight = None
+        self.holdings = _brokerage_holdings(graph)
+        # friends and relatives of the possible insiders (coworkers are colleagues, not tippees)
+        knows = graph.edges[KNOWS]
+        both = pd.DataFrame({"a": pd.concat([knows["src"], knows["dst"]], ignore_index=True),
+                             "b": pd.concat([knows["dst"], knows["src"]], ignore_index=True),
+                             "kind": pd.concat([knows["kind"], knows["kind"]], ignore_index=True)})
+        employer_listed = dict(zip(staff["src"].tolist(), staff["dst"].tolist()))
+        both["c"] = [employer_listed.get(a) for a in both["a"].tolist()]
+        both = both[both["c"].notna().to_numpy()]
+        # everyone who knows someone working at each listed company (outside traders must not)
+        self._tied: dict[str, set[str]] = {}
+        for c, b in zip(both["c"].tolist(), both["b"].tolist()):
+            self._tied.setdefault(c, set()).add(b)
+        # friends and relatives of the possible insiders (coworkers are colleagues, not tippees)
+        close = both[(both["kind"] != "coworker").to_numpy() & np.asarray(isin(both["a"], self.staff["src"]), dtype=bool)]
+        self._ties: dict[str, list[str]] = {}
+        for a, b in zip(close["a"].tolist(), close["b"].tolist()):
+            self._ties.setdefault(a, []).append(b)
+        trades = graph.edges[TRADES]
+        self._typical = dict(zip((trades["src"] + "|" + trades["dst"]).tolist(), trades["typical_quantity"].tolist()))
+        self._typical_pool = trades["typical_quantity"].to_numpy()
+        self._prices: dict[str, float] = {}
+        self._pending: dict[tuple, list] = {}
+        self._traders = sorted(p for p in self.holdings if p in self.ordinary)
+        self._trader_created = None
+
+    def ticker(self, company: str) -> str:
+        return self._ticker.get(company)
+
+    def role(self, person: str) -> str:
+        return self._role.get(person, "")
+
+    def brokerage(self, person: str):
+        return self.holdings.get(person)
+
+    def pick_insider(self, rng, before: int):
+        """An ordinary, not yet recruited member of a listed company's staff (officers and directors favoured)."""
+        staff = self.staff
+        if staff.empty:
+            return None, None
+        if self._staff_created is None:
+            created = self.kit.created("Person")
+            self._staff_created = np.array([created[p] for p in self._staff_ids], dtype=np.int64)
+            self._staff_weight = staff["role"].map(ROLE_WEIGHT).to_numpy(dtype=float)
+        ok = self._staff_created < before
+        ok &= _free(rng, self._staff_ids, self.kit.ctx.used_persons, self.kit.ctx.knobs.member_overlap)
+        if not ok.any():
+            return None, None
+        w = self._staff_weight * ok
+        i = int(rng.choice(len(staff), p=w / w.sum()))
+        return self._staff_ids[i], staff["dst"].iloc[i]
+
+    def friends_of(self, person: str, exclude_company: str, before: int) -> list[str]:
+        created = self.kit.created("Person")
+        used = self.kit.ctx.used_persons
+        return [f for f in self._ties.get(person, ())
+                if self.employer.get(f) != exclude_company and created[f] < before and f not in used and f in self.ordinary]
+
+    def pick_trader(self, rng, exclude_company: str, before: int, unconnected: bool = False, stranger_to: str | None = None):
+        """An ordinary brokerage client outside ``exclude_company`` (with ``unconnected``: knowing nobody there;
+        with ``stranger_to``: not yet tied to that person)."""
+        if self._trader_created is None:
+            created = self.kit.created("Person")
+            self._trader_created = np.array([created[p] for p in self._traders], dtype=np.int64)
+        used = self.kit.ctx.used_persons
+        early = self._trader_created < before
+        pool = [p for p, ok in zip(self._traders, early) if ok and p not in used and self.employer.get(p) != exclude_company]
+        if unconnected and pool:
+            tied = self._tied.get(exclude_company, set())
+            pool = [p for p in pool if p not in tied]
+        if stranger_to is not None and pool:
+            ties = self.kit.pairs(KNOWS)
+            pool = [p for p in pool if "|".join(sorted((p, stranger_to))) not in ties]
+        if not pool:
+            return None
+        return pool[int(rng.integers(0, len(pool)))]
+
+    def typical_quantity(self, account: str, company: str, rng) -> float:
+        q = self._typical.get(f"{account}|{company}")
+        if q is None:
+            q = self._typical_pool[int(rng.integers(0, self._typical_pool.size))] if self._typical_pool.size else 40
+        return float(q)
+
+    def queue_trades(self, account: str, company: str, typical: float, **props) -> bool:
+        """Queue a TRADES edge (kept as it is if the account already trades the company); True if it is new."""
+        key = f"{account}|{company}"
+        new = key not in self._typical
+        self._typical.setdefault(key, typical)
+        if new:
+            self.queue(TRADES, account, company, **props)
+        return new
+
+    def queue(self, key, src: str, dst: str, **props) -> None:
+        """Edges are added in one batch per type at the end (one link call instead of one per instance)."""
+        self._pending.setdefault(key, []).append((src, dst, props))
+
+    def flush(self) -> None:
+        for key, rows in self._pending.items():
+            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
+            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
+                     for name, v in props.items()}
+            self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props)
+        self._pending = {}
+
+    def price(self, company: str, rng) -> float:
+        if company not in self._prices:
+            self._prices[company] = float(np.round(np.exp(rng.normal(np.log(40.0), 0.8)), 2))
+        return self._prices[company]
+
+
+def _brokerage_holdings(graph) -> dict[str, str]:
+    """``{person: brokerage account}`` (the first by id of each primary holder)."""
+    acc = graph.nodes["Account"]
+    brokerage = acc.loc[acc["account_type"].to_numpy() == "brokerage", "id"]
+    owns = graph.edges[("Person", "OWNS", "Account")]
+    owns = owns[(owns["role"].to_numpy() == "primary") & np.asarray(isin(owns["dst"], brokerage), dtype=bool)]
+    owns = owns.sort_values(["src", "dst"]).drop_duplicates("src")
+    return dict(zip(owns["src"].tolist(), owns["dst"].tolist()))
+
+
+def _announcement_time(rng, ctx) -> int:
+    """A time for an announcement that leaves room for the tip before it and the sales after it."""
+    span = ctx.end - ctx.start
+    lo = ctx.start + min(20 * DAY, span // 3)
+    hi = ctx.end - min(12 * DAY, span // 4)
+    return int(lo + rng.random() * max(hi - lo, 1))
+
+
+def _pick_news(rng) -> str:
+    names = list(NEWS)
+    return names[int(rng.integers(0, len(names)))]
+
+
+def _split(rng, total: int, parts: int) -> np.ndarray:
+    """``total`` shares split into ``parts`` positive integer orders (as even as the draw makes them)."""
+    parts = max(1, min(parts, int(total)))
+    w = rng.dirichlet(np.full(parts, 3.0))
+    q = np.floor(w * (total - parts)).astype(np.int64) + 1
+    q[-1] += total - q.sum()
+    return q.astype(float)
+
+
+class _Rows:
+    """Schedule rows gathered piece by piece (scalars broadcast) and made into one frame per instance."""
+
+    def __init__(self):
+        self.cols: list[list[np.ndarray]] = [[] for _ in SCHEDULE_COLUMNS]
+
+    def add(self, time, kind, edge_type, src, dst, amount=np.nan, quantity=np.nan, detail="") -> None:
+        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
+        for col, v in zip(self.cols, (time, kind, edge_type, src, dst, amount, quantity, detail)):
+            col.append(np.full(time.size, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
+
+    def frame(self) -> pd.DataFrame:
+        return make_schedule(*(np.concatenate(c) for c in self.cols))
+
+
+def _free(rng, ids: list, used: set[str], overlap: float) -> np.ndarray:
+    """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
+    taken = np.fromiter((i in used for i in ids), bool, len(ids))
+    return ~taken | (rng.random(len(ids)) < overlap)
+
+
+def _blend(loud, quiet, blending: float) -> float:
+    """Geometric interpolation from a typology's characteristic value (0) to a legitimate one (1)."""
+    return float(np.exp((1.0 - blending) * np.log(max(loud, 0.01)) + blending * np.log(max(quiet, 0.01))))
+
+
+def _monthly_rate(events: int, ctx) -> float:
+    """Events per month averaged over the simulated span, as an edge's ``monthly_count`` states it."""
+    return round(events / max((ctx.end - ctx.start) / (30 * DAY), 1.0), 3)
