@@ -257,24 +257,36 @@ class Toolkit:
         phones = np.empty(n, dtype=object)
         national = np.empty(n, dtype=object)
         existing_ids = self.taken("national_id")
-        for code in set(countries.tolist()):
-            m = countries == code
-            phones[m] = pii.PHONES[code](self.rng, int(m.sum()))
-            fresh = [x for x in pii.NATIONAL_IDS[code](self.rng, int(m.sum()) * 2 + 4) if x not in existing_ids]
-            national[m] = fresh[: int(m.sum())]
+        taken_phones = self.taken("phone")
+        for code in sorted(set(countries.tolist())):
+            m = np.flatnonzero(countries == code)
+            drawn = [x for x in pii.PHONES[code](self.rng, m.size * 4 + 8) if x not in taken_phones]
+            # past the fictional range's capacity numbers repeat, as they do for legitimate persons
+            drawn = drawn if len(drawn) >= m.size else list(pii.PHONES[code](self.rng, m.size))
+            phones[m] = drawn[: m.size]
+            fresh = [x for x in pii.NATIONAL_IDS[code](self.rng, m.size * 2 + 4) if x not in existing_ids]
+            national[m] = fresh[: m.size]
         if phone is not None:
             phones[:] = phone
         if id_prefix_of is not None:  # share the leading groups of one national id, with distinct serials
             national = shared_prefix_ids(self.rng, id_prefix_of, n, existing_ids)
         created = np.broadcast_to(np.asarray(created_at, dtype=np.int64), (n,))
+        # adults at creation, like every legitimate person
+        dob = np.minimum(to_seconds(donors["date_of_birth"]), created - int(18 * 365.25 * DAY) - DAY)
+        if address is None:  # a home of their own: the donor's street, a house number nobody lives at
+            addresses = self._fresh_addresses(donors["address"].to_numpy())
+        else:
+            addresses = np.full(n, address, dtype=object)
+        taken_phones.update(phones.tolist())
+        self.taken("address").update(addresses.tolist())
         ids = self.graph.new_ids("Person", n, self.rng)
         self.graph.add_nodes("Person", pd.DataFrame({
             "id": ids,
             "name": names.to_numpy(object),
             "email": emails,
             "phone": phones,
-            "date_of_birth": donors["date_of_birth"].to_numpy(),
-            "address": donors["address"].to_numpy() if address is None else np.full(n, address, dtype=object),
+            "date_of_birth": to_datetime(dob),
+            "address": addresses,
             "city": donors["city"].to_numpy(),
             "state": donors["state"].to_numpy(),
             "country": countries,
@@ -288,6 +300,20 @@ class Toolkit:
         self._note_created("Person", out, created)
         self.ctx.used_persons.update(out.tolist())
         return out
+
+    def _fresh_addresses(self, donor_addresses: np.ndarray) -> np.ndarray:
+        """Addresses on the donors' streets with a house number no one in the world has."""
+        taken = self.taken("address")
+        out = []
+        for donor in donor_addresses:
+            street = donor.split(",")[0].split(" ", 1)[-1]
+            while True:
+                candidate = f"{int(self.rng.integers(1, 9_999))} {street}"
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            out.append(candidate)
+        return np.array(out, dtype=object)
 
     def new_accounts(self, owners, account_type: str, opened_at, *, institution=None) -> np.ndarray:
         """Accounts of ``account_type`` for ``owners`` (person ids, or company ids for ``business``), with OWNS edges."""
@@ -357,7 +383,9 @@ class Toolkit:
         if city is not None and (same["city"] == city).any():
             same = same[same["city"] == city]
         donor = same.iloc[self.rng.integers(0, len(same), n)]
-        existing = self._taken.setdefault("ip_address", set(ips["address"].tolist()))
+        if "ip_address" not in self._taken:
+            self._taken["ip_address"] = set(self.graph.nodes["IP"]["address"].tolist())
+        existing = self._taken["ip_address"]
         base, size = (CGNAT_BASE, CGNAT_SIZE) if kind == "mobile" else (RESERVED_BASE, RESERVED_SIZE)
         address = [a for a in dotted(base + unique_integers(self.rng, 0, size, n * 2 + 4)) if a not in existing][:n]
         existing.update(address)
@@ -426,10 +454,13 @@ class Toolkit:
             src = np.repeat(accounts, k)
             donor = pays.iloc[self.rng.integers(0, len(pays), src.size)]
             ok = np.array([s is not None for s in src], dtype=bool)
+            types = self.graph.nodes["Account"].set_index("id")["account_type"].reindex(src[ok]).to_numpy()
+            channel = np.where(types == "wallet", "wallet", np.where(donor["channel"].to_numpy()[ok] == "wallet", "card",
+                                                                      donor["channel"].to_numpy()[ok]))
+            since = np.minimum(start + (self.rng.random(int(ok.sum())) * 30 * DAY).astype(np.int64), self.ctx.end - 1)
             self.link(("Account", "PAYS", "Company"), src[ok], donor["dst"].to_numpy()[ok],
-                      channel=donor["channel"].to_numpy()[ok], typical_amount=donor["typical_amount"].to_numpy()[ok],
-                      monthly_count=donor["monthly_count"].to_numpy()[ok],
-                      since=to_datetime(np.full(int(ok.sum()), start) + (self.rng.random(int(ok.sum())) * 30 * DAY).astype(np.int64)))
+                      channel=channel, typical_amount=donor["typical_amount"].to_numpy()[ok],
+                      monthly_count=donor["monthly_count"].to_numpy()[ok], since=to_datetime(since))
         friends_n = self.rng.poisson(4 * level, person_ids.size)
         src = np.repeat(person_ids, friends_n)
         if src.size:

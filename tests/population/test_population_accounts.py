@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph import schema
@@ -14,7 +15,7 @@ C_OWNS = ("Company", "OWNS", "Account")
 
 @pytest.fixture(scope="module")
 def dataset():
-    return fraudgraph.generate("default", seed=11, persons=3000)
+    return generate_legit("default", seed=11, persons=3000)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_status_values_and_mostly_active(accounts):
 def test_credit_cards_get_a_positive_limit_with_a_low_minimum():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 1000, "accounts.credit_limit_min": 0.0, "accounts.credit_limit_max": 1000.0})
-    accounts = fraudgraph.generate(scenario, seed=2).graph.nodes["Account"]
+    accounts = generate_legit(scenario, seed=2).graph.nodes["Account"]
     cards = accounts[accounts["account_type"] == "credit_card"]
     assert len(cards) > 0
     assert (cards["credit_limit"] > 0).all()

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph.population.geography import COUNTRY_CURRENCY
@@ -12,7 +13,7 @@ ORGANIZES = ("Person", "ORGANIZES", "Circle")
 
 @pytest.fixture(scope="module")
 def dataset():
-    return fraudgraph.generate("default", seed=11, persons=5000)
+    return generate_legit("default", seed=11, persons=5000)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_status_consistent_with_start_date(dataset, graph):
 def test_custom_member_range(lo, hi):
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 1500, "circles.min_members": lo, "circles.max_members": hi, "circles.participation": 0.1})
-    graph = fraudgraph.generate(scenario, seed=4).graph
+    graph = generate_legit(scenario, seed=4).graph
     size = graph.edges[MEMBER_OF].groupby("dst").size().reindex(graph.nodes["Circle"]["id"], fill_value=0)
     assert len(size) > 10
     assert size.between(lo, hi).all()
@@ -107,7 +108,7 @@ def test_custom_member_range(lo, hi):
 def test_zero_participation_gives_no_circles():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 1000, "circles.participation": 0.0})
-    graph = fraudgraph.generate(scenario, seed=4).graph
+    graph = generate_legit(scenario, seed=4).graph
     assert graph.num_nodes("Circle") == 0
     assert graph.num_edges(MEMBER_OF) == 0
     assert graph.num_edges(ORGANIZES) == 0

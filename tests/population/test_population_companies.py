@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph import schema
@@ -14,7 +15,7 @@ def dataset():
     # listed_share raised so that enough companies are listed to test tickers and officers
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 4000, "companies.listed_share": 0.3})
-    return fraudgraph.generate(scenario, seed=11)
+    return generate_legit(scenario, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_unlisted_companies_have_no_ticker(companies):
 
 
 def test_default_config_lists_few_companies():
-    companies = fraudgraph.generate("default", seed=3, persons=5000).graph.nodes["Company"]
+    companies = generate_legit("default", seed=3, persons=5000).graph.nodes["Company"]
     assert 0 < companies["is_listed"].sum() < 0.2 * len(companies)
     assert companies.loc[companies["is_listed"], "ticker"].notna().all()
     assert companies.loc[~companies["is_listed"], "ticker"].isna().all()

@@ -1,6 +1,7 @@
 """Devices and USES_DEVICE (fraudgraph/population/devices.py)."""
 
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph import schema
@@ -12,7 +13,7 @@ USES = ("Person", "USES_DEVICE", "Device")
 def graph():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 3000, "devices.emulator_share": 0.01})
-    return fraudgraph.generate(scenario, seed=11).graph
+    return generate_legit(scenario, seed=11).graph
 
 
 @pytest.fixture(scope="module")
@@ -98,5 +99,5 @@ def test_device_first_seen_is_its_first_use(graph):
 def test_no_shared_household_devices():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 300, "devices.household_shared_device_prob": 0.0})
-    graph = fraudgraph.generate(scenario, seed=1).graph
+    graph = generate_legit(scenario, seed=1).graph
     assert (graph.edges[USES].groupby("dst").size() == 1).all()

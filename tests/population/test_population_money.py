@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph.population.money import TRANSFER_KINDS
@@ -12,7 +13,7 @@ PAYS = ("Account", "PAYS", "Company")
 
 @pytest.fixture(scope="module")
 def graph():
-    return fraudgraph.generate("default", seed=11, persons=3000).graph
+    return generate_legit("default", seed=11, persons=3000).graph
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_merchant_popularity_heavy_tailed(graph):
 
 def test_no_payroll_when_disabled():
     scenario = fraudgraph.Scenario.from_preset("default").override({"persons.count": 800, "money.payroll": False})
-    graph = fraudgraph.generate(scenario, seed=2).graph
+    graph = generate_legit(scenario, seed=2).graph
     kinds = set(graph.edges[TRANSFERS]["kind"])
     assert "payroll" not in kinds and "own_accounts" in kinds
 
@@ -121,7 +122,7 @@ def test_no_payroll_when_disabled():
 def test_no_merchants_no_payments():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 800, "companies.merchant_share": 0.0})
-    graph = fraudgraph.generate(scenario, seed=2).graph
+    graph = generate_legit(scenario, seed=2).graph
     assert not graph.nodes["Company"]["is_merchant"].any()
     assert graph.num_edges(PAYS) == 0
     assert graph.num_edges(TRANSFERS) > 0

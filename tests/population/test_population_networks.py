@@ -3,8 +3,8 @@
 import ipaddress
 
 import pytest
+from population_world import generate_legit
 
-import fraudgraph
 from fraudgraph import schema
 from fraudgraph.population.networks import KIND_OF_CONTEXT
 
@@ -17,7 +17,7 @@ RESERVED = ipaddress.ip_network("240.0.0.0/4")
 
 @pytest.fixture(scope="module")
 def graph():
-    return fraudgraph.generate("default", seed=11, persons=3000).graph
+    return generate_legit("default", seed=11, persons=3000).graph
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph import schema
@@ -11,7 +12,7 @@ from fraudgraph.population.persons import MAX_HOUSEHOLD, household_sizes
 
 @pytest.fixture(scope="module")
 def dataset():
-    return fraudgraph.generate("default", seed=11, persons=3000)
+    return generate_legit("default", seed=11, persons=3000)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_mean_household_size_close_to_config(dataset, persons):
 def test_mean_household_size_follows_a_larger_config():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 2000, "persons.household_size_mean": 4.0})
-    persons = fraudgraph.generate(scenario, seed=12).graph.nodes["Person"]
+    persons = generate_legit(scenario, seed=12).graph.nodes["Person"]
     mean = len(persons) / persons.groupby(["address", "city"]).ngroups
     assert abs(mean - 4.0) <= 0.15 * 4.0
 

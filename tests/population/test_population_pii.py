@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 from fraudgraph.population import pii
@@ -47,7 +48,7 @@ def persons():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.countries": {"US": 0.4, "CA": 0.3, "GB": 0.3}, "persons.count": 3000}
     )
-    return fraudgraph.generate(scenario, seed=3).graph.nodes["Person"]
+    return generate_legit(scenario, seed=3).graph.nodes["Person"]
 
 
 def test_all_three_countries_present(persons):
@@ -169,7 +170,7 @@ def test_emails_unique_under_heavy_collisions():
 
 @pytest.fixture(scope="module")
 def big_persons():
-    return fraudgraph.generate("default", seed=5, persons=80_000).graph.nodes["Person"]
+    return generate_legit("default", seed=5, persons=80_000).graph.nodes["Person"]
 
 
 def test_nanp_phones_at_scale(big_persons):

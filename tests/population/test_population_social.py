@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
 import fraudgraph
 
@@ -21,7 +22,7 @@ def _with_cities(graph):
 
 @pytest.fixture(scope="module")
 def graph():
-    return fraudgraph.generate("default", seed=11, persons=3000).graph
+    return generate_legit("default", seed=11, persons=3000).graph
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def test_friends_mostly_in_the_same_city(knows):
 def test_homophily_follows_config():
     scenario = fraudgraph.Scenario.from_preset("default").override(
         {"persons.count": 1500, "social.same_city_prob": 0.0})
-    knows = _with_cities(fraudgraph.generate(scenario, seed=11).graph)
+    knows = _with_cities(generate_legit(scenario, seed=11).graph)
     friends = knows[knows["kind"] == "friend"]
     assert (friends["src_city"] == friends["dst_city"]).mean() < 0.3
 

@@ -2,14 +2,14 @@
 
 import pandas as pd
 import pytest
+from population_world import generate_legit
 
-import fraudgraph
 from fraudgraph import schema
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    return fraudgraph.generate("default", seed=11, persons=3000)
+    return generate_legit("default", seed=11, persons=3000)
 
 
 @pytest.fixture(scope="module")
