@@ -96,6 +96,7 @@ class TradeBasedLaundering(Injector):
             else:
                 lo, hi = np.log(config.under_ratio_max), np.log(config.under_ratio_min)
                 ratios = np.exp(lo + (hi - lo) * rng.random(k - 1) ** (1 + 2 * b))
+            ratios = blended_ratio(ratios, b)
             roles = ["front"] + ["shell"] * (k - 2) + ["beneficiary"]
             inst = self._chain(world, kit, rng, config, ctx, companies, roles, ratios, over, is_fraud=True)
             inst.variant = "over_invoicing" if over else "under_invoicing"
@@ -303,6 +304,16 @@ def _free(rng, ids: list, used: set[str], overlap: float) -> np.ndarray:
     """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
     taken = np.fromiter((i in used for i in ids), bool, len(ids))
     return ~taken | (rng.random(len(ids)) < overlap)
+
+
+def blended_ratio(ratios, blending: float):
+    """Pull invoice/goods ratios toward legitimate pricing (1.0) in log space as blending grows.
+
+    The configured bounds describe an unblended scheme; sophisticated launderers keep prices
+    within plausible bands, so at medium blending a 1.5x over-invoice becomes about 1.29x and
+    at high blending about 1.17x, which the legitimate spread of unit prices partly covers.
+    """
+    return np.exp(np.log(np.asarray(ratios, dtype=float)) * (1.0 - 0.75 * blending))
 
 
 def _blend(loud, quiet, blending: float) -> float:

@@ -140,14 +140,18 @@ def _transfers(world: World, graph: PropertyGraph, rng: np.random.Generator) -> 
 def _supplies(world: World, graph: PropertyGraph, rng: np.random.Generator, buyer_acc, seller_acc, amount, rate, since) -> None:
     """Each supplier payment is for goods: the seller SUPPLIES the buyer, invoiced at the paid amount.
 
-    Declared goods values sit close to the invoice (ordinary margins and freight), which is what
-    over- and under-invoicing schemes depart from.
+    Declared goods values follow the invoice with the spread real unit prices have (margins,
+    freight, discounts; sigma 0.22 in log terms) and an 8% tail of specialty goods and
+    clearance sales that are priced far from the reference. Over- and under-invoicing
+    schemes go further, but their mildest cases overlap this tail, as they do in practice.
     """
     company = world["account_company"]
     seller, buyer = company[seller_acc], company[buyer_acc]
     goods = rng.integers(0, len(schema.GOODS), seller.size)
     invoice = np.round(amount, 2)
-    value = np.round(invoice * np.exp(rng.normal(-0.04, 0.07, seller.size)), 2)
+    log_ratio = np.where(rng.random(seller.size) < 0.08, rng.normal(0.0, 0.5, seller.size),
+                         rng.normal(0.02, 0.22, seller.size))  # log(invoice / goods value)
+    value = np.round(invoice / np.exp(log_ratio), 2)
     graph.add_edges(("Company", "SUPPLIES", "Company"), pd.DataFrame({
         "src": world["company_id"][seller],
         "dst": world["company_id"][buyer],
