@@ -450,7 +450,8 @@ class Toolkit:
         pays = self.graph.edges[("Account", "PAYS", "Company")]
         if len(pays):
             accounts = self.account_of(person_ids, ("checking", "credit_card", "wallet"))
-            k = self.rng.poisson(6 * level, person_ids.size)
+            per_person = len(pays) / max(self.graph.num_nodes("Person"), 1)  # the world's own rate
+            k = self.rng.poisson(per_person * level, person_ids.size)
             src = np.repeat(accounts, k)
             donor = pays.iloc[self.rng.integers(0, len(pays), src.size)]
             ok = np.array([s is not None for s in src], dtype=bool)

@@ -165,8 +165,7 @@ def _write_tables(world: World, graph: PropertyGraph, rng: np.random.Generator, 
     }).drop_duplicates(["person", "ip"], ignore_index=True)
     delay = np.array([FIRST_USE_DAYS[c] for c in CONTEXTS], dtype=float)[uses["context"].to_numpy()]
     created = world["person_created"][uses["person"].to_numpy()]
-    uses["seen"] = later_than(rng, created, world.end, 1.0) + (rng.exponential(1.0, len(uses)) * delay * 86_400).astype(np.int64)
-    uses["seen"] = np.minimum(uses["seen"].to_numpy(), world.end - 1)
+    uses["seen"] = later_than(rng, created, world.end, 1.0 + delay)
 
     # keep only addresses somebody uses; first_seen is their first use
     used = np.zeros(kind.size, dtype=bool)

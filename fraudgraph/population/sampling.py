@@ -75,8 +75,16 @@ def unique_integers(rng: np.random.Generator, low: int, high: int, n: int) -> np
 
 
 def later_than(rng: np.random.Generator, earliest: np.ndarray, end: int, mean_days: float) -> np.ndarray:
-    """Times after ``earliest`` by an exponential delay, kept before ``end`` (and never before ``earliest``)."""
+    """Times after ``earliest`` by an exponential delay, kept before ``end`` (and never before ``earliest``).
+
+    A delay that would pass ``end`` is redrawn uniformly in what is left of the span, so that
+    no time piles up at the last second.
+    """
+    earliest = np.asarray(earliest, dtype=np.int64)
     t = earliest + (rng.exponential(mean_days * DAY, size=earliest.size)).astype(np.int64)
+    room = np.maximum(end - earliest, 1)
+    redraw = earliest + (rng.random(earliest.size) * room).astype(np.int64)
+    t = np.where(t >= end, redraw, t)
     return np.maximum(np.minimum(t, end - 1), earliest)
 
 

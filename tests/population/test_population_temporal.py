@@ -44,3 +44,14 @@ def test_edges_after_both_endpoints_and_before_end(dataset, created, key):
 def test_time_properties_are_second_resolution(dataset):
     for key, et in schema.EDGE_TYPES.items():
         assert str(dataset.graph.edges[key][et.time_property].dtype) == "datetime64[s]", key
+
+
+def test_no_pile_up_at_the_last_second(dataset):
+    """Times that would pass the end are redrawn inside the span, not clipped to its last second."""
+    end = pd.Timestamp(dataset.scenario.end_date) - pd.Timedelta(seconds=1)
+    opened = dataset.graph.nodes["Account"]["opened_at"]
+    assert (opened == end).mean() < 0.005
+    for key, et in schema.EDGE_TYPES.items():
+        times = dataset.graph.edges[key][et.time_property]
+        if len(times):
+            assert (times == end).mean() < 0.01, et.file_stem

@@ -1,0 +1,309 @@
+"""Bust-out: a credit card behaves for months, then is maxed out within days and goes dark.
+
+Fraud: a ``credit_card`` account builds an ordinary history (card payments at the merchants it
+pays, at their usual amounts and rates, keeping utilisation low), then a burst of card payments
+at several merchants, big-ticket ones among them, adds up to 85-110 % of the credit limit
+within days, and after that the card is never used again (``parameters["dark_from"]``).
+
+* ``recruited``: an ordinary card holder who turns (or sells the account);
+* ``synthetic_identity``: an identity a controller made up and onboarded during the span: its
+  checking account and credit card open within days, the controller funds the checking account
+  a little, and the card builds its history from its opening.
+
+Unblended, the burst is a few very large purchases; as ``amount_blending`` grows it becomes
+many purchases of ordinary size, so only their sum in so short a time stands out.
+
+Decoys: card holders who make a legitimate large purchase (``large_purchase``: one to three
+payments, e.g. travel or furniture) or a short ``spending_spree`` (holidays, moving house) worth
+40-95 % of the limit, and then carry on exactly as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
+from fraudgraph.patterns.money_mule import (
+    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _Ledger, _not_below_min, _onboard,
+)
+from fraudgraph.patterns.toolkit import Toolkit, to_seconds
+from fraudgraph.population.money import INDUSTRY_SPEND
+
+VARIANTS = ("recruited", "synthetic_identity")
+DECOY_VARIANTS = ("large_purchase", "spending_spree")
+EVERYDAY_SHOPS = ("grocery", "restaurants", "transport", "retail", "telecom", "entertainment")
+BIG_TICKET = ("retail", "technology", "travel", "entertainment")
+#: Highest monthly spend of the ordinary history, as a share of the credit limit (bust-out
+#: fraudsters keep utilisation low to earn trust; so do many honest holders).
+HISTORY_CAP = 0.15
+
+
+class BustOutConfig(InjectorConfig):
+    synthetic_share: float = Field(0.35, ge=0.0, le=1.0, description="Share of instances run through a synthetic identity.")
+    min_history_days: float = Field(45.0, ge=7.0, le=3650.0, description="Shortest ordinary history before the burst.")
+    max_history_days: float = Field(150.0, ge=7.0, le=3650.0, description="Longest ordinary history before the burst.")
+    min_burst_days: float = Field(1.0, gt=0.0, le=60.0, description="Shortest burst.")
+    max_burst_days: float = Field(5.0, gt=0.0, le=60.0, description="Longest burst.")
+    min_utilisation: float = Field(0.85, gt=0.0, le=5.0, description="Smallest burst total, as a share of the credit limit.")
+    max_utilisation: float = Field(1.10, gt=0.0, le=5.0, description="Largest burst total, as a share of the credit limit.")
+    min_burst_payments: int = Field(4, ge=1, le=500, description="Fewest payments in the burst.")
+    max_burst_payments: int = Field(20, ge=1, le=500, description="Most payments in the burst.")
+    max_new_merchants: int = Field(2, ge=1, le=50, description="Most merchants first paid during the burst.")
+
+    @field_validator("max_history_days", "max_burst_days", "max_utilisation", "max_burst_payments")
+    @classmethod
+    def _ranges(cls, v, info):
+        return _not_below_min(v, info)
+
+
+class BustOut(Injector):
+    name = "bust_out"
+    config_model = BustOutConfig
+    persons_per_instance = 1.5
+
+    def inject(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        led = _Ledger(kit)
+        span = ctx.end - ctx.start
+        fits = span >= (config.min_history_days + config.max_burst_days + 10) * DAY
+        synthetic = [bool(fits and rng.random() < config.synthetic_share) for _ in range(count)]
+        identities = self._identities(kit, led, config, sum(synthetic))
+        out = []
+        for wanted in synthetic:
+            inst = self._synthetic(kit, led, config, identities.pop()) if wanted and identities else None
+            if inst is None:
+                inst = self._recruited(kit, led, config)
+            if inst is not None:
+                out.append(inst)
+        led.flush()
+        return out
+
+    def _identities(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig, n: int) -> list[tuple]:
+        """``n`` (controller, controller account, identity, checking, card, created): the synthetic
+        identities, onboarded together (early in the span, so that they can build a history)."""
+        rng, ctx = kit.rng, kit.ctx
+        latest = ctx.end - int((cfg.min_history_days + cfg.max_burst_days + 3) * DAY)
+        room = min(0.25 * (ctx.end - ctx.start), latest - ctx.start)
+        controllers = [led.circle(1, EVERYDAY, centre_types=("checking", "wallet")) for _ in range(n)] if room > 0 else []
+        controllers = [(c[0], a[0]) for c, a in controllers if c]
+        if not controllers:
+            return []
+        created = ctx.start + (rng.random(len(controllers)) * room).astype(np.int64)
+        # the card first, and the identity's ordinary merchants on it (its history), then a checking account
+        people, accounts = _onboard(kit, led, created, [led.city(c) for c, _ in controllers], ("credit_card", "checking"),
+                                    camouflage_after=1)
+        return [(c, ca, p, acc[1], acc[0], int(t)) for (c, ca), p, acc, t in zip(controllers, people, accounts, created)][::-1]
+
+    def _recruited(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig) -> PatternInstance | None:
+        ctx = kit.ctx
+        card = led.recruit_account("credit_card", ctx.end - int((min(cfg.min_history_days, 20) + cfg.max_burst_days) * DAY))
+        if card is None:
+            return None
+        holder = led.owner(card)
+        h0 = max(ctx.start, led.opened(card) + DAY)
+        inst = self._bust(kit, led, cfg, card, holder, led.credit_limit(card), h0)
+        if inst is None:
+            return None
+        inst.variant = "recruited"
+        inst.members = [("Person", holder, "bust_out_holder"), ("Account", card, "bust_out_card")]
+        inst.parameters["variant"] = "recruited"
+        return inst
+
+    def _synthetic(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig, identity_row) -> PatternInstance | None:
+        rng = kit.rng
+        controller, ctrl_acc, identity, checking, card, created = identity_row
+        inst = self._bust(kit, led, cfg, card, identity, led.credit_limit(card), led.opened(card) + DAY)
+        if inst is None:
+            return None
+        # the controller tops the identity's checking account up a little while it builds trust
+        k = int(rng.integers(1, 4))
+        lo = led.opened(checking) + DAY
+        hi = max(lo + DAY, inst.parameters["burst_start"] - 3 * DAY)
+        t = np.sort(lo + (rng.random(k) * (hi - lo)).astype(np.int64))
+        funding = make_schedule(t, "transfer", EDGE, ctrl_acc, checking,
+                                np.round(np.exp(rng.normal(np.log(300), 0.5, k)), 2), detail="funding")
+        funding = led.after_existing(KEY, funding)
+        if len(funding):
+            led.link_transfers(funding, instance=inst)
+        inst.schedule = pd.concat([funding, inst.schedule], ignore_index=True)
+        inst.start = int(inst.schedule["time"].min())
+        inst.variant = "synthetic_identity"
+        inst.members = [("Person", identity, "synthetic_identity"), ("Account", card, "bust_out_card"),
+                        ("Account", checking, "synthetic_checking"), ("Person", controller, "controller"),
+                        ("Account", ctrl_acc, "controller_account")]
+        if len(funding):
+            inst.edges.append((KEY, ctrl_acc, checking, "funding"))
+        inst.parameters.update({"variant": "synthetic_identity", "identity_created": created})
+        return inst
+
+    def _bust(self, kit, led, cfg, card, holder, limit, h0) -> PatternInstance | None:
+        rng, ctx = kit.rng, kit.ctx
+        knobs = ctx.knobs
+        burst_days = float(rng.uniform(cfg.min_burst_days, cfg.max_burst_days))
+        room = ctx.end - HOUR - int(burst_days * DAY) - h0
+        want = rng.uniform(cfg.min_history_days, cfg.max_history_days) * DAY
+        floor = min(cfg.min_history_days * DAY, 0.6 * (ctx.end - ctx.start))
+        if room < max(floor, 7 * DAY):
+            return None
+        history = int(min(want, room) if want <= room else room * rng.uniform(0.85, 1.0))
+        history = max(history, int(min(floor, room)))
+        tb = h0 + history
+        hist, shops = _history(kit, led, card, holder, h0, tb, limit)
+        if hist.empty:
+            return None
+        # the burst: a few big purchases unblended, many ordinary-sized ones blended
+        base = int(rng.integers(cfg.min_burst_payments, cfg.max_burst_payments + 1))
+        n_b = max(cfg.min_burst_payments, round(base * (0.4 + 0.6 * knobs.amount_blending)))
+        total = limit * float(rng.uniform(cfg.min_utilisation, cfg.max_utilisation))
+        new = [m for m in led.merchants(BIG_TICKET, led.city(holder), 3 * cfg.max_new_merchants) if m not in shops]
+        new = new[: int(rng.integers(1, cfg.max_new_merchants + 1))]
+        at = _spread_over(rng, new, shops, n_b)
+        amounts = np.maximum(np.round(total * rng.dirichlet(np.full(n_b, 2.0)), 2), 5.0)
+        t = kit.times(n_b, tb, tb + int(burst_days * DAY))
+        burst = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_EDGE, card, at, amounts, detail="burst"))
+        if burst.empty:
+            return None
+        sched = pd.concat([hist, burst], ignore_index=True)
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        led.link_payments(sched)
+        months = max((tb - h0) / MONTH, 0.5)
+        return PatternInstance(
+            typology=self.name, is_fraud=True, start=start, end=end, schedule=sched,
+            edges=_pays_edges(sched),
+            parameters={"credit_limit": round(limit, 2), "history_days": round((tb - h0) / DAY, 1),
+                        "history_payments": len(hist), "history_monthly": round(float(hist["amount"].sum()) / months, 2),
+                        "burst_start": int(burst["time"].min()), "burst_days": round(burst_days, 2),
+                        "burst_payments": len(burst), "burst_total": round(float(burst["amount"].sum()), 2),
+                        "utilisation": round(float(burst["amount"].sum()) / limit, 3), "new_merchants": len(new),
+                        "dark_from": end},
+        )
+
+    # -- decoys ------------------------------------------------------------------------------------
+    def inject_decoys(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        led = _Ledger(kit)
+        out = []
+        for i in range(count):
+            variant = DECOY_VARIANTS[i % 2] if i < 2 else DECOY_VARIANTS[int(rng.integers(0, 2))]
+            inst = self._decoy(kit, led, config, variant)
+            if inst is not None:
+                out.append(inst)
+        led.flush()
+        return out
+
+    def _decoy(self, kit, led, cfg, variant) -> PatternInstance | None:
+        rng, ctx = kit.rng, kit.ctx
+        card = led.recruit_account("credit_card", ctx.end - 20 * DAY)
+        if card is None:
+            return None
+        holder = led.owner(card)
+        limit = led.credit_limit(card)
+        h0 = max(ctx.start, led.opened(card) + DAY)
+        h1 = ctx.end - HOUR
+        if h1 - h0 < 10 * DAY:
+            return None
+        hist, shops = _history(kit, led, card, holder, h0, h1, limit)
+        if hist.empty:
+            return None
+        tp = h0 + int((h1 - h0) * rng.uniform(0.25, 0.75))
+        if variant == "large_purchase":
+            n, share, days, k_new = int(rng.integers(1, 4)), rng.uniform(0.4, 0.95), rng.uniform(0.05, 2.0), 1
+            industries = ("travel", "retail", "technology")
+        else:
+            n, share, days, k_new = int(rng.integers(4, 13)), rng.uniform(0.5, 0.95), rng.uniform(2.0, 5.0), int(rng.integers(1, 4))
+            industries = BIG_TICKET
+        new = [m for m in led.merchants(industries, led.city(holder), 3 * k_new) if m not in shops][:k_new]
+        at = _spread_over(rng, new, shops, n)
+        amounts = np.maximum(np.round(limit * share * rng.dirichlet(np.full(n, 2.0)), 2), 5.0)
+        t = np.sort(tp + (rng.random(n) * days * DAY).astype(np.int64))
+        big = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_EDGE, card, at, amounts, detail="large_purchase"))
+        if big.empty:
+            return None
+        done = int(big["time"].max())
+        if not (hist["time"] > done).any() and h1 - done > HOUR:  # it carries on: a little ordinary spending afterwards
+            k = int(rng.integers(1, 3))
+            pick = hist.iloc[rng.integers(0, len(hist), k)]
+            later = done + (rng.random(k) * (h1 - done)).astype(np.int64) + 1
+            hist = pd.concat([hist, pick.assign(time=later)], ignore_index=True)
+        sched = pd.concat([hist, big], ignore_index=True)
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        led.link_payments(sched)
+        return PatternInstance(
+            typology=self.name, is_fraud=False, start=start, end=end, schedule=sched, variant=variant,
+            members=[("Person", holder, "cardholder"), ("Account", card, "card_account")],
+            edges=_pays_edges(sched),
+            parameters={"decoy_of": self.name, "credit_limit": round(limit, 2), "purchase_total": round(float(big["amount"].sum()), 2),
+                        "purchase_payments": len(big), "purchase_start": int(t.min()),
+                        "history_payments": len(hist)},
+        )
+
+
+def _spread_over(rng: np.random.Generator, new: list[str], shops: list[str], n: int) -> np.ndarray:
+    """``n`` merchants for ``n`` payments: new ones three times as likely, and at least two (or three)
+    distinct merchants when there are that many payments."""
+    where = np.array(new + [m for m in shops if m not in new], dtype=object)
+    weight = np.array([3.0] * len(new) + [1.0] * (where.size - len(new)))
+    at = where[rng.choice(where.size, n, p=weight / weight.sum())]
+    k = min(n, where.size, 2 + int(rng.random() < 0.5))
+    firsts = list(dict.fromkeys(new + [where[i] for i in rng.permutation(where.size)]))[:k]
+    at[:k] = firsts
+    return at[rng.permutation(n)]
+
+
+def _history(kit: Toolkit, led: _Ledger, card: str, holder: str, h0: int, h1: int, limit: float) -> tuple[pd.DataFrame, list[str]]:
+    """Ordinary card payments in ``[h0, h1)`` at the merchants the card pays (a few local everyday
+    merchants added when it pays fewer than two), at their usual amounts and rates, with the
+    monthly spend kept under :data:`HISTORY_CAP` of the limit. Returns the schedule and the merchants."""
+    rng = kit.rng
+    pays = led.payments_of(card)
+    shops = pays["dst"].astype(str).tolist()
+    typical = pays["typical_amount"].to_numpy(float).tolist()
+    monthly = pays["monthly_count"].to_numpy(float).tolist()
+    since = to_seconds(pays["since"]).tolist() if len(pays) else []
+    if len(shops) < 2:
+        comp = kit.snapshot("Company").set_index("id")["industry"]
+        target = 2  # a brand-new card pays a couple of everyday merchants
+        for m in led.merchants(EVERYDAY_SHOPS, led.city(holder), 4):
+            if m in shops or len(shops) >= target:
+                continue
+            median, rate = INDUSTRY_SPEND.get(str(comp.get(m, "retail")), (60, 1.5))
+            shops.append(m)
+            typical.append(float(np.round(median * np.exp(rng.normal(0, 0.5)), 2)))
+            monthly.append(float(max(rate * np.exp(rng.normal(0, 0.5)), 0.5)))
+            since.append(h0)
+    times, where, amounts = [], [], []
+    for m, amt, rate, s in zip(shops, typical, monthly, since):
+        lo = max(h0, int(s))
+        if lo >= h1:
+            continue
+        n = int(rng.poisson(rate * (h1 - lo) / MONTH))
+        times += (lo + (rng.random(n) * (h1 - lo)).astype(np.int64)).tolist()
+        where += [m] * n
+        amounts += np.maximum(np.round(amt * np.exp(rng.normal(0, 0.3, n)), 2), 1.0).tolist()
+    open_shops = [(m, amt, int(s)) for m, amt, s in zip(shops, typical, since) if max(h0, int(s)) < h1]
+    while len(times) < 3 and open_shops:
+        m, amt, s = open_shops[int(rng.integers(0, len(open_shops)))]
+        lo = max(h0, s)
+        times.append(int(lo + rng.random() * (h1 - lo)))
+        where.append(m)
+        amounts.append(float(max(round(amt * float(np.exp(rng.normal(0, 0.3))), 2), 1.0)))
+    if not times:
+        return pd.DataFrame(), shops
+    amounts = np.array(amounts)
+    months = max((h1 - h0) / MONTH, 0.5)
+    cap = HISTORY_CAP * limit * months
+    if amounts.sum() > cap:
+        amounts = np.maximum(np.round(amounts * cap / amounts.sum(), 2), 1.0)
+    sched = make_schedule(times, "card_payment", PAYS_EDGE, card, np.array(where, dtype=object), amounts, detail="history")
+    return sched, shops
+
+
+def _pays_edges(sched: pd.DataFrame) -> list:
+    """Every PAYS edge of the schedule, with the role of its last unusual payment (or ``history``)."""
+    rows = sched[sched["edge_type"] == PAYS_EDGE]
+    special = rows[rows["detail"] != "history"]
+    role = dict(zip(zip(special["src"], special["dst"]), special["detail"]))
+    pairs = rows.drop_duplicates(["src", "dst"])
+    return [(PAYS, s, d, role.get((s, d), "history")) for s, d in zip(pairs["src"], pairs["dst"])]

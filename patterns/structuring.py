@@ -1,0 +1,341 @@
+"""Structuring (smurfing): cash deposits and transfers kept just under reporting thresholds.
+
+Fraud: a sum well above a reporting threshold (10,000 USD for currency transaction reports,
+3,000 USD for the funds-transfer record-keeping rule) is broken into pieces that each stay
+under it, spread over accounts and days. Unblended, amounts hug the threshold (9,000-9,999
+and 2,700-2,999) and cash amounts are round; as ``amount_blending`` grows they spread down to
+70 % of the threshold (7,000-9,999) and lose their round hundreds.
+
+* ``smurfing``: a few smurfs (acquaintances of the beneficiary) each deposit cash into their own
+  account on several days and pass it on to the beneficiary within hours or a day or two;
+* ``split_deposits``: one person deposits cash on many days, alternating between own accounts;
+* ``split_transfers``: one person sends a large sum to one or two acquaintances as several
+  transfers on different days.
+
+Cash deposits are node events on the account (``kind="cash_deposit"``, no edge); transfers flow
+on ``TRANSFERS_TO`` edges that keep the population's ``p2p``/``household`` rules.
+
+Decoys: legitimate people whose large payments sit near the same values but are neither
+repeated within days nor split: ``rent`` (the same 2,700-2,999 monthly), ``tuition`` (9,000-9,999
+once, from a parent, then paid to a school), ``car_sale`` (9,000-9,999 once, by transfer or cash),
+``cash_business`` (weekly cash takings spread around and above the threshold).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, field_validator
+
+from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
+from fraudgraph.patterns.money_mule import (
+    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _balanced, _Ledger, _not_below_min, _scheduled_instance,
+)
+from fraudgraph.patterns.toolkit import Toolkit
+
+VARIANTS = ("smurfing", "split_deposits", "split_transfers")
+DECOY_VARIANTS = ("rent", "tuition", "car_sale", "cash_business")
+
+
+class StructuringConfig(InjectorConfig):
+    variants: dict[str, float] = Field(default_factory=lambda: {"smurfing": 1.0, "split_deposits": 1.0, "split_transfers": 1.0},
+                                       description="Relative weight of each variant (smurfing, split_deposits, split_transfers).")
+    thresholds: list[float] = Field(default_factory=lambda: [10_000.0, 3_000.0], min_length=1,
+                                    description="Reporting thresholds that amounts stay under.")
+    threshold_weights: list[float] = Field(default_factory=lambda: [0.5, 0.5], min_length=1,
+                                           description="Relative weight of each threshold.")
+    min_smurfs: int = Field(2, ge=1, le=20, description="Fewest smurfs in a smurfing instance.")
+    max_smurfs: int = Field(3, ge=1, le=20, description="Most smurfs in a smurfing instance.")
+    min_deposits: int = Field(3, ge=2, le=60, description="Fewest pieces per account.")
+    max_deposits: int = Field(8, ge=2, le=60, description="Most pieces per account.")
+    min_window_days: float = Field(5.0, ge=1.0, le=365.0, description="Shortest span the pieces are spread over.")
+    max_window_days: float = Field(30.0, ge=1.0, le=365.0, description="Longest span the pieces are spread over.")
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variants(cls, v):
+        unknown = sorted(set(v) - set(VARIANTS))
+        if unknown:
+            raise ValueError(f"must name only {', '.join(VARIANTS)}; got unknown {', '.join(unknown)}")
+        if any(w < 0 for w in v.values()) or not any(w > 0 for w in v.values()):
+            raise ValueError("must give non-negative weights, at least one of them positive")
+        return v
+
+    @field_validator("thresholds")
+    @classmethod
+    def _positive(cls, v):
+        if any(t <= 0 for t in v):
+            raise ValueError("must hold positive amounts")
+        return v
+
+    @field_validator("threshold_weights")
+    @classmethod
+    def _weights(cls, v, info):
+        thresholds = info.data.get("thresholds")
+        if thresholds is not None and len(v) != len(thresholds):
+            raise ValueError(f"must hold one weight per threshold ({len(thresholds)})")
+        if any(w < 0 for w in v) or not any(w > 0 for w in v):
+            raise ValueError("must hold non-negative weights, at least one of them positive")
+        return v
+
+    @field_validator("max_smurfs", "max_deposits", "max_window_days")
+    @classmethod
+    def _ranges(cls, v, info):
+        return _not_below_min(v, info)
+
+
+class Structuring(Injector):
+    name = "structuring"
+    config_model = StructuringConfig
+    persons_per_instance = 3.0
+
+    def inject(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        led = _Ledger(kit)
+        build = {"smurfing": self._smurfing, "split_deposits": self._split_deposits, "split_transfers": self._split_transfers}
+        w = np.array(config.threshold_weights, dtype=float)
+        out = []
+        for variant in _balanced(rng, config.variants, count):
+            threshold = float(config.thresholds[int(rng.choice(len(w), p=w / w.sum()))])
+            inst = build[variant](kit, led, config, threshold)
+            if inst is None:
+                continue
+            inst.variant = variant
+            sched = inst.schedule
+            cash = sched[sched["kind"] == "cash_deposit"]
+            placed = cash if len(cash) else sched
+            inst.parameters.update({"variant": variant, "threshold": threshold, "events": len(sched),
+                                    "pieces": len(placed), "total": round(float(placed["amount"].sum()), 2)})
+            out.append(inst)
+        led.flush()
+        return out
+
+    # -- fraud variants --------------------------------------------------------------------------
+    def _window(self, kit: Toolkit, cfg: StructuringConfig, need_days: int) -> tuple[int, int] | None:
+        rng, ctx = kit.rng, kit.ctx
+        days = rng.uniform(cfg.min_window_days, cfg.max_window_days) * (0.5 + ctx.knobs.timing_spread)
+        days = int(max(days, need_days + 1))
+        span_days = int((ctx.end - ctx.start) // DAY) - 1
+        if span_days < need_days + 1:
+            return None
+        days = min(days, span_days)
+        first = ctx.start // DAY + int(rng.integers(0, span_days - days + 1))
+        return int(first), days
+
+    def _smurfing(self, kit, led, cfg, threshold):
+        rng, ctx = kit.rng, kit.ctx
+        k = int(rng.integers(cfg.min_smurfs, cfg.max_smurfs + 1))
+        m = rng.integers(cfg.min_deposits, cfg.max_deposits + 1, k)
+        window = self._window(kit, cfg, int(m.max()))
+        if window is None:
+            return None
+        first_day, days = window
+        people, accounts = led.circle(k + 1, EVERYDAY, centre_types=("checking", "wallet"), before=first_day * DAY)
+        if len(people) < k + 1:
+            return None
+        beneficiary, ben_acc = people[0], accounts[0]
+        rows = []
+        for smurf_acc, mi in zip(accounts[1:], m):
+            t = _branch_times(rng, first_day, days, int(mi))
+            cash = _under(rng, threshold, int(mi), ctx.knobs.amount_blending, cash=True)
+            rows.append(make_schedule(t, "cash_deposit", "", smurf_acc, "", cash, detail=_desk(rng, cash)))
+            hold = (rng.uniform(1, 6 + 42 * ctx.knobs.timing_spread, t.size) * HOUR).astype(np.int64)
+            sent = np.maximum(np.round(cash * rng.uniform(0.97, 1.0, cash.size), 2), min(cash.min(), _low(threshold, ctx.knobs.amount_blending)))
+            sent = np.minimum(sent, threshold - 0.01)
+            rows.append(make_schedule(np.minimum(t + hold, ctx.end - 60), "transfer", EDGE, smurf_acc, ben_acc, sent,
+                                      detail="structured_transfer"))
+        sched = led.after_existing(KEY, pd.concat(rows, ignore_index=True))
+        if sched.empty:
+            return None
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        members = [("Person", beneficiary, "beneficiary"), ("Account", ben_acc, "beneficiary_account")]
+        members += [("Person", p, "smurf") for p in people[1:]] + [("Account", a, "smurf_account") for a in accounts[1:]]
+        return _instance(led, self.name, True, sched, members, start, end, {"smurfs": k, "window_days": days})
+
+    def _split_deposits(self, kit, led, cfg, threshold):
+        rng, ctx = kit.rng, kit.ctx
+        m = int(rng.integers(cfg.min_deposits + 1, cfg.max_deposits + 5))
+        window = self._window(kit, cfg, m)
+        if window is None:
+            return None
+        first_day, days = window
+        people, accounts = led.circle(1, ("checking",), centre_types=("checking",), before=first_day * DAY)
+        if not people:
+            return None
+        own = [accounts[0]]
+        savings = kit.account_of(people, ("savings",))[0]
+        if savings is not None and led.opened(savings) < first_day * DAY:
+            own.append(savings)
+            kit.ctx.used_accounts.add(savings)
+        per = np.bincount(rng.integers(0, len(own), m), minlength=len(own))
+        rows = []
+        for acc, mi in zip(own, per):
+            if mi == 0:
+                continue
+            t = _branch_times(rng, first_day, days, int(mi))
+            cash = _under(rng, threshold, int(mi), ctx.knobs.amount_blending, cash=True)
+            rows.append(make_schedule(t, "cash_deposit", "", acc, "", cash, detail=_desk(rng, cash)))
+        sched = pd.concat(rows, ignore_index=True)
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        members = [("Person", people[0], "structurer")] + [("Account", a, "deposit_account") for a in own]
+        return _instance(led, self.name, True, sched, members, start, end, {"accounts": len(own), "window_days": days})
+
+    def _split_transfers(self, kit, led, cfg, threshold):
+        rng, ctx = kit.rng, kit.ctx
+        j = int(rng.integers(1, 3))
+        m = int(rng.integers(cfg.min_deposits, cfg.max_deposits + 1))
+        window = self._window(kit, cfg, m)
+        if window is None:
+            return None
+        first_day, days = window
+        people, accounts = led.circle(j + 1, EVERYDAY, centre_types=("checking",), before=first_day * DAY)
+        if len(people) < j + 1:
+            return None
+        t = _branch_times(rng, first_day, days, m, hours=(12, 26))
+        amounts = _under(rng, threshold, m, ctx.knobs.amount_blending, cash=False)
+        dst = np.array(accounts[1:], dtype=object)[rng.integers(0, j, m)]
+        sched = led.after_existing(KEY, make_schedule(t, "transfer", EDGE, accounts[0], dst, amounts, detail="structured_transfer"))
+        if len(sched) < 2:
+            return None
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        members = [("Person", people[0], "structurer"), ("Account", accounts[0], "source_account")]
+        members += [("Person", p, "beneficiary") for p in people[1:]] + [("Account", a, "beneficiary_account") for a in accounts[1:]]
+        return _instance(led, self.name, True, sched, members, start, end, {"beneficiaries": j, "window_days": days})
+
+    # -- decoys ------------------------------------------------------------------------------------
+    def inject_decoys(self, graph, rng, config, count, ctx):
+        kit = Toolkit(graph, rng, ctx)
+        led = _Ledger(kit)
+        build = {"rent": self._rent, "tuition": self._tuition, "car_sale": self._car_sale, "cash_business": self._cash_business}
+        big, small = max(config.thresholds), min(config.thresholds)
+        out = []
+        for variant in _balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, count):
+            inst = build[variant](kit, led, big, small)
+            if inst is None:
+                continue
+            inst.variant = variant
+            inst.parameters.update({"decoy_of": self.name, "total": round(float(inst.schedule["amount"].sum()), 2)})
+            out.append(inst)
+        led.flush()
+        return out
+
+    def _rent(self, kit, led, big, small):
+        """The same rent, just under the small threshold, paid to the landlord once a month."""
+        rng, ctx = kit.rng, kit.ctx
+        people, accounts = led.circle(2, EVERYDAY, centre_types=("checking",))
+        if len(people) < 2:
+            return None
+        rent = float(np.floor(small * rng.uniform(0.90, 0.995) / 25) * 25)
+        due = int(rng.integers(0, 5))
+        month0 = ctx.start - ctx.start % MONTH
+        t = np.array([m + due * DAY + int(rng.uniform(-1, 2) * DAY) + int(rng.uniform(9, 20) * HOUR)
+                      for m in range(month0, ctx.end, MONTH)], dtype=np.int64)
+        t = t[(t >= ctx.start) & (t < ctx.end - HOUR)]
+        sched = led.after_existing(KEY, make_schedule(t, "transfer", EDGE, accounts[1], accounts[0], rent, detail="rent"))
+        if sched.empty:
+            return None
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        members = [("Person", people[0], "landlord"), ("Account", accounts[0], "rent_account"),
+                   ("Person", people[1], "tenant"), ("Account", accounts[1], "tenant_account")]
+        return _instance(led, self.name, False, sched, members, start, end, {"rent": rent, "months": len(sched)})
+
+    def _tuition(self, kit, led, big, small):
+        """A parent sends the semester's tuition once; the student pays the school a day or two later."""
+        rng, ctx = kit.rng, kit.ctx
+        people, accounts = led.circle(2, EVERYDAY, centre_types=("checking", "wallet"))
+        if len(people) < 2:
+            return None
+        school = led.merchants(("education",), led.city(people[1]), 1)
+        fee = float(np.round(big * rng.uniform(0.9, 0.995), -1 if rng.random() < 0.5 else 2))
+        t = ctx.start + int(rng.random() * max(ctx.end - ctx.start - 5 * DAY, DAY))
+        sched = led.after_existing(KEY, make_schedule([t], "transfer", EDGE, accounts[0], accounts[1], [fee], detail="tuition"))
+        if sched.empty:
+            return None
+        if school and led.account_type(accounts[1]) in ("checking", "wallet"):
+            paid = int(t + rng.uniform(4, 48) * HOUR)
+            pays = led.after_existing(PAYS, make_schedule([min(paid, ctx.end - 60)], "bill_payment", PAYS_EDGE, accounts[1],
+                                                          school[0], [fee], detail="tuition"))
+            sched = pd.concat([sched, pays], ignore_index=True)
+        members = [("Person", people[0], "parent"), ("Account", accounts[0], "payer_account"),
+                   ("Person", people[1], "student"), ("Account", accounts[1], "student_account")]
+        return _instance(led, self.name, False, sched, members, int(sched["time"].min()), int(sched["time"].max()) + 1, {"fee": fee})
+
+    def _car_sale(self, kit, led, big, small):
+        """A used car sold once, paid by transfer or in cash just under the large threshold."""
+        rng, ctx = kit.rng, kit.ctx
+        price = float(np.floor(big * rng.uniform(0.88, 0.995) / 50) * 50)
+        t = ctx.start + int(rng.random() * max(ctx.end - ctx.start - 2 * DAY, DAY))
+        if rng.random() < 0.5:
+            people, accounts = led.circle(1, ("checking", "savings"), centre_types=("checking", "savings"))
+            if not people:
+                return None
+            sched = make_schedule([t], "cash_deposit", "", accounts[0], "", [price], detail="branch")
+            members = [("Person", people[0], "seller"), ("Account", accounts[0], "seller_account")]
+            return _instance(led, self.name, False, sched, members, t, t + 1, {"price": price, "paid": "cash"})
+        people, accounts = led.circle(2, EVERYDAY)
+        if len(people) < 2:
+            return None
+        sched = led.after_existing(KEY, make_schedule([t], "transfer", EDGE, accounts[1], accounts[0], [price], detail="car_sale"))
+        if sched.empty:
+            return None
+        members = [("Person", people[0], "seller"), ("Account", accounts[0], "seller_account"),
+                   ("Person", people[1], "buyer"), ("Account", accounts[1], "buyer_account")]
+        return _instance(led, self.name, False, sched, members, t, t + 1, {"price": price, "paid": "transfer"})
+
+    def _cash_business(self, kit, led, big, small):
+        """A cash-intensive trader banks the week's takings: amounts spread around and above the threshold."""
+        rng, ctx = kit.rng, kit.ctx
+        people, accounts = led.circle(1, ("checking",), centre_types=("checking",))
+        if not people:
+            return None
+        weekday = int(rng.integers(0, 5))
+        weeks = np.arange(ctx.start - ctx.start % (7 * DAY) + weekday * DAY, ctx.end - DAY, 7 * DAY)
+        weeks = weeks[weeks >= ctx.start]
+        if not weeks.size:
+            return None
+        t = weeks + (rng.uniform(13, 21, weeks.size) * HOUR).astype(np.int64)
+        level = big * rng.uniform(0.35, 0.75)
+        cash = np.round(level * np.exp(rng.normal(0, 0.3, weeks.size)) / 10) * 10
+        sched = make_schedule(t, "cash_deposit", "", accounts[0], "", np.maximum(cash, 100.0), detail="branch")
+        start, end = int(t.min()), int(t.max()) + 1
+        members = [("Person", people[0], "trader"), ("Account", accounts[0], "takings_account")]
+        return _instance(led, self.name, False, sched, members, start, end, {"weeks": int(weeks.size), "level": round(float(level), 2)})
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _low(threshold: float, blending: float) -> float:
+    """Lowest structured amount: 90 % of the threshold unblended, 70 % fully blended."""
+    return threshold * (0.90 - 0.20 * blending)
+
+
+def _under(rng: np.random.Generator, threshold: float, n: int, blending: float, cash: bool) -> np.ndarray:
+    """``n`` amounts in [low, threshold): hugging the threshold (and round) when unblended, spread when blended."""
+    low = _low(threshold, blending)
+    top = threshold - 0.01
+    u = rng.random(n) ** (1.0 + 2.0 * (1.0 - blending))
+    x = top - (top - low) * u
+    if cash:
+        unit = 100.0 if rng.random() < 1.0 - blending else (20.0 if rng.random() < 0.5 else 1.0)
+        x = np.maximum(np.floor(x / unit) * unit, np.ceil(low / unit) * unit)
+        x = np.where(x >= threshold, np.floor(top), x)
+    else:
+        round_them = rng.random(n) < (1.0 - blending) ** 2
+        x = np.where(round_them, np.maximum(np.floor(x / 50) * 50, np.ceil(low / 50) * 50), np.round(x, 2))
+        x = np.minimum(x, top)
+    return x
+
+
+def _branch_times(rng: np.random.Generator, first_day: int, days: int, n: int, hours=(13, 22)) -> np.ndarray:
+    """``n`` times on distinct days of the window, in branch opening hours (UTC)."""
+    day = first_day + np.sort(rng.choice(days, size=min(n, days), replace=False))
+    return (day * DAY + (rng.uniform(*hours, day.size) * HOUR).astype(np.int64)).astype(np.int64)
+
+
+def _desk(rng: np.random.Generator, cash: np.ndarray) -> np.ndarray:
+    """Where cash was paid in: large amounts at a branch counter, some smaller ones at a deposit ATM."""
+    return np.where((cash < 3_000) & (rng.random(cash.size) < 0.5), "atm", "branch").astype(object)
+
+
+def _instance(led: _Ledger, name, is_fraud, sched, members, start, end, parameters) -> PatternInstance:
+    return _scheduled_instance(led, name, sched, members, start, end, parameters, is_fraud=is_fraud)
