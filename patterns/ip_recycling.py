@@ -204,7 +204,12 @@ def _few_addresses(kit: Toolkit, n: int) -> np.ndarray:
     uses = kit.graph.edges[USES_IP]
     degree = pd.Series(uses["src"]).value_counts().reindex(candidates.astype(str), fill_value=0).to_numpy()
     order = np.lexsort((kit.rng.random(candidates.size), degree > 2))
-    chosen, spare = candidates[order[:n]], candidates[order[n:]]
+    # unrelated persons: at most one per household (address)
+    address = kit.persons().set_index("id")["address"].reindex(candidates[order].astype(str)).to_numpy()
+    order = order[~pd.Series(address).duplicated().to_numpy()]
+    picked = np.zeros(candidates.size, dtype=bool)
+    picked[order[:n]] = True
+    chosen, spare = candidates[order[:n]], candidates[~picked]
     for person in spare:
         if person not in before:
             kit.ctx.used_persons.discard(person)

@@ -93,7 +93,7 @@ def test_legitimate_invoices_inside_the_band(supplies):
     ordinary = legit[~legit["decoy"]]
     # legitimate unit prices spread around the reference (a tail overlaps mild fraud, as in practice)
     assert 0.9 < ordinary["ratio"].median() < 1.1
-    assert ordinary["ratio"].between(*ORDINARY_BAND).mean() > 0.85
+    assert ordinary["ratio"].between(*ORDINARY_BAND).mean() > 0.75
     decoys = legit[legit["decoy"]]
     assert len(decoys) >= 1
     assert (~decoys["ratio"].between(0.9, 1.15)).all()  # markups and discounts, not ordinary margins
