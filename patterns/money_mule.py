@@ -30,6 +30,8 @@ This module also holds the private helpers that the structuring and bust-out inj
 
 from __future__ import annotations
 
+import weakref
+
 import itertools
 
 import numpy as np
@@ -585,6 +587,9 @@ def _summarise(sched: pd.DataFrame, ctx) -> pd.DataFrame:
 
 # -- helpers the toolkit lacks (shared with structuring and bust_out) ------------------------------
 
+_NEIGHBOURS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 class _Ledger:
     """Per-call bookkeeping: homes, acquaintances, account owners and types, existing edge times.
 
@@ -633,11 +638,15 @@ class _Ledger:
     def neighbours(self, person: str) -> list[str]:
         """Acquaintances of ``person`` (KNOWS either way), as they were when first asked for."""
         if self._nb_src is None:
+            cached = _NEIGHBOURS.get(self.kit.graph)
             knows = self.kit.graph.edges[KNOWS]
-            a_, b_ = knows["src"].astype(str).to_numpy(object), knows["dst"].astype(str).to_numpy(object)
-            src, dst = np.concatenate([a_, b_]), np.concatenate([b_, a_])
-            order = pd.Series(src).argsort(kind="stable").to_numpy()
-            self._nb_src, self._nb_dst = src[order], dst[order]
+            if cached is None or cached[0] != len(knows):  # the index of ties is built once per graph state
+                a_, b_ = knows["src"].to_numpy(dtype=object), knows["dst"].to_numpy(dtype=object)
+                src, dst = np.concatenate([a_, b_]), np.concatenate([b_, a_])
+                order = np.argsort(src.astype(str), kind="stable")
+                cached = (len(knows), src[order], dst[order])
+                _NEIGHBOURS[self.kit.graph] = cached
+            self._nb_src, self._nb_dst = cached[1], cached[2]
         lo = np.searchsorted(self._nb_src, person, side="left")
         hi = np.searchsorted(self._nb_src, person, side="right")
         return self._nb_dst[lo:hi].tolist()

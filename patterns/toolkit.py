@@ -51,6 +51,20 @@ def _synced(graph: PropertyGraph, name, table: pd.DataFrame, factory, add):
     return store
 
 
+class _View:
+    """A frame built once plus rows appended later, concatenated when read."""
+
+    def __init__(self):
+        self.frame: pd.DataFrame | None = None
+        self.extra: list[pd.DataFrame] = []
+
+    def get(self) -> pd.DataFrame:
+        if self.extra:
+            self.frame = pd.concat([self.frame, *self.extra], ignore_index=True)
+            self.extra = []
+        return self.frame
+
+
 def shared_prefix_ids(rng: np.random.Generator, template: str, n: int, taken: set[str]) -> np.ndarray:
     """``n`` national ids that share ``template``'s leading groups (area and group, or NI prefix)."""
     if "-" in template:
@@ -78,8 +92,6 @@ class Toolkit:
         self.graph = graph
         self.rng = rng
         self.ctx = ctx
-        self._persons: pd.DataFrame | None = None
-        self._accounts: pd.DataFrame | None = None
         self._snapshots: dict[str, pd.DataFrame] = {}
         self._taken: dict[str, set[str]] = {}
 
@@ -97,28 +109,48 @@ class Toolkit:
 
     # -- views ------------------------------------------------------------------
     def persons(self) -> pd.DataFrame:
-        """Person rows with ``knows_degree`` and ``n_accounts`` (built once per toolkit)."""
-        if self._persons is None:
-            p = self.graph.nodes["Person"].copy()
-            knows = self.graph.edges[("Person", "KNOWS", "Person")]
-            deg = pd.concat([knows["src"], knows["dst"]]).value_counts()
-            p["knows_degree"] = p["id"].map(deg).fillna(0).astype(int).to_numpy()
-            owns = self.graph.edges[("Person", "OWNS", "Account")]
-            p["n_accounts"] = p["id"].map(owns["src"].value_counts()).fillna(0).astype(int).to_numpy()
-            self._persons = p
-        return self._persons
+        """Person rows with ``knows_degree`` and ``n_accounts`` (one view per graph; persons added
+        later join it with zero degrees, as they have no ordinary history)."""
+        def build(rows, view):
+            if view.frame is None:
+                p = rows.copy()
+                knows = self.graph.edges[("Person", "KNOWS", "Person")]
+                deg = pd.concat([knows["src"], knows["dst"]]).value_counts()
+                p["knows_degree"] = p["id"].map(deg).fillna(0).astype(int).to_numpy()
+                owns = self.graph.edges[("Person", "OWNS", "Account")]
+                p["n_accounts"] = p["id"].map(owns["src"].value_counts()).fillna(0).astype(int).to_numpy()
+                view.frame = p
+            else:
+                view.extra.append(rows.assign(knows_degree=0, n_accounts=0))
+
+        return _synced(self.graph, ("persons_view",), self.graph.nodes["Person"], _View, build).get()
 
     def accounts(self) -> pd.DataFrame:
-        """Account rows with ``owner`` (primary person owner, or empty) and ``owner_city``."""
-        if self._accounts is None:
-            a = self.graph.nodes["Account"].copy()
-            owns = self.graph.edges[("Person", "OWNS", "Account")]
-            primary = owns[owns["role"] == "primary"].drop_duplicates("dst")
-            a["owner"] = a["id"].map(primary.set_index("dst")["src"])
-            cities = self.graph.nodes["Person"].set_index("id")["city"]
-            a["owner_city"] = a["owner"].map(cities)
-            self._accounts = a
-        return self._accounts
+        """Account rows with ``owner`` (primary person owner, or empty) and ``owner_city`` (one view per graph)."""
+        owners = _synced(self.graph, ("primary_owner",), self.graph.edges[("Person", "OWNS", "Account")], dict,
+                         lambda rows, store: store.update(
+                             (d, o) for o, d, r in zip(rows["src"].tolist(), rows["dst"].tolist(), rows["role"].tolist())
+                             if r == "primary" and d not in store))
+        cities = self.lookup("Person", "city")
+
+        def build(rows, view):
+            a = rows.copy()
+            a["owner"] = pd.Series([owners.get(i) for i in a["id"].tolist()], dtype=object).to_numpy()
+            a["owner_city"] = pd.Series([cities.get(o) for o in a["owner"]], dtype=object).to_numpy()
+            if view.frame is None:
+                view.frame = a
+            else:
+                view.extra.append(a)
+
+        return _synced(self.graph, ("accounts_view",), self.graph.nodes["Account"], _View, build).get()
+
+    def lookup(self, label: str, column: str) -> dict:
+        """``{id: value of column}`` for a node type (shared per graph, synced on use)."""
+        return _synced(self.graph, ("lookup", label, column), self.graph.nodes[label], dict,
+                       lambda rows, store: store.update(zip(rows["id"].tolist(), rows[column].tolist())))
+
+    def refresh(self) -> None:
+        """Views follow the graph by themselves; kept for callers that ask for a refresh."""
 
     def created(self, label: str) -> dict[str, int]:
         """``{id: creation time in seconds}`` for node type ``label`` (shared per graph, synced on use)."""
@@ -166,24 +198,48 @@ class Toolkit:
         reuse = self.rng.random(len(ids)) < self.ctx.knobs.member_overlap
         return ~taken | reuse
 
-    def recruit_persons(self, n: int, *, city: str | None = None, exclude=(), before: int | None = None) -> np.ndarray:
-        """``n`` ordinary persons: not hubs (KNOWS degree up to the 90th percentile), not recruited yet.
+    def _ordinary_pool(self) -> dict:
+        """Ordinary persons of the legitimate world (not hubs: KNOWS degree up to the 90th
+        percentile; holding an account), as arrays built once per graph."""
+        cache = _CACHES.setdefault(self.graph, {})
+        if "ordinary_pool" not in cache:
+            p = self.persons()
+            mask = (p["knows_degree"] <= max(p["knows_degree"].quantile(0.9), 1)).to_numpy() & (p["n_accounts"] > 0).to_numpy()
+            ids = p["id"].to_numpy(dtype=object)[mask]
+            cities = p["city"].to_numpy(dtype=object)[mask]
+            by_city: dict[str, list[int]] = {}
+            for i, c in enumerate(cities.tolist()):
+                by_city.setdefault(c, []).append(i)
+            cache["ordinary_pool"] = {
+                "ids": ids, "created": to_seconds(p["created_at"])[mask],
+                "by_city": {c: np.array(v, dtype=np.int64) for c, v in by_city.items()},
+            }
+        return cache["ordinary_pool"]
 
-        Returns fewer when the pool is too small.
+    def recruit_persons(self, n: int, *, city: str | None = None, exclude=(), before: int | None = None) -> np.ndarray:
+        """``n`` ordinary persons: not hubs (KNOWS degree up to the 90th percentile), not recruited yet
+        (unless the member_overlap knob lets them join another instance).
+
+        Returns fewer when the pool is too small. Costs O(n), not O(persons), per call.
         """
-        p = self.persons()
-        mask = (p["knows_degree"] <= max(p["knows_degree"].quantile(0.9), 1)).to_numpy() & (p["n_accounts"] > 0).to_numpy()
-        mask &= self._free(p["id"], self.ctx.used_persons)
+        pool = self._ordinary_pool()
         if city is not None:
-            mask &= (p["city"] == city).to_numpy()
-        if before is not None:
-            mask &= to_seconds(p["created_at"]) < before
-        if len(exclude):
-            mask &= ~np.asarray(isin(p["id"], pd.Series(list(exclude), dtype="str")), dtype=bool)
-        pool = p["id"].to_numpy()[mask]
-        chosen = pool[self.rng.permutation(pool.size)[:n]] if pool.size else pool
-        self.ctx.used_persons.update(chosen.tolist())
-        return chosen.astype(object)
+            candidates = pool["by_city"].get(city, np.empty(0, np.int64))
+        else:
+            candidates = np.arange(pool["ids"].size)
+        if before is not None and candidates.size:
+            candidates = candidates[pool["created"][candidates] < before]
+        used, excluded, overlap = self.ctx.used_persons, set(exclude), self.ctx.knobs.member_overlap
+        chosen = []
+        for i in candidates[self.rng.permutation(candidates.size)]:
+            person = pool["ids"][i]
+            if person in excluded or (person in used and self.rng.random() >= overlap):
+                continue
+            chosen.append(person)
+            if len(chosen) == n:
+                break
+        used.update(chosen)
+        return np.array(chosen, dtype=object)
 
     def recruit_accounts(self, n: int, types=("checking",), *, distinct_owners: bool = True,
                          distinct_institutions: bool = False, city: str | None = None, status=("active",)) -> np.ndarray:
@@ -353,9 +409,8 @@ class Toolkit:
 
     def _currencies(self, owners: np.ndarray, account_type: str) -> np.ndarray:
         """The currency of each owner's country (persons, or companies for business accounts)."""
-        label = "Company" if account_type == "business" else "Person"
-        country = self.graph.nodes[label].set_index("id")["country"].reindex(owners).to_numpy()
-        return pd.Series(country).map(COUNTRY_CURRENCY).to_numpy(dtype=object)
+        country = self.lookup("Company" if account_type == "business" else "Person", "country")
+        return np.array([COUNTRY_CURRENCY.get(country.get(o)) for o in owners], dtype=object)
 
     def new_devices(self, n: int, device_type: str, first_seen, *, emulator: bool = False) -> np.ndarray:
         types = np.full(n, schema.DEVICE_TYPES.index(device_type))

@@ -2,7 +2,6 @@
 
 import json
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
