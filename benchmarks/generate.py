@@ -5,6 +5,7 @@ that run's own) and writes to a temporary folder that is removed afterwards.
 
     python benchmarks/generate.py                          # 100k x3, 1M x1, default formats
     python benchmarks/generate.py --persons 100000 --repeat 5 --format parquet
+    python benchmarks/generate.py --persons 100000 --no-fraud    # the legitimate world alone
 """
 
 from __future__ import annotations
@@ -20,14 +21,22 @@ import time
 from pathlib import Path
 
 
-def run_once(persons: int, formats: str, seed: int) -> tuple[float, float]:
+def run_once(persons: int, formats: str, seed: int, no_fraud: bool = False) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one ``fraudgraph generate`` process."""
     out_root = Path(tempfile.mkdtemp(prefix="fraudgraph-bench-"))
     try:
+        scenario = []
+        if no_fraud:
+            from fraudgraph import Scenario
+
+            config = out_root / "no_fraud.yaml"
+            config.write_text(Scenario.from_preset("default").override({"fraud.enabled": False}).to_yaml())
+            scenario = ["--config", str(config)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fraudgraph", "generate", "--seed", str(seed), "--persons", str(persons),
-                        "--format", formats, "--out", str(out_root / "ds")], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "fraudgraph", "generate", *scenario, "--seed", str(seed),
+                        "--persons", str(persons), "--format", formats, "--out", str(out_root / "ds")],
+                       check=True, capture_output=True)
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         return elapsed, max(peak, before) / 1024
@@ -41,13 +50,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per size below 1M (1M runs once)")
     parser.add_argument("--format", default="jsonl,csv,parquet")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-fraud", action="store_true", help="measure the legitimate world alone (fraud.enabled false)")
     args = parser.parse_args()
     sizes = args.persons or [100_000, 1_000_000]
-    print(f"fraudgraph generate --format {args.format}  (wall time median of runs; peak RSS max of runs)")
+    what = "legitimate world only" if args.no_fraud else "default scenario, fraud included"
+    print(f"fraudgraph generate --format {args.format}, {what}  (wall time median of runs; peak RSS max of runs)")
     print(f"{'persons':>10} {'runs':>5} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9} {'persons/s':>10}")
     for persons in sizes:
         runs = 1 if persons >= 1_000_000 else args.repeat
-        results = [run_once(persons, args.format, args.seed) for _ in range(runs)]
+        results = [run_once(persons, args.format, args.seed, args.no_fraud) for _ in range(runs)]
         times = [t for t, _ in results]
         peak = max(m for _, m in results)
         median = statistics.median(times)
