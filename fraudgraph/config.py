@@ -25,7 +25,8 @@ def _prob(default: float, description: str):
     return Field(default, ge=0.0, le=1.0, description=description)
 
 
-def _check_weights(value: dict[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
+def check_weights(value: dict[str, float], allowed: tuple[str, ...]) -> dict[str, float]:
+    """Validate a weight map: keys from ``allowed``, weights >= 0, at least one positive."""
     unknown = [k for k in value if k not in allowed]
     if unknown:
         raise ValueError(f"has unknown key {unknown[0]!r}; expected keys from {list(allowed)}")
@@ -66,17 +67,17 @@ class PersonsConfig(_Section):
     @field_validator("countries")
     @classmethod
     def _countries(cls, v):
-        return _check_weights(v, schema.COUNTRIES)
+        return check_weights(v, schema.COUNTRIES)
 
     @field_validator("segments")
     @classmethod
     def _segments(cls, v):
-        return _check_weights(v, schema.SEGMENTS)
+        return check_weights(v, schema.SEGMENTS)
 
     @field_validator("kyc_levels")
     @classmethod
     def _kyc(cls, v):
-        return _check_weights(v, schema.KYC_LEVELS)
+        return check_weights(v, schema.KYC_LEVELS)
 
 
 class DevicesConfig(_Section):
@@ -93,7 +94,7 @@ class DevicesConfig(_Section):
     @field_validator("primary_type_weights")
     @classmethod
     def _types(cls, v):
-        return _check_weights(v, schema.DEVICE_TYPES)
+        return check_weights(v, schema.DEVICE_TYPES)
 
 
 class IPsConfig(_Section):
@@ -133,7 +134,7 @@ class AccountsConfig(_Section):
     @classmethod
     def _products(cls, v):
         allowed = ("checking", "savings", "credit_card", "wallet", "brokerage")
-        v = _check_weights(v, allowed)
+        v = check_weights(v, allowed)
         over = {k: p for k, p in v.items() if p > 1}
         if over:
             k, p = next(iter(over.items()))
@@ -143,7 +144,7 @@ class AccountsConfig(_Section):
     @field_validator("status_weights")
     @classmethod
     def _status(cls, v):
-        return _check_weights(v, schema.ACCOUNT_STATUSES)
+        return check_weights(v, schema.ACCOUNT_STATUSES)
 
     @model_validator(mode="after")
     def _limits(self):
@@ -195,12 +196,12 @@ class CirclesConfig(_Section):
     @field_validator("frequency_weights")
     @classmethod
     def _freq(cls, v):
-        return _check_weights(v, schema.FREQUENCIES)
+        return check_weights(v, schema.FREQUENCIES)
 
     @field_validator("rotation_weights")
     @classmethod
     def _rot(cls, v):
-        return _check_weights(v, schema.ROTATION_ORDERS)
+        return check_weights(v, schema.ROTATION_ORDERS)
 
     @model_validator(mode="after")
     def _ranges(self):

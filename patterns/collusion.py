@@ -31,8 +31,8 @@ from pydantic import Field, model_validator
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import SCHEDULE_COLUMNS, Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime, to_seconds
+from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
+from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime, to_seconds
 from fraudgraph.population.circles import PERIOD_DAYS
 from fraudgraph.population.money import INDUSTRY_SPEND
 from fraudgraph.population.sampling import DAY
@@ -122,7 +122,7 @@ class Collusion(Injector):
         spread = 0.3 + 0.7 * ctx.knobs.timing_spread
         exits = {p: ("drop" if rng.random() < 0.5 else "default") for p in colluders}
         absconds = rng.random() < 0.5
-        rows, missed = _Rows(), []
+        rows, missed = ScheduleRows(), []
         active = set(order)
         for q in range(1, n + 1):
             t_q = t0 + (q - 1) * period
@@ -186,7 +186,7 @@ class Collusion(Injector):
             drop_q = int(rng.integers(2, n_periods + 1))
             waiting = [p for p in order[drop_q:] if p != c["organizer"]]
             dropper = waiting[int(rng.integers(0, len(waiting)))] if waiting else None
-        rows = _Rows()
+        rows = ScheduleRows()
         active = list(order)
         for q in range(1, n_periods + 1):
             t_q = t0 + (q - 1) * period
@@ -232,10 +232,10 @@ class Collusion(Injector):
             return None
         start, end = kit.window(rng.uniform(20, 75))
         b = ctx.knobs.amount_blending
-        base = _blend(rng.uniform(800, 3000), merchants.typical(merchant, rng), b)
+        base = blend(rng.uniform(800, 3000), merchants.typical(merchant, rng), b)
         refund_rate = (1 - b) * rng.uniform(0.75, 0.95) + b * rng.uniform(0.35, 0.6)
         quick = 0.3 + 0.7 * ctx.knobs.timing_spread
-        rows, edges, stats = _Rows(), [], []
+        rows, edges, stats = ScheduleRows(), [], []
         for acc in accounts:
             n = int(rng.integers(3, 11))
             t = np.sort(start + (rng.random(n) * (end - start)).astype(np.int64))
@@ -264,7 +264,7 @@ class Collusion(Injector):
                     t_kb = np.sort(np.minimum(end + (rng.random(n_kb) * 10 * DAY * quick).astype(np.int64), ctx.end - 60))
                     kb = np.round(np.full(n_kb, max(spent * share / n_kb, 20.0)) * rng.uniform(0.9, 1.1, n_kb), 2)
                     merchants.links.queue(TRANSFERS, pay_from, to[i], kind="p2p", typical_amount=float(np.median(kb)),
-                                          monthly_count=_monthly_rate(n_kb, ctx), since=int(t_kb[0]))
+                                          monthly_count=monthly_rate(n_kb, ctx), since=int(t_kb[0]))
                     rows.add(t_kb, "transfer", TRANSFERS_STEM, pay_from, to[i], kb, detail="kickback")
                     edges.append((TRANSFERS, pay_from, to[i], "kickback"))
                 members += [("Person", insider, "merchant_insider"), ("Account", pay_from, "kickback_account")]
@@ -296,7 +296,7 @@ class Collusion(Injector):
         start, end = ctx.start, ctx.end
         base = merchants.typical(merchant, rng) * rng.uniform(1.0, 3.0)
         refund_rate = rng.uniform(0.2, 0.5)
-        rows, edges = _Rows(), []
+        rows, edges = ScheduleRows(), []
         spent = back = 0.0
         for acc in accounts:  # loyal customers: regular visits over the whole span
             n = int(rng.integers(3, 11))
@@ -550,7 +550,7 @@ class _Merchants:
     def link_pays(self, account: str, merchant: str, amounts: np.ndarray, times: np.ndarray, ctx) -> None:
         channel = "wallet" if self._account_type.get(account) == "wallet" else "card"
         self.links.queue(PAYS, account, merchant, channel=channel, typical_amount=max(float(np.median(amounts)), 1.0),
-                         monthly_count=_monthly_rate(len(amounts), ctx), since=int(times[0]))
+                         monthly_count=monthly_rate(len(amounts), ctx), since=int(times[0]))
 
     def account_of(self, persons, types) -> list:
         """For each person, their first account (by id) of the first type in ``types`` that they hold, or None."""
@@ -591,21 +591,6 @@ class _Links:
         self._pending = {}
 
 
-class _Rows:
-    """Schedule rows gathered piece by piece (scalars broadcast) and made into one frame per instance."""
-
-    def __init__(self):
-        self.cols: list[list[np.ndarray]] = [[] for _ in SCHEDULE_COLUMNS]
-
-    def add(self, time, kind, edge_type, src, dst, amount=np.nan, quantity=np.nan, detail="") -> None:
-        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
-        for col, v in zip(self.cols, (time, kind, edge_type, src, dst, amount, quantity, detail)):
-            col.append(np.full(time.size, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
-
-    def frame(self) -> pd.DataFrame:
-        return make_schedule(*(np.concatenate(c) for c in self.cols))
-
-
 def _run(rng, count: int, config, makers: dict, kit: Toolkit, ctx) -> list[PatternInstance]:
     """Build ``count`` instances, each of its drawn variant or, when that one finds no material, of the other."""
     out = []
@@ -625,13 +610,3 @@ def _variants(rng, count: int, circle_share: float) -> list[str]:
     n_circle = int(exact) + int(rng.random() < exact - int(exact))
     names = np.array(["circle"] * n_circle + ["merchant"] * (count - n_circle), dtype=object)
     return list(names[rng.permutation(count)]) if count else []
-
-
-def _blend(loud, quiet, blending: float) -> float:
-    """Geometric interpolation from a typology's characteristic value (0) to a legitimate one (1)."""
-    return float(np.exp((1.0 - blending) * np.log(max(loud, 0.01)) + blending * np.log(max(quiet, 0.01))))
-
-
-def _monthly_rate(events: int, ctx) -> float:
-    """Events per month averaged over the simulated span, as an edge's ``monthly_count`` states it."""
-    return round(events / max((ctx.end - ctx.start) / (30 * DAY), 1.0), 3)

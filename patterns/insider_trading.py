@@ -19,8 +19,8 @@ import pandas as pd
 from pydantic import Field
 
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import SCHEDULE_COLUMNS, Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime
+from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
+from fraudgraph.patterns.toolkit import Toolkit, blend, eligible, monthly_rate, to_datetime
 from fraudgraph.population.sampling import DAY
 
 TRADES = ("Account", "TRADES", "Company")
@@ -117,7 +117,7 @@ class InsiderTrading(Injector):
         typical = world.typical_quantity(account, company, rng)
         loud = typical * rng.uniform(8, 30)
         quiet = typical * rng.uniform(1.0, 2.0)
-        total = max(2, round(float(_blend(loud, quiet, ctx.knobs.amount_blending))))
+        total = max(2, round(float(blend(loud, quiet, ctx.knobs.amount_blending))))
         news = _pick_news(rng)
         price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
         n_buys = int(rng.integers(config.min_buys, max(config.min_buys, config.max_buys) + 1))
@@ -132,10 +132,10 @@ class InsiderTrading(Injector):
         sell_q = _split(rng, total, n_sells)
         buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
         sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
-        new_edge = world.queue_trades(account, company, typical, monthly_count=_monthly_rate(n_buys + n_sells, ctx),
+        new_edge = world.queue_trades(account, company, typical, monthly_count=monthly_rate(n_buys + n_sells, ctx),
                                       typical_quantity=int(max(1, np.median(np.r_[buy_q, sell_q]))), since=int(buy_t[0]))
         self._announcements.append((company, int(t_ann), news, float(price), float(jump)))
-        rows = _Rows()
+        rows = ScheduleRows()
         rows.add(t_tips, "communication", KNOWS_STEM, insider, tippee, detail="tip")
         rows.add([t_ann], "company_announcement", "", company, "", detail=news)
         rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * buy_px, 2), buy_q, "buy")
@@ -203,9 +203,9 @@ class InsiderTrading(Injector):
         buy_q, sell_q = _split(rng, total, n_buys), _split(rng, total, n_sells)
         buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
         sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
-        world.queue_trades(account, company, typical, monthly_count=_monthly_rate(n_buys + n_sells, ctx),
+        world.queue_trades(account, company, typical, monthly_count=monthly_rate(n_buys + n_sells, ctx),
                            typical_quantity=int(max(1, np.median(np.r_[buy_q, sell_q]))), since=int(buy_t[0]))
-        rows = _Rows()
+        rows = ScheduleRows()
         rows.add([t_ann], "company_announcement", "", company, "", detail=news)
         rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * buy_px, 2), buy_q, "buy")
         rows.add(sell_t, "trade", TRADES_STEM, account, company, np.round(sell_q * sell_px, 2), sell_q, "sell")
@@ -248,11 +248,11 @@ class InsiderTrading(Injector):
         sell_q = np.maximum(1, np.round(buy_q[: sell_t.size] * rng.uniform(0.3, 1.0, sell_t.size)))
         price = world.price(company, rng)
         drift = lambda t: price * (1 + 0.0004 * (t - ctx.start) / DAY + rng.normal(0, 0.02, np.size(t)))
-        world.queue_trades(account, company, typical, monthly_count=_monthly_rate(buy_t.size + sell_t.size, ctx),
+        world.queue_trades(account, company, typical, monthly_count=monthly_rate(buy_t.size + sell_t.size, ctx),
                            typical_quantity=int(max(1, np.median(buy_q))), since=int(buy_t[0]))
         a, b = sorted((insider, friend))
         chats = np.sort(ctx.start + (rng.random(int(rng.integers(1, 4))) * (ctx.end - ctx.start - 60)).astype(np.int64))
-        rows = _Rows()
+        rows = ScheduleRows()
         rows.add(chats, "communication", KNOWS_STEM, insider, friend, detail="social")
         rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * drift(buy_t), 2), buy_q, "buy")
         rows.add(sell_t, "trade", TRADES_STEM, account, company, np.round(sell_q * drift(sell_t), 2), sell_q, "sell")
@@ -336,7 +336,7 @@ class _World:
             self._staff_created = np.array([created[p] for p in self._staff_ids], dtype=np.int64)
             self._staff_weight = staff["role"].map(ROLE_WEIGHT).to_numpy(dtype=float)
         ok = self._staff_created < before
-        ok &= _free(rng, self._staff_ids, self.kit.ctx.used_persons, self.kit.ctx.knobs.member_overlap)
+        ok &= eligible(rng, self._staff_ids, self.kit.ctx.used_persons, self.kit.ctx.knobs.member_overlap)
         if not ok.any():
             return None, None
         w = self._staff_weight * ok
@@ -431,34 +431,3 @@ def _split(rng, total: int, parts: int) -> np.ndarray:
     q = np.floor(w * (total - parts)).astype(np.int64) + 1
     q[-1] += total - q.sum()
     return q.astype(float)
-
-
-class _Rows:
-    """Schedule rows gathered piece by piece (scalars broadcast) and made into one frame per instance."""
-
-    def __init__(self):
-        self.cols: list[list[np.ndarray]] = [[] for _ in SCHEDULE_COLUMNS]
-
-    def add(self, time, kind, edge_type, src, dst, amount=np.nan, quantity=np.nan, detail="") -> None:
-        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
-        for col, v in zip(self.cols, (time, kind, edge_type, src, dst, amount, quantity, detail)):
-            col.append(np.full(time.size, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
-
-    def frame(self) -> pd.DataFrame:
-        return make_schedule(*(np.concatenate(c) for c in self.cols))
-
-
-def _free(rng, ids: list, used: set[str], overlap: float) -> np.ndarray:
-    """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
-    taken = np.fromiter((i in used for i in ids), bool, len(ids))
-    return ~taken | (rng.random(len(ids)) < overlap)
-
-
-def _blend(loud, quiet, blending: float) -> float:
-    """Geometric interpolation from a typology's characteristic value (0) to a legitimate one (1)."""
-    return float(np.exp((1.0 - blending) * np.log(max(loud, 0.01)) + blending * np.log(max(quiet, 0.01))))
-
-
-def _monthly_rate(events: int, ctx) -> float:
-    """Events per month averaged over the simulated span, as an edge's ``monthly_count`` states it."""
-    return round(events / max((ctx.end - ctx.start) / (30 * DAY), 1.0), 3)

@@ -30,17 +30,28 @@ This module also holds the private helpers that the structuring and bust-out inj
 
 from __future__ import annotations
 
-import weakref
-
 import itertools
+import weakref
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    make_schedule,
+)
+from fraudgraph.patterns.toolkit import (
+    Toolkit,
+    blend,
+    monthly_rate,
+    to_datetime,
+    to_seconds,
+)
 from pydantic import Field, field_validator
 
+from fraudgraph.config import check_weights
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime, to_seconds
 from fraudgraph.population.sampling import DAY
 
 HOUR = 3_600
@@ -76,12 +87,7 @@ class MoneyMuleConfig(InjectorConfig):
     @field_validator("variants")
     @classmethod
     def _known_variants(cls, v):
-        unknown = sorted(set(v) - set(VARIANTS))
-        if unknown:
-            raise ValueError(f"must name only {', '.join(VARIANTS)}; got unknown {', '.join(unknown)}")
-        if any(w < 0 for w in v.values()) or not any(w > 0 for w in v.values()):
-            raise ValueError("must give non-negative weights, at least one of them positive")
-        return v
+        return check_weights(v, VARIANTS)
 
     @field_validator("max_width", "max_chain", "max_rounds", "max_pass_through", "max_holding_hours")
     @classmethod

@@ -25,13 +25,30 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
-
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    make_schedule,
+)
 from fraudgraph.patterns.money_mule import (
-    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _balanced, _Ledger, _not_below_min, _scheduled_instance,
+    DAY,
+    EDGE,
+    EVERYDAY,
+    HOUR,
+    KEY,
+    MONTH,
+    PAYS,
+    PAYS_EDGE,
+    _balanced,
+    _Ledger,
+    _not_below_min,
+    _scheduled_instance,
 )
 from fraudgraph.patterns.toolkit import Toolkit
+from pydantic import Field, field_validator
+
+from fraudgraph.config import check_weights
 
 VARIANTS = ("smurfing", "split_deposits", "split_transfers")
 DECOY_VARIANTS = ("rent", "tuition", "car_sale", "cash_business")
@@ -54,12 +71,7 @@ class StructuringConfig(InjectorConfig):
     @field_validator("variants")
     @classmethod
     def _known_variants(cls, v):
-        unknown = sorted(set(v) - set(VARIANTS))
-        if unknown:
-            raise ValueError(f"must name only {', '.join(VARIANTS)}; got unknown {', '.join(unknown)}")
-        if any(w < 0 for w in v.values()) or not any(w > 0 for w in v.values()):
-            raise ValueError("must give non-negative weights, at least one of them positive")
-        return v
+        return check_weights(v, VARIANTS)
 
     @field_validator("thresholds")
     @classmethod

@@ -149,9 +149,6 @@ class Toolkit:
         return _synced(self.graph, ("lookup", label, column), self.graph.nodes[label], dict,
                        lambda rows, store: store.update(zip(rows["id"].tolist(), rows[column].tolist())))
 
-    def refresh(self) -> None:
-        """Views follow the graph by themselves; kept for callers that ask for a refresh."""
-
     def created(self, label: str) -> dict[str, int]:
         """``{id: creation time in seconds}`` for node type ``label`` (shared per graph, synced on use)."""
         nt = schema.NODE_TYPES[label]
@@ -160,9 +157,6 @@ class Toolkit:
             store.update(zip(rows["id"].tolist(), to_seconds(rows[nt.time_property]).tolist()))
 
         return _synced(self.graph, ("created", label), self.graph.nodes[label], dict, add)
-
-    def _note_created(self, label: str, ids, times) -> None:
-        """Nothing to do: :meth:`created` syncs from the node table itself."""
 
     def pairs(self, key: EdgeKey) -> set[str]:
         """Existing ``"src|dst"`` pairs of an edge type (shared per graph, synced on use)."""
@@ -194,9 +188,7 @@ class Toolkit:
     # -- recruitment ----------------------------------------------------------------
     def _free(self, ids: pd.Series, used: set[str]) -> np.ndarray:
         """Mask of ids not yet recruited (or, with member_overlap, recruited but allowed again)."""
-        taken = np.asarray(isin(ids, pd.Series(sorted(used), dtype="str")), dtype=bool) if used else np.zeros(len(ids), bool)
-        reuse = self.rng.random(len(ids)) < self.ctx.knobs.member_overlap
-        return ~taken | reuse
+        return eligible(self.rng, ids.tolist(), used, self.ctx.knobs.member_overlap)
 
     def _ordinary_pool(self) -> dict:
         """Ordinary persons of the legitimate world (not hubs: KNOWS degree up to the 90th
@@ -353,7 +345,6 @@ class Toolkit:
         }))
         out = np.asarray(ids, dtype=object)
         existing_ids.update(national.tolist())
-        self._note_created("Person", out, created)
         self.ctx.used_persons.update(out.tolist())
         return out
 
@@ -398,7 +389,6 @@ class Toolkit:
             "credit_limit": donor["credit_limit"].to_numpy() if account_type == "credit_card" else np.zeros(n),
         }))
         out = np.asarray(ids, dtype=object)
-        self._note_created("Account", out, opened)
         if account_type == "business":
             self.link(("Company", "OWNS", "Account"), owners, ids, since=to_datetime(opened))
         else:
@@ -427,7 +417,6 @@ class Toolkit:
             "is_emulator": CLIENTS["is_emulator"].to_numpy()[client],
         }))
         out = np.asarray(ids, dtype=object)
-        self._note_created("Device", out, seen)
         return out
 
     def new_ips(self, n: int, kind: str, first_seen, *, city: str | None = None) -> np.ndarray:
@@ -459,7 +448,6 @@ class Toolkit:
             "first_seen": to_datetime(seen),
         }))
         out = np.asarray(ids, dtype=object)
-        self._note_created("IP", out, seen)
         return out
 
     # -- edges -------------------------------------------------------------------------
@@ -524,6 +512,12 @@ class Toolkit:
             dst = p["id"].to_numpy()[self.rng.integers(0, len(p), src.size)]
             self.link(("Person", "KNOWS", "Person"), src, dst, kind="friend",
                       since=to_datetime(np.full(src.size, start)))
+
+
+def eligible(rng: np.random.Generator, ids: list, used: set[str], overlap: float) -> np.ndarray:
+    """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
+    taken = np.fromiter((i in used for i in ids), bool, len(ids))
+    return ~taken | (rng.random(len(ids)) < overlap)
 
 
 def blend(loud, quiet, blending: float):

@@ -25,8 +25,8 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from fraudgraph import schema
-from fraudgraph.patterns.base import SCHEDULE_COLUMNS, Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime
+from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
+from fraudgraph.patterns.toolkit import Toolkit, blend, eligible, monthly_rate, to_datetime
 from fraudgraph.population.companies import INDUSTRY_DATA, SUFFIXES, SURNAMES
 from fraudgraph.population.sampling import DAY
 
@@ -133,14 +133,14 @@ class TradeBasedLaundering(Injector):
         start, end = kit.window(rng.uniform(30, 150))
         spread = 0.3 + 0.7 * ctx.knobs.timing_spread
         goods_pool = goods_pool or schema.GOODS
-        rows, edges, links = _Rows(), [], []
+        rows, edges, links = ScheduleRows(), [], []
         for i in range(k - 1):
             # forward_pay: c(i+1) sells to c(i) and c(i) pays; otherwise c(i) sells to c(i+1) and c(i+1) pays
             seller, buyer = (i + 1, i) if forward_pay else (i, i + 1)
             goods = goods_pool[int(rng.integers(0, len(goods_pool)))]
             quiet = world.donor_value(rng)
             loud = float(np.exp(rng.normal(np.log(30_000.0), 0.6)))
-            value = round(_blend(loud, quiet, ctx.knobs.amount_blending) if is_fraud else quiet, 2)
+            value = round(blend(loud, quiet, ctx.knobs.amount_blending) if is_fraud else quiet, 2)
             ratio = float(ratios[i])
             invoice = round(value * ratio, 2)
             n = int(rng.integers(config.min_shipments, config.max_shipments + 1))
@@ -150,7 +150,7 @@ class TradeBasedLaundering(Injector):
             pay_t = np.maximum(np.minimum(ship_t + (rng.uniform(3, 30, n) * DAY * spread).astype(np.int64), ctx.end - 60), ship_t)
             paid = np.round(per_invoice * rng.uniform(0.985, 1.0, n), 2)
             s_co, b_co, s_acc, b_acc = companies[seller], companies[buyer], accounts[seller], accounts[buyer]
-            rate = _monthly_rate(n, ctx)
+            rate = monthly_rate(n, ctx)
             props = {"goods": goods, "invoice_amount": invoice, "goods_value": value, "monthly_count": rate, "since": int(ship_t[0])}
             world.queue(SUPPLIES, s_co, b_co, **props)
             world.queue(TRANSFERS, b_acc, s_acc, kind="supplier", typical_amount=float(np.median(paid)),
@@ -212,7 +212,7 @@ class _Companies:
 
     def pick(self, rng, k: int) -> list[str]:
         """Up to ``k`` distinct free ordinary companies, traders favoured."""
-        w = self.weight * _free(rng, self.pool["id"].tolist(), self.kit.ctx.used_companies, self.kit.ctx.knobs.member_overlap)
+        w = self.weight * eligible(rng, self.pool["id"].tolist(), self.kit.ctx.used_companies, self.kit.ctx.knobs.member_overlap)
         n = min(k, int((w > 0).sum()))
         if n == 0:
             return []
@@ -285,27 +285,6 @@ class _Companies:
         self.graph.edges[SUPPLIES] = table
 
 
-class _Rows:
-    """Schedule rows gathered piece by piece (scalars broadcast) and made into one frame per instance."""
-
-    def __init__(self):
-        self.cols: list[list[np.ndarray]] = [[] for _ in SCHEDULE_COLUMNS]
-
-    def add(self, time, kind, edge_type, src, dst, amount=np.nan, quantity=np.nan, detail="") -> None:
-        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
-        for col, v in zip(self.cols, (time, kind, edge_type, src, dst, amount, quantity, detail)):
-            col.append(np.full(time.size, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
-
-    def frame(self) -> pd.DataFrame:
-        return make_schedule(*(np.concatenate(c) for c in self.cols))
-
-
-def _free(rng, ids: list, used: set[str], overlap: float) -> np.ndarray:
-    """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
-    taken = np.fromiter((i in used for i in ids), bool, len(ids))
-    return ~taken | (rng.random(len(ids)) < overlap)
-
-
 def blended_ratio(ratios, blending: float):
     """Pull invoice/goods ratios toward legitimate pricing (1.0) in log space as blending grows.
 
@@ -314,13 +293,3 @@ def blended_ratio(ratios, blending: float):
     at high blending about 1.17x, which the legitimate spread of unit prices partly covers.
     """
     return np.exp(np.log(np.asarray(ratios, dtype=float)) * (1.0 - 0.75 * blending))
-
-
-def _blend(loud, quiet, blending: float) -> float:
-    """Geometric interpolation from a typology's characteristic value (0) to a legitimate one (1)."""
-    return float(np.exp((1.0 - blending) * np.log(max(loud, 0.01)) + blending * np.log(max(quiet, 0.01))))
-
-
-def _monthly_rate(events: int, ctx) -> float:
-    """Events per month averaged over the simulated span, as an edge's ``monthly_count`` states it."""
-    return round(events / max((ctx.end - ctx.start) / (30 * DAY), 1.0), 3)
