@@ -6,7 +6,12 @@
 """
 
 from fraudgraph.exporters.base import (
-    Exporter, available_formats, check_formats, get_exporter, register_exporter, registry,
+    Exporter,
+    available_formats,
+    check_formats,
+    get_exporter,
+    register_exporter,
+    registry,
 )
 
 __all__ = ["Exporter", "available_formats", "check_formats", "get_exporter", "register_exporter", "registry"]

@@ -28,9 +28,16 @@ class Exporter(ABC):
     #: Registry name, e.g. ``"csv"``.
     name: str = ""
 
+    #: File extension of the format's files.
+    extension: str = ""
+
     @abstractmethod
     def write(self, dataset, out: Path, **options: Any) -> list[Path]:
         """Write ``dataset`` under ``out`` and return the written paths relative to ``out``."""
+
+    def write_part(self, stream: str, table, path: Path) -> None:
+        """Write one part file of an event stream (see :mod:`fraudgraph.exporters.streams`)."""
+        raise NotImplementedError(f"format {self.name!r} cannot write event streams")
 
 
 # name -> (dotted class path, pip requirement hint or None)

@@ -12,8 +12,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-
-from fraudgraph.exporters.tables import TableExporter, arrow_schema, as_text, from_arrow, to_arrow
+from fraudgraph.exporters.tables import (
+    TableExporter,
+    arrow_schema,
+    as_text,
+    from_arrow,
+    to_arrow,
+)
 
 
 class CSVExporter(TableExporter):
@@ -24,6 +29,10 @@ class CSVExporter(TableExporter):
 
     def write_table(self, table_type, frame: pd.DataFrame, path: Path, **options: Any) -> None:
         table = as_text(table_type, to_arrow(table_type, frame))
+        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed", batch_size=65_536))
+
+    def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
+        """One part of an event stream; ``payload`` is a JSON string column."""
         pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed", batch_size=65_536))
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:

@@ -15,8 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
-
-from fraudgraph.exporters.tables import TableExporter, arrow_schema, as_text, dtype_of, from_arrow, to_arrow
+from fraudgraph.exporters.tables import (
+    TableExporter,
+    arrow_schema,
+    as_text,
+    dtype_of,
+    from_arrow,
+    to_arrow,
+)
 
 BLOCK_ROWS = 262_144
 _CONTROL = r"[\x00-\x1f]"
@@ -80,6 +86,28 @@ class JSONLExporter(TableExporter):
                     parts.append(_lit(("{" if i == 0 else ",") + json.dumps(column) + ":"))
                     parts.append(_json_values(block.column(column).combine_chunks(), dtype_of(table_type, column),
                                               plain=column in plain))
+                parts.append(_lit("}\n"))
+                _write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
+
+    def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
+        """One part of an event stream; ``payload`` is embedded as a JSON object, not a string."""
+        safe = {"event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id",
+                "transaction_id", "user_id", "account_id", "person_id", "pattern_id", "tx_type", "fraud_type"}
+        with open(path, "wb") as fh:
+            for start in range(0, table.num_rows, BLOCK_ROWS):
+                block = table.slice(start, BLOCK_ROWS)
+                parts: list[Any] = []
+                for i, field in enumerate(block.schema):
+                    parts.append(_lit(("{" if i == 0 else ",") + json.dumps(field.name) + ":"))
+                    column = block.column(field.name).combine_chunks()
+                    if field.name == "payload":
+                        parts.append(column.cast(pa.large_string()))
+                    elif pa.types.is_boolean(field.type):
+                        parts.append(pc.if_else(column, _lit("true"), _lit("false")).fill_null("null"))
+                    elif pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
+                        parts.append(_json_values(column, "float" if pa.types.is_floating(field.type) else "int"))
+                    else:
+                        parts.append(_json_values(column, "string", plain=field.name in safe))
                 parts.append(_lit("}\n"))
                 _write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from fraudgraph.exporters.base import Exporter
+
 from fraudgraph.graph import conform
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

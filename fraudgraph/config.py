@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from fraudgraph import schema
 from fraudgraph.errors import ConfigError, UnknownNameError
@@ -263,6 +270,124 @@ class FraudConfig(_Section):
         return values
 
 
+#: Event families the timeline can produce (``--streams``).
+STREAMS = ("transactions", "sessions", "circles", "remittances", "identity", "markets")
+
+
+class TransactionsConfig(_Section):
+    """Money movements walked along TRANSFERS_TO and PAYS (amounts follow each edge's typical amount)."""
+
+    amount_sigma: float = Field(0.45, ge=0.0, le=3.0, description="Log-normal sigma of amounts around an edge's typical amount.")
+    refund_rate: float = _prob(0.02, "Share of card payments refunded by the merchant a few days later.")
+    fee_share: float = _prob(0.3, "Share of checking accounts charged a monthly maintenance fee.")
+    fee_amount: float = Field(4.95, ge=0.0, le=1000.0, description="Monthly maintenance fee.")
+    completion_seconds_mean: float = Field(20.0, gt=0.0, le=86_400.0, description="Mean seconds from initiation to completion.")
+    flag_threshold: float = _prob(0.8, "Risk score at or above which a transaction is flagged.")
+    burst_rate_max: float = _prob(0.01, "Each person's duplicate-burst probability per transaction is drawn uniformly up to this.")
+    high_amount_rate_max: float = _prob(0.004, "Each person's unusually-high-amount probability is drawn uniformly up to this.")
+    mistype_rate_max: float = _prob(0.004, "Each person's mistyped-recipient probability (p2p and bank transfers) is drawn up to this.")
+
+
+class SessionsConfig(_Section):
+    """Logins and app sessions walked along USES_DEVICE, USES_IP and SEEN_AT."""
+
+    per_day_mean: float = Field(0.35, ge=0.0, le=100.0, description="Mean sessions per person per day (each person's rate is drawn around it).")
+    actions_mean: float = Field(4.0, ge=1.0, le=200.0, description="Mean user actions per session.")
+    duration_seconds_median: float = Field(400.0, gt=0.0, le=86_400.0, description="Median session length.")
+    login_failure_rate: float = _prob(0.05, "Probability that a login starts with failed attempts (wrong password, expired OTP).")
+
+
+class CircleEventsConfig(_Section):
+    """How circle members behave once a circle runs (the circles themselves come from ``circles``)."""
+
+    late_payment_rate: float = _prob(0.10, "Probability that a contribution is late.")
+    late_days_mean: float = Field(3.0, ge=0.0, le=60.0, description="Mean days late.")
+    late_days_std: float = Field(2.0, ge=0.0, le=60.0, description="Standard deviation of days late.")
+    missed_payment_rate: float = _prob(0.05, "Probability that a contribution is missed entirely.")
+    member_drop_rate: float = _prob(0.03, "Probability that a member drops out per cycle.")
+    failure_rate: float = _prob(0.05, "Probability that a running circle fails before completion.")
+
+
+class RemittancesConfig(_Section):
+    """Cross-border remittances (US to Haiti by default)."""
+
+    corridor_country: str = Field("HT", min_length=2, max_length=2, description="ISO code of the receiving country.")
+    corridor_currency: str = Field("HTG", min_length=3, max_length=3, description="Currency the recipient receives.")
+    exchange_rate_base: float = Field(132.5, gt=0.0, le=1e6, description="Base exchange rate (receive currency per USD).")
+    exchange_rate_volatility: float = Field(0.02, ge=0.0, le=0.5, description="Daily volatility of the rate's random walk.")
+    sender_share: float = _prob(0.08, "Share of US persons who send money home.")
+    monthly_count_mean: float = Field(1.5, gt=0.0, le=100.0, description="Mean remittances per sender per month.")
+    common_amounts: list[float] = Field(default_factory=lambda: [50.0, 100.0, 200.0, 300.0, 500.0], description="Round amounts senders favour.")
+    common_amount_probability: float = _prob(0.6, "Probability that a remittance uses a common amount.")
+    random_mean: float = Field(200.0, gt=0.0, le=1e6, description="Mean of other amounts (Gaussian, floored at 10).")
+    random_std: float = Field(150.0, ge=0.0, le=1e6, description="Standard deviation of other amounts.")
+    delivery_method_weights: dict[str, float] = Field(
+        default_factory=lambda: {"mobile_wallet": 0.45, "bank_deposit": 0.30, "cash_pickup_agent": 0.25},
+        description="Weights of delivery methods.")
+    success_rate: float = _prob(0.95, "Share of remittances that complete.")
+    processing_hours_mean: float = Field(24.0, gt=0.0, le=720.0, description="Mean hours from initiation to delivery.")
+    seasonal: bool = Field(True, description="Apply the seasonal volume multipliers (holidays x2.5, carnival x1.8, ...).")
+
+    @field_validator("delivery_method_weights")
+    @classmethod
+    def _delivery(cls, v):
+        return check_weights(v, ("mobile_wallet", "bank_deposit", "cash_pickup_agent"))
+
+    @field_validator("common_amounts")
+    @classmethod
+    def _amounts(cls, v):
+        if not v or any(a <= 0 for a in v):
+            raise ValueError("must be a non-empty list of positive amounts")
+        return v
+
+
+class MarketsConfig(_Section):
+    """Communications between persons, company news and brokerage trades."""
+
+    messages_per_tie_monthly: float = Field(3.0, ge=0.0, le=1000.0, description="Mean communications per KNOWS tie per month.")
+    coworker_messages_monthly: float = Field(2.0, ge=0.0, le=1000.0, description="Mean work communications per employee per month.")
+    channel_weights: dict[str, float] = Field(default_factory=lambda: {"call": 0.3, "message": 0.55, "email": 0.15},
+                                              description="Weights of communication channels.")
+    announcements_per_company_monthly: float = Field(0.5, ge=0.0, le=100.0, description="Material announcements per listed company per month.")
+    price_volatility: float = Field(0.02, ge=0.0, le=0.5, description="Daily volatility of share prices.")
+
+    @field_validator("channel_weights")
+    @classmethod
+    def _channels(cls, v):
+        return check_weights(v, ("call", "message", "email"))
+
+
+class EventsConfig(_Section):
+    """Event streams derived by walking the graph over time."""
+
+    streams: list[str] = Field(default_factory=lambda: list(STREAMS), description="Event families to produce.")
+    part_rows: int = Field(1_000_000, ge=1_000, le=100_000_000, description="Most events per part file.")
+    window_days: int = Field(7, ge=1, le=366, description="Days simulated per batch (memory vs. throughput; never changes the output).")
+    transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    circles: CircleEventsConfig = Field(default_factory=CircleEventsConfig)
+    remittances: RemittancesConfig = Field(default_factory=RemittancesConfig)
+    markets: MarketsConfig = Field(default_factory=MarketsConfig)
+
+    @field_validator("streams", mode="before")
+    @classmethod
+    def _streams(cls, v):
+        if isinstance(v, str):
+            v = v.split(",")
+        v = [str(s).strip().lower() for s in v if str(s).strip()]
+        unknown = [s for s in v if s not in STREAMS]
+        if unknown:
+            raise ValueError(f"has unknown stream {unknown[0]!r}; expected names from {list(STREAMS)}")
+        return list(dict.fromkeys(v))
+
+
+class DriftConfig(_Section):
+    """Gradual change over the span, for drift-detection users."""
+
+    strength: float = Field(0.0, ge=0.0, le=1.0, description="How far rates move by the end of the span (0 = no drift).")
+    direction: Literal[-1, 1] = Field(1, description="+1: fraud and activity grow over the span; -1: they fade.")
+
+
 class OutputConfig(_Section):
     """What to write."""
 
@@ -304,11 +429,13 @@ class Scenario(_Section):
     circles: CirclesConfig = Field(default_factory=CirclesConfig)
     money: MoneyConfig = Field(default_factory=MoneyConfig)
     fraud: FraudConfig = Field(default_factory=FraudConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     # -- construction -------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, source: str = "scenario") -> "Scenario":
+    def from_dict(cls, data: dict[str, Any], *, source: str = "scenario") -> Scenario:
         """Validate a mapping, raising :class:`ConfigError` with a one-line message."""
         if not isinstance(data, dict):
             raise ConfigError(f"{source} must be a mapping of parameters, got {type(data).__name__}")
@@ -318,7 +445,7 @@ class Scenario(_Section):
             raise ConfigError(format_validation_error(exc, source)) from None
 
     @classmethod
-    def from_yaml(cls, path: str | Path) -> "Scenario":
+    def from_yaml(cls, path: str | Path) -> Scenario:
         """Load a scenario from a YAML file (a full dump or a partial one; defaults fill the rest)."""
         path = Path(path)
         try:
@@ -336,7 +463,7 @@ class Scenario(_Section):
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_preset(cls, name: str) -> "Scenario":
+    def from_preset(cls, name: str) -> Scenario:
         """Load a preset shipped with the package (see :func:`preset_names`)."""
         names = preset_names()
         if name not in names:
@@ -344,7 +471,7 @@ class Scenario(_Section):
         text = resources.files("fraudgraph.scenarios").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
         return cls.from_dict(yaml.safe_load(text) or {}, source=f"preset {name!r}")
 
-    def override(self, changes: dict[str, Any]) -> "Scenario":
+    def override(self, changes: dict[str, Any]) -> Scenario:
         """Return a copy with dotted-path parameters replaced and everything re-validated.
 
         Parameters
@@ -384,7 +511,7 @@ def preset_names() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def resolve_scenario(scenario: "Scenario | str | Path | dict | None") -> Scenario:
+def resolve_scenario(scenario: Scenario | str | Path | dict | None) -> Scenario:
     """Accept a Scenario, a preset name, a YAML path or a mapping; default to ``"default"``."""
     if scenario is None:
         return Scenario.from_preset("default")

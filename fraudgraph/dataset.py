@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fraudgraph import schema
 from fraudgraph._version import __version__
 from fraudgraph.config import Scenario
-from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.truth import Truth, graph_labels
 
@@ -35,6 +35,8 @@ class Dataset:
         self.files: list[dict] = list(files or [])
         self.truth = truth if truth is not None else Truth.empty()
         self.labels_on_graph = labels_on_graph
+        self.event_counts: dict[str, int] = {}
+        self.labels_on_events = False
 
     def table_items(self, labels_on_graph: bool = False):
         """Every table to write: ``(folder, table type, frame)`` for nodes, edges and truth.
@@ -65,8 +67,10 @@ class Dataset:
             "fraudgraph_version": __version__,
             "seed": self.seed,
             "scenario": self.scenario.to_dict(),
-            "counts": {**self.graph.counts(), "truth": {name: len(t) for name, (_, t) in self.truth.tables().items()}},
+            "counts": {**self.graph.counts(), "truth": {name: len(t) for name, (_, t) in self.truth.tables().items()},
+                       "events": dict(sorted(self.event_counts.items()))},
             "labels_on_graph": self.labels_on_graph,
+            "labels_on_events": self.labels_on_events,
             "files": self.files,
         }
 
@@ -74,8 +78,25 @@ class Dataset:
         """A ``networkx.MultiDiGraph`` view of the graph (see :meth:`PropertyGraph.to_networkx`)."""
         return self.graph.to_networkx()
 
+    def timeline(self, streams: list[str] | None = None, labels_on_events: bool = False):
+        """The event streams of this dataset (a :class:`~fraudgraph.timeline.Timeline`).
+
+        Parameters
+        ----------
+        streams : list of str, optional
+            Families to produce; defaults to the scenario's ``events.streams``.
+        labels_on_events : bool
+            Also put ``is_fraud``, ``fraud_type`` and ``pattern_id`` on each event.
+        """
+        from fraudgraph.seeding import SeedTree
+        from fraudgraph.timeline import Timeline
+
+        return Timeline(self.graph, self.truth, self.scenario, SeedTree(self.seed), streams=streams,
+                        labels_on_events=labels_on_events)
+
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
-              labels_on_graph: bool = False, progress=None) -> Path:
+              labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,
+              progress=None) -> Path:
         """Write the dataset to the folder ``out``.
 
         Parameters
@@ -92,6 +113,11 @@ class Dataset:
         labels_on_graph : bool, default False
             Also put ``is_fraud``, ``fraud_type``, ``pattern_id`` and ``role`` on the
             node and edge tables (for demos; ``truth/`` always has them).
+        streams : list of str, optional
+            Event families to write under ``events/`` (defaults to the scenario's
+            ``events.streams``; an empty list writes no events).
+        labels_on_events : bool, default False
+            Also put the labels on each event (``truth/events/`` always has them).
 
         Returns
         -------
@@ -100,10 +126,11 @@ class Dataset:
         """
         from fraudgraph.pipeline import write_dataset
 
-        return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph, progress=progress)
+        return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph,
+                             streams=streams, labels_on_events=labels_on_events, progress=progress)
 
     @classmethod
-    def read(cls, path: str | Path, format: str | None = None) -> "Dataset":
+    def read(cls, path: str | Path, format: str | None = None) -> Dataset:
         """Read a written dataset back (see :func:`fraudgraph.loading.read_dataset`)."""
         from fraudgraph.loading import read_dataset
 

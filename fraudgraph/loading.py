@@ -90,6 +90,8 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
         if entry["format"] != fmt:
             continue
         stem = entry["table"]
+        if entry["kind"] in ("events", "event_truth", "features"):
+            continue
         try:
             if entry["kind"] == "truth":
                 setattr(truth, stem, exporter.read_table(truth_specs[stem], path / entry["path"]))

@@ -10,16 +10,18 @@ import hashlib
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import check_formats, get_exporter
-from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
+from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.population import STAGES, build_population
 from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
@@ -32,14 +34,16 @@ def plan(formats: list[str], scenario: Scenario | None = None) -> list[str]:
     """Names of the steps a full run reports to a progress callback, in order."""
     patterns = [f"pattern {name}" for name in plan_counts(scenario)] if scenario is not None else []
     return ([name for name, _ in STAGES] + patterns + ["truth", "validate"]
-            + [f"write {f}" for f in formats] + ["manifest"])
+            + [f"write {f}" for f in formats] + ["events", "manifest"])
 
 
 def prepare(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
-            persons: int | None = None, days: int | None = None, formats: list[str] | str | None = None) -> Scenario:
-    """Resolve a scenario and apply overrides; every value is validated, format names included."""
+            persons: int | None = None, days: int | None = None, formats: list[str] | str | None = None,
+            streams: list[str] | str | None = None) -> Scenario:
+    """Resolve a scenario and apply overrides; every value is validated, format and stream names included."""
     scenario = resolve_scenario(scenario)
-    scenario = scenario.override({"seed": seed, "persons.count": persons, "days": days, "output.formats": formats})
+    scenario = scenario.override({"seed": seed, "persons.count": persons, "days": days, "output.formats": formats,
+                                  "events.streams": streams})
     check_formats(scenario.output.formats)
     check_patterns(scenario)
     return scenario
@@ -89,7 +93,8 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
 
 
 def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | None = None, *,
-                  force: bool = False, labels_on_graph: bool = False, progress: Progress = None) -> Path:
+                  force: bool = False, labels_on_graph: bool = False, streams: list[str] | None = None,
+                  labels_on_events: bool = False, progress: Progress = None) -> Path:
     """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :class:`Dataset.write`)."""
     if formats is None:
         formats = dataset.scenario.output.formats
@@ -114,12 +119,66 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1))) as pool:
             files = [f for written in pool.map(write_one, exporters) for f in written]
+            files += _write_streams(dataset, tmp, exporters, pool, streams, labels_on_events, progress)
         if progress is not None:
             progress("manifest")
         dataset.files = sorted(files, key=lambda f: f["path"])
         text = json.dumps(dataset.manifest, indent=2, ensure_ascii=False) + "\n"
         (tmp / MANIFEST).write_text(text, encoding="utf-8")
     return out
+
+
+def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events, progress) -> list[dict]:
+    """Simulate the event streams window by window and write them as part files in every format.
+
+    Writing window ``k`` overlaps with simulating window ``k + 1``; each format's
+    writer sees the windows in order, so the bytes do not depend on the overlap.
+    """
+    from fraudgraph.exporters.streams import PartWriter
+    from fraudgraph.timeline.engine import stream_schemas
+
+    if streams is None:
+        streams = dataset.scenario.events.streams
+    dataset.event_counts = {}
+    dataset.labels_on_events = labels_on_events
+    if not streams:
+        return []
+    part_rows = dataset.scenario.events.part_rows
+    schemas = stream_schemas(labels_on_events)
+    writers = {}
+    for exporter in exporters:
+        for name, schema_ in schemas.items():
+            w = PartWriter(exporter, root, name, part_rows)
+            w.set_schema(schema_)
+            writers[(exporter.name, name)] = w
+    timeline = dataset.timeline(streams=streams, labels_on_events=labels_on_events)
+    if progress is not None:
+        progress("events")
+    counts: dict[str, int] = {}
+    pending = []
+    for window in timeline.windows():
+        for future in pending:
+            future.result()
+        tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
+        for etype, n in zip(*np.unique(window.events["event_type"].to_numpy(zero_copy_only=False), return_counts=True)):
+            counts[str(etype)] = counts.get(str(etype), 0) + int(n)
+        pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
+                   for exporter in exporters]
+    for future in pending:
+        future.result()
+    dataset.event_counts = counts
+    files = []
+    for (fmt, name), writer in writers.items():
+        for rel, rows in writer.close():
+            entry = _describe(root, rel, fmt, rows)
+            entry.update(kind=writer.kind, table=name)
+            files.append(entry)
+    return files
+
+
+def _write_window(writers, tables) -> None:
+    for writer in writers:
+        writer.write(tables[writer.stream])
 
 
 def _describe(root: Path, rel: Path, fmt: str, rows: int) -> dict[str, Any]:

@@ -438,3 +438,51 @@ if __name__ == "__main__":  # pragma: no cover
         print("updated" if update_readme(sys.argv[2]) else "unchanged")
     else:
         print(markdown(), end="")
+
+
+@dataclass(frozen=True)
+class EventType:
+    """An event type: its name, family (stream), emitting service and meaning."""
+
+    name: str
+    family: str
+    service: str
+    description: str
+
+
+#: Every event type of the timeline, by name.
+EVENT_TYPES: dict[str, EventType] = {
+    et.name: et
+    for et in (
+        EventType("transaction-initiated", "transactions", "transaction-service", "A payment was submitted (amount, type, accounts, device, IP, location)."),
+        EventType("transaction-completed", "transactions", "transaction-service", "A payment settled; carries the source balance afterwards."),
+        EventType("transaction-failed", "transactions", "transaction-service", "A payment was refused (error code, retry eligibility)."),
+        EventType("transaction-flagged", "transactions", "transaction-service", "The risk engine scored a payment at or above the threshold (risk score, action)."),
+        EventType("login-attempt", "sessions", "user-service", "A client asked to log in (device, IP, location, auth method)."),
+        EventType("login-success", "sessions", "user-service", "Authentication succeeded; a session id is issued."),
+        EventType("login-failed", "sessions", "user-service", "Authentication failed (reason, consecutive failures)."),
+        EventType("session-started", "sessions", "user-service", "An app session began."),
+        EventType("user-action-performed", "sessions", "user-service", "One action inside a session (page_view, circle_browse, remittance_initiate, ...)."),
+        EventType("session-ended", "sessions", "user-service", "A session ended (duration, action count)."),
+        EventType("circle-created", "circles", "circle-service", "An organizer created a savings circle."),
+        EventType("circle-member-joined", "circles", "circle-service", "A person joined a circle (rotation position)."),
+        EventType("circle-contribution-received", "circles", "circle-service", "A member paid a cycle's contribution, on time or late."),
+        EventType("circle-contribution-missed", "circles", "circle-service", "A member did not pay a cycle's contribution."),
+        EventType("circle-payout-executed", "circles", "circle-service", "The pot of a cycle was paid to its recipient."),
+        EventType("circle-member-dropped", "circles", "circle-service", "A member left or was removed."),
+        EventType("circle-failed", "circles", "circle-service", "A circle ended early (defaults, too few members)."),
+        EventType("circle-completed", "circles", "circle-service", "Every member received the pot once."),
+        EventType("exchange-rate-updated", "remittances", "remittance-service", "Daily rate of the corridor's currency per USD."),
+        EventType("remittance-initiated", "remittances", "remittance-service", "A sender submitted a remittance (recipient, amounts, rate, fee, delivery method)."),
+        EventType("remittance-processing", "remittances", "remittance-service", "A processing stage passed (compliance_check, funds_captured, partner_submitted, in_transit)."),
+        EventType("remittance-completed", "remittances", "remittance-service", "The recipient was paid."),
+        EventType("remittance-failed", "remittances", "remittance-service", "A remittance failed (reason, refund status)."),
+        EventType("account-opened", "identity", "account-service", "A person or company opened an account."),
+        EventType("device-registered", "identity", "user-service", "A person used a device for the first time."),
+        EventType("identity-changed", "identity", "user-service", "A person changed their e-mail or phone."),
+        EventType("bank-link-added", "identity", "account-service", "An external bank account was linked for transfers."),
+        EventType("communication-sent", "markets", "communication-service", "A call, message or e-mail between two persons."),
+        EventType("company-announcement", "markets", "market-service", "Material news of a listed company."),
+        EventType("trade-executed", "markets", "market-service", "A brokerage account bought or sold shares of a listed company."),
+    )
+}

@@ -1,0 +1,222 @@
+"""The timeline engine: walks the days, runs the ledger, and releases events in global order.
+
+Each day is simulated with generators keyed by ``("timeline", family, day)``,
+so its events do not depend on how days are batched (``window_days``) or how
+many threads write them. Events a day produces after its end (a remittance
+that settles tomorrow, a session past midnight) wait in a carry buffer until
+every event before them is known; the release order is by timestamp, then
+event id.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph import schema
+from fraudgraph.config import STREAMS, Scenario
+from fraudgraph.graph import PropertyGraph
+from fraudgraph.seeding import SeedTree
+from fraudgraph.timeline import envelope as env
+from fraudgraph.timeline.context import TimelineContext
+from fraudgraph.timeline.family import DayPlan, Family, Outcome
+from fraudgraph.timeline.features import PointInTimeFeatures
+from fraudgraph.timeline.frames import EVENT_SCHEMA
+from fraudgraph.timeline.frames import payments as make_payments
+from fraudgraph.timeline.ledger import Ledger
+from fraudgraph.timeline.truth import EventTruth
+from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.truth import Truth
+
+#: Family classes by stream name, imported on first use.
+FAMILIES = {
+    "transactions": "fraudgraph.timeline.families.transactions:Transactions",
+    "sessions": "fraudgraph.timeline.families.sessions:Sessions",
+    "circles": "fraudgraph.timeline.families.circles:Circles",
+    "remittances": "fraudgraph.timeline.families.remittances:Remittances",
+    "identity": "fraudgraph.timeline.families.identity:Identity",
+    "markets": "fraudgraph.timeline.families.markets:Markets",
+}
+_CORR_STRIDE = np.int64(1) << 40
+
+
+def family_class(name: str) -> type[Family]:
+    module, _, attr = FAMILIES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclass
+class Window:
+    """Events released together: envelope rows, their truth rows, and transaction features."""
+
+    events: pa.Table
+    truth: pa.Table
+    features: pa.Table
+
+
+class Timeline:
+    """Event streams of one dataset.
+
+    Parameters
+    ----------
+    graph : PropertyGraph
+        The finished graph.
+    truth : Truth
+        Pattern instances and their schedules.
+    scenario : Scenario
+    seeds : SeedTree
+    streams : list of str, optional
+        Families to produce; defaults to ``scenario.events.streams``.
+    labels_on_events : bool
+        Also put ``is_fraud``, ``fraud_type`` and ``pattern_id`` on each event (demos only).
+    """
+
+    def __init__(self, graph: PropertyGraph, truth: Truth, scenario: Scenario, seeds: SeedTree,
+                 streams: list[str] | None = None, labels_on_events: bool = False):
+        from fraudgraph.population.world import epoch_seconds
+
+        self.scenario = scenario
+        self.seeds = seeds
+        self.streams = [s for s in STREAMS if s in (streams if streams is not None else scenario.events.streams)]
+        self.labels_on_events = labels_on_events
+        world = TimelineWorld(graph, epoch_seconds(scenario.start_date), epoch_seconds(scenario.end_date))
+        self.ctx = TimelineContext(world, scenario, truth, seeds)
+
+    @property
+    def event_types(self) -> list[str]:
+        return [name for name, et in schema.EVENT_TYPES.items() if et.family in self.streams]
+
+    def windows(self, window_days: int | None = None) -> Iterator[Window]:
+        """Simulate the span and yield released events in global (timestamp, event id) order."""
+        ctx = self.ctx
+        world = ctx.world
+        window_days = window_days or self.scenario.events.window_days
+        families = [family_class(name)(ctx) for name in self.streams]
+        renderer = next((f for f in families if f.name == "transactions"), None)
+        ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
+        features = PointInTimeFeatures(world)
+        labels = EventTruth(ctx)
+        carry: list[pa.Table] = []
+        batch: list[pa.Table] = []
+        feats: list[pa.Table] = []
+        for index in range(ctx.days):
+            day = ctx.day(index)
+            tables, feature_table = self._simulate_day(day, families, renderer, ledger, features)
+            batch.append(tables)
+            feats.append(feature_table)
+            last = index == ctx.days - 1
+            if (index + 1) % window_days == 0 or last:
+                pending = pa.concat_tables(carry + batch)
+                if last:
+                    pending = pending.filter(pc.less(pending["time"], world.end))
+                ready, rest = _release(pending, day.end if not last else np.iinfo(np.int64).max)
+                carry, batch = ([rest] if rest.num_rows else []), []
+                yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
+                             features=_with_iso_times(pa.concat_tables(feats)))
+                feats = []
+
+    # -- one day ------------------------------------------------------------------
+    def _simulate_day(self, day, families, renderer, ledger, features):
+        seeds = self.seeds
+        plans: list[DayPlan] = [f.plan(day, seeds.rng("timeline", f.name, day.index)) for f in families]
+        pays = [p.payments for p in plans]
+        sizes = [len(p) for p in pays]
+        allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
+        owner = np.repeat(np.arange(len(families)), sizes)
+        allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
+        outcome = ledger.apply(allpay)
+        tx_ids = env.uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
+        feature_table = features.update(day, allpay, outcome, tx_ids)
+        tables = []
+        offset = 0
+        for k, (family, plan) in enumerate(zip(families, plans)):
+            sl = slice(offset, offset + sizes[k])
+            offset += sizes[k]
+            part = Outcome(ok=outcome.ok[sl], reason=outcome.reason[sl], balance_after=outcome.balance_after[sl])
+            rng = seeds.rng("timeline", family.name, day.index, "settle")
+            out = list(plan.events) + list(family.settle(day, plan, part, rng))
+            for t in out:
+                tables.append(t.set_column(2, "corr", pc.add(t["corr"], pa.scalar(int(k * _CORR_STRIDE), pa.int64()))))
+        if renderer is not None and len(allpay):
+            rng = seeds.rng("timeline", "transactions", day.index, "render")
+            tables.extend(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
+        day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+        return self._identify(day, day_events), feature_table
+
+    def _identify(self, day, events: pa.Table) -> pa.Table:
+        """Draw event and correlation ids for a day's events."""
+        n = events.num_rows
+        corr = events["corr"].to_numpy()
+        keys, inverse = np.unique(corr, return_inverse=True)
+        corr_ids = env.uuids(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys)).take(pa.array(inverse))
+        event_ids = env.uuids(self.seeds.rng("timeline", "event_ids", day.index), n)
+        hi, lo = env.uuid_sort_keys(event_ids)
+        return events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids) \
+            .append_column("_hi", pa.array(hi)).append_column("_lo", pa.array(lo))
+
+    def _public(self, ready: pa.Table) -> pa.Table:
+        """The envelope columns (and, on request, the labels) of released events."""
+        n = ready.num_rows
+        services = {name: et.service for name, et in schema.EVENT_TYPES.items()}
+        service = pa.array([services[t] for t in ready["event_type"].unique().to_pylist()], pa.large_string())
+        index = pc.index_in(ready["event_type"], value_set=ready["event_type"].unique())
+        service = service.take(index)
+        cols = {
+            "event_id": ready["event_id"],
+            "event_type": ready["event_type"],
+            "event_version": pa.repeat(pa.scalar(env.EVENT_VERSION, pa.large_string()), n).cast(pa.large_string()),
+            "timestamp": env.iso_seconds(ready["time"].to_numpy()),
+            "source_service": service,
+            "correlation_id": ready["correlation_id"],
+            "payload": ready["payload"],
+        }
+        if self.labels_on_events:
+            is_fraud, fraud_type = self.ctx.pattern_labels(ready["pattern_id"])
+            cols["is_fraud"] = is_fraud
+            cols["fraud_type"] = fraud_type
+            cols["pattern_id"] = ready["pattern_id"]
+        return pa.table(cols)
+
+
+def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
+    """Sort ``pending`` by (time, event id) and split it at ``horizon``."""
+    if pending.num_rows == 0:
+        return pending, pending
+    time = pending["time"].to_numpy()
+    order = np.lexsort((pending["_lo"].to_numpy(), pending["_hi"].to_numpy(), time))
+    pending = pending.take(pa.array(order))
+    cut = int(np.searchsorted(time[order], horizon, side="left"))
+    return pending.slice(0, cut), pending.slice(cut)
+
+
+def _with_iso_times(table: pa.Table) -> pa.Table:
+    """Replace int64 epoch columns by ISO-8601 strings (``time`` becomes ``timestamp``)."""
+    for name in ("time", "fraud_started_at", "fraud_confirmed_at"):
+        if name not in table.column_names:
+            continue
+        i = table.column_names.index(name)
+        col = table.column(name).combine_chunks()
+        text = env.iso_seconds(col.fill_null(0).to_numpy())
+        text = pc.if_else(pc.is_valid(col), text, pa.scalar(None, pa.large_string()))
+        table = table.set_column(i, "timestamp" if name == "time" else name, text)
+    return table
+
+
+#: Arrow schemas of the three public streams, for empty parts.
+def stream_schemas(labels_on_events: bool = False) -> dict[str, pa.Schema]:
+    from fraudgraph.timeline.features import SCHEMA as FEATURES
+    from fraudgraph.timeline.truth import SCHEMA as TRUTH
+
+    events = [(name, pa.large_string()) for name in
+              ("event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id", "payload")]
+    if labels_on_events:
+        events += [("is_fraud", pa.bool_()), ("fraud_type", pa.large_string()), ("pattern_id", pa.large_string())]
+    return {"events": pa.schema(events),
+            "event_truth": _with_iso_times(TRUTH.empty_table()).schema,
+            "features": _with_iso_times(FEATURES.empty_table()).schema}

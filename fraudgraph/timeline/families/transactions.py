@@ -1,0 +1,495 @@
+"""Transactions: money walked along TRANSFERS_TO and PAYS, plus the patterns' scripted payments.
+
+Every payment of every family (circle contributions, remittances, trade
+settlements ...) goes through the ledger; this family renders all of them as
+``transaction-initiated`` followed by ``-completed`` or ``-failed``, with
+``-flagged`` in between when the risk score reaches the threshold.
+
+Legitimate processes
+--------------------
+- each standing edge pays at its ``monthly_count`` (Poisson per day), scaled by
+  the payer's activity, the weekday, paydays and drift; amounts are log-normal
+  around the edge's ``typical_amount``; payroll runs on the 1st and the 15th;
+- merchants refund a share of card payments days later; checking accounts pay a
+  monthly fee; card holders pay their card bill from checking;
+- accounts whose standing outflows exceed their inflows receive outside income
+  (pensions, gig income, business revenue from customers outside the world);
+- accidents, each person with their own propensity: duplicate bursts seconds
+  apart, unusually high amounts, a mistyped recipient.
+Edges a pattern scripts carry only their scripted payments; a busted card goes
+dark after its bust-out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph.timeline import clock
+from fraudgraph.timeline import envelope as env
+from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
+from fraudgraph.timeline.frames import events as make_events
+from fraudgraph.timeline.frames import payments as make_payments
+from fraudgraph.timeline.frames import strings
+from fraudgraph.timeline.world import seconds
+
+KIND_TYPE = {"own_accounts": "bank_transfer", "household": "p2p_transfer", "p2p": "p2p_transfer",
+             "payroll": "payroll", "supplier": "bank_transfer"}
+CHANNEL_TYPE = {"card": "card_payment", "bank_transfer": "bank_transfer", "wallet": "wallet_payment"}
+SCRIPTED_MONEY = ("transfer", "card_payment", "bill_payment", "refund", "cash_deposit")
+ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
+                  "account_closed": "Account is closed"}
+
+
+class Transactions(Family):
+    """Standing money relationships walked day by day (see the module docstring)."""
+
+    name = "transactions"
+    event_types = ("transaction-initiated", "transaction-completed", "transaction-failed", "transaction-flagged")
+
+    def __init__(self, context):
+        super().__init__(context)
+        world = context.world
+        self.cfg = context.config.transactions
+        rng = context.seeds.rng("timeline", "transactions", "setup")
+        n_persons = world.n["Person"]
+        # per-person accident propensities, drawn once
+        self.p_burst = rng.random(n_persons) * self.cfg.burst_rate_max
+        self.p_high = rng.random(n_persons) * self.cfg.high_amount_rate_max
+        self.p_mistype = rng.random(n_persons) * self.cfg.mistype_rate_max
+
+        tr = world.graph.edges[("Account", "TRANSFERS_TO", "Account")]
+        pays = world.graph.edges[("Account", "PAYS", "Company")]
+        tr_scripted = self._scripted_mask(tr, "Account_TRANSFERS_TO_Account")
+        pay_scripted = self._scripted_mask(pays, "Account_PAYS_Company")
+        self.tr = self._edges(tr[~tr_scripted], "Account", kind_col="kind", types=KIND_TYPE)
+        self.pays = self._edges(pays[~pay_scripted], "Company", kind_col="channel", types=CHANNEL_TYPE)
+        self.pays["dst_account"] = world.company_account[self.pays["dst"]]
+        self.tr["dst_account"] = self.tr["dst"]
+        self._income_and_bills(rng)
+        self.refunds = make_payments()
+        self.placements = self._placements(rng)
+        self.counter = 0
+        # dormant accounts rarely move; frozen and closed ones only by mistake (and are refused)
+        status = world.account_status
+        self.status_factor = np.select([status == "dormant", status == "frozen", status == "closed"], [0.05, 0.01, 0.01], 1.0)
+
+    # -- setup ----------------------------------------------------------------------
+    def _scripted_mask(self, edges: pd.DataFrame, stem: str) -> np.ndarray:
+        pairs = self.ctx.scripted_pairs(stem)
+        if pairs.empty or edges.empty:
+            return np.zeros(len(edges), bool)
+        key = edges["src"].astype(str) + "|" + edges["dst"].astype(str)
+        return key.isin(set(pairs["src"].astype(str) + "|" + pairs["dst"].astype(str))).to_numpy()
+
+    def _edges(self, edges: pd.DataFrame, dst_label: str, kind_col: str, types: dict) -> dict:
+        world = self.ctx.world
+        src = world.pos("Account", edges["src"])
+        kind = edges[kind_col].to_numpy(dtype=object)
+        return {
+            "src": src,
+            "dst": world.pos(dst_label, edges["dst"]),
+            "kind": kind,
+            "tx_type": np.array([types[k] for k in kind], dtype=object) if len(kind) else np.zeros(0, object),
+            "typical": edges["typical_amount"].to_numpy(dtype=np.float64),
+            "rate": edges["monthly_count"].to_numpy(dtype=np.float64) / 30.44,
+            "since": seconds(edges["since"]),
+            "user": world.account_holder[src],
+        }
+
+    def _income_and_bills(self, rng: np.random.Generator) -> None:
+        """Outside income for accounts that spend more than they receive, and card bills."""
+        world = self.ctx.world
+        n_acc = world.n["Account"]
+        out = np.zeros(n_acc)
+        inflow = np.zeros(n_acc)
+        monthly = lambda e: e["typical"] * e["rate"] * 30.44
+        funded = self.tr["kind"] == "payroll"   # employers fund payroll from outside on payday
+        np.add.at(out, self.tr["src"][~funded], monthly(self.tr)[~funded])
+        np.add.at(inflow, self.tr["dst"], monthly(self.tr))
+        np.add.at(out, self.pays["src"], monthly(self.pays))
+        has_biz = self.pays["dst_account"] >= 0
+        np.add.at(inflow, self.pays["dst_account"][has_biz], monthly(self.pays)[has_biz])
+        # card bills: the holder's first checking account pays what the card spends
+        cards = np.flatnonzero(world.is_credit & (out > 0))
+        holder = world.account_holder[cards]
+        checking = self._checking_of(holder)
+        ok = checking >= 0
+        self.bill_card, self.bill_from, self.bill_amount = cards[ok], checking[ok], out[cards[ok]]
+        np.add.at(out, self.bill_from, self.bill_amount)
+        inflow[self.bill_card] += self.bill_amount
+        gap = out - inflow
+        needy = np.flatnonzero((gap > 0) & ~world.is_credit)
+        self.income_account = needy
+        self.income_amount = gap[needy] * (1.05 + 0.3 * rng.random(len(needy)))
+        self.income_business = world.account_type[needy] == "business"
+        checking_accounts = np.flatnonzero(world.account_type == "checking")
+        self.fee_accounts = checking_accounts[rng.random(len(checking_accounts)) < self.cfg.fee_share]
+
+    def _checking_of(self, persons: np.ndarray) -> np.ndarray:
+        world = self.ctx.world
+        adj = world.person_accounts
+        out = np.full(len(persons), -1, dtype=np.int64)
+        has = persons >= 0
+        p = persons[has]
+        lo, hi = adj.starts[p], adj.starts[p + 1]
+        counts = hi - lo
+        entries = np.repeat(np.arange(len(p)), counts)
+        flat = adj.targets[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])] if len(p) else np.zeros(0, np.int64)
+        is_chk = world.account_type[flat] == "checking"
+        found = np.full(len(p), -1, dtype=np.int64)
+        found[entries[is_chk][::-1]] = flat[is_chk][::-1]
+        out[has] = found
+        return out
+
+    # -- one day ------------------------------------------------------------------------
+    def plan(self, day: Day, rng: np.random.Generator) -> DayPlan:
+        ctx = self.ctx
+        drift = clock.drift_factor(day, ctx.days, ctx.scenario.drift.strength, ctx.scenario.drift.direction)
+        parts = [
+            self._walk(day, rng, self.tr, "personal", drift),
+            self._walk(day, rng, self.pays, "purchase", drift),
+            self._scheduled(day),
+            self._standing_orders(day, rng),
+            self._due_refunds(day),
+            self._due_placements(day),
+        ]
+        parts.append(self._payroll_funding(parts[0]))
+        pay = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else make_payments()
+        pay = self._accidents(pay, rng)
+        self._plan_refunds(pay, rng)
+        pay["corr"] = np.arange(self.counter, self.counter + len(pay), dtype=np.int64)
+        self.counter += len(pay)
+        return DayPlan(payments=pay)
+
+    def _walk(self, day: Day, rng, e: dict, profile: str, drift: float) -> pd.DataFrame:
+        ctx, world = self.ctx, self.ctx.world
+        user = e["user"]
+        act = np.where(user >= 0, ctx.activity[np.maximum(user, 0)], 1.0)
+        payroll = e["kind"] == "payroll"
+        rate = e["rate"] * act * clock.weekday_factor(day, profile) * clock.payday_factor(day) * drift
+        rate = np.where(payroll, 0.0, rate)
+        alive = (e["since"] < day.end) & (ctx.dark_after[e["src"]] > day.start)
+        rate = rate * self.status_factor[e["src"]] * np.where(e["dst_account"] >= 0, self.status_factor[np.maximum(e["dst_account"], 0)], 1.0)
+        counts = rng.poisson(np.where(alive, rate, 0.0))
+        if clock.is_payday(day):
+            counts = counts + (payroll & alive)
+        rows = np.repeat(np.arange(len(counts)), counts)
+        n = len(rows)
+        if n == 0:
+            return make_payments()
+        u = user[rows]
+        shift = np.where(u >= 0, ctx.chronotype[np.maximum(u, 0)], 0.0)
+        times = clock.times_in_day(rng, day, n, profile, shift)
+        is_payroll = payroll[rows]
+        if is_payroll.any():
+            times[is_payroll] = clock.times_in_day(rng, day, int(is_payroll.sum()), "batch")
+        times = np.maximum(times, e["since"][rows])
+        sigma = np.where(is_payroll, 0.02, self.cfg.amount_sigma)
+        amount = np.round(e["typical"][rows] * np.exp(rng.normal(-sigma**2 / 2, sigma)) * drift, 2)
+        amount = np.maximum(amount, 0.5)
+        src = e["src"][rows]
+        dst_acc = e["dst_account"][rows]
+        device, ip = self._device_ip(rng, u)
+        in_store = (e["tx_type"][rows] == "card_payment") & (rng.random(n) < 0.6)
+        device = np.where(in_store, -1, device)
+        ip = np.where(in_store, -1, ip)
+        to_merchant = e is self.pays
+        return make_payments(
+            n, time=times, src=src, dst=dst_acc, amount=amount, tx_type=e["tx_type"][rows], user=u,
+            device=device, ip=ip, dst_kind="merchant" if to_merchant else "account",
+            dst_ref=np.asarray(world.take("Company", e["dst"][rows]).to_pylist(), object) if to_merchant else None,
+        )
+
+    @staticmethod
+    def _payroll_funding(walked: pd.DataFrame) -> pd.DataFrame:
+        """Employers move each payroll run's total into the paying account ten minutes before it."""
+        payroll = walked[walked["tx_type"] == "payroll"]
+        if payroll.empty:
+            return make_payments()
+        runs = payroll.groupby("src", sort=True).agg(time=("time", "min"), amount=("amount", "sum")).reset_index()
+        day_start = runs["time"].to_numpy() - runs["time"].to_numpy() % 86_400
+        return make_payments(len(runs), time=np.maximum(runs["time"].to_numpy() - 600, day_start), src=-1,
+                             dst=runs["src"].to_numpy(), amount=np.round(runs["amount"].to_numpy(), 2),
+                             tx_type="payroll_funding", src_kind="external")
+
+    def _device_ip(self, rng, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        world = self.ctx.world
+        has = persons >= 0
+        p = np.maximum(persons, 0)
+        device = np.where(has, world.primary_device[p], -1)
+        other = world.uses_device.pick(rng, p)
+        device = np.where(has & (rng.random(len(p)) < 0.15) & (other >= 0), other, device)
+        ip = np.where(has, world.home_ip[p], -1)
+        alt = world.uses_ip.pick(rng, p)
+        ip = np.where(has & (rng.random(len(p)) < 0.35) & (alt >= 0), alt, ip)
+        return device, ip
+
+    def _scheduled(self, day: Day) -> pd.DataFrame:
+        ctx, world = self.ctx, self.ctx.world
+        rows = ctx.scripted(day, SCRIPTED_MONEY)
+        n = len(rows)
+        if n == 0:
+            return make_payments()
+        kind = rows["kind"].to_numpy(dtype=object)
+        src = world.pos("Account", rows["src"])
+        company = world.pos("Company", rows["dst"].fillna(""))
+        acc_dst = world.pos("Account", rows["dst"].fillna(""))
+        to_company = rows["edge_type"].to_numpy(dtype=object) == "Account_PAYS_Company"
+        merchant_acc = np.where(company >= 0, world.company_account[np.maximum(company, 0)], -1)
+        dst = np.where(to_company, merchant_acc, acc_dst)
+        refund = kind == "refund"
+        deposit = kind == "cash_deposit"
+        pay_src = np.where(refund, merchant_acc, np.where(deposit, -1, src))
+        pay_dst = np.where(refund, src, np.where(deposit, src, dst))
+        tx_type = np.select([kind == "transfer", kind == "card_payment", kind == "bill_payment", refund, deposit],
+                            ["bank_transfer", "card_payment", "bill_payment", "refund", "cash_deposit"], "bank_transfer")
+        user = world.account_holder[np.maximum(src, 0)]
+        device = np.where(user >= 0, world.primary_device[np.maximum(user, 0)], -1)
+        ip = np.where(user >= 0, world.home_ip[np.maximum(user, 0)], -1)
+        comp_ids = np.asarray(rows["dst"].where(to_company, None).to_numpy(dtype=object))
+        return make_payments(
+            n, time=rows["t"].to_numpy(dtype=np.int64), src=pay_src, dst=pay_dst,
+            amount=rows["amount"].to_numpy(dtype=np.float64), tx_type=tx_type.astype(object), user=user,
+            device=np.where(deposit, -1, device), ip=np.where(deposit, -1, ip),
+            pattern_id=rows["pattern_id"].to_numpy(dtype=object),
+            src_kind=np.where(deposit, "cash", np.where(refund, "merchant", "account")).astype(object),
+            dst_kind=np.where(to_company & ~refund, "merchant", "account").astype(object),
+            dst_ref=np.where(to_company & ~refund, comp_ids, None),
+            src_ref=np.where(refund, comp_ids, None),
+        )
+
+    def _placements(self, rng) -> pd.DataFrame:
+        """Criminal money entering from outside: each fraud account that scripts more out than in
+        receives the difference in cash shortly before its first scripted debit (labelled with the instance)."""
+        world = self.ctx.world
+        sched = self.ctx.schedule
+        money = sched[sched["kind"].isin(["transfer", "card_payment", "bill_payment"])
+                      & sched["pattern_id"].map(self.ctx.pattern_is_fraud).fillna(False).astype(bool)]
+        if money.empty:
+            return make_payments()
+        out = money.groupby(["src", "pattern_id"], sort=True).agg(out=("amount", "sum"), first=("t", "min")).reset_index()
+        inflow = money[money["edge_type"] == "Account_TRANSFERS_TO_Account"].groupby("dst")["amount"].sum()
+        out["in"] = out["src"].map(inflow).fillna(0.0).to_numpy()
+        acc = world.pos("Account", out["src"])
+        balance = np.where(world.is_credit[acc], world.credit_limit[acc] - world.opening_balance[acc], world.opening_balance[acc])
+        short = out["out"].to_numpy() - out["in"].to_numpy() - np.maximum(balance, 0)
+        need = (short > 0) & (acc >= 0) & ~world.is_credit[acc]
+        if not need.any():
+            return make_payments()
+        rows = out[need]
+        lead = (3600 * rng.uniform(1, 48, int(need.sum()))).astype(np.int64)
+        time = np.maximum(rows["first"].to_numpy() - lead, np.maximum(world.account_opened[acc[need]], world.start_of_span))
+        return make_payments(int(need.sum()), time=time, src=-1, dst=acc[need],
+                             amount=np.round(short[need] * rng.uniform(1.02, 1.15, int(need.sum())), -1),
+                             tx_type="cash_deposit", user=world.account_holder[acc[need]], src_kind="cash",
+                             pattern_id=rows["pattern_id"].to_numpy(dtype=object)).sort_values("time", kind="stable")
+
+    def _due_placements(self, day: Day) -> pd.DataFrame:
+        due = self.placements["time"].to_numpy() < day.end
+        out = self.placements[due].reset_index(drop=True)
+        self.placements = self.placements[~due].reset_index(drop=True)
+        return out
+
+    def _standing_orders(self, day: Day, rng) -> pd.DataFrame:
+        """Outside income, card bills and monthly fees."""
+        world = self.ctx.world
+        dom = day.day_of_month
+        parts = []
+        # businesses take revenue every weekday; persons are paid on the 1st and the 15th
+        weekday = day.weekday < 5
+        inc = (self.income_business & weekday) | (~self.income_business & clock.is_payday(day))
+        if inc.any():
+            acc = self.income_account[inc]
+            share = np.where(self.income_business[inc], 12 / 261, 0.5)
+            amount = np.round(self.income_amount[inc] * share * np.exp(rng.normal(0, 0.05, len(acc))), 2)
+            times = clock.times_in_day(rng, day, len(acc), "batch")
+            times = np.maximum(times, world.account_opened[acc])
+            parts.append(make_payments(len(acc), time=times, src=-1, dst=acc, amount=amount, tx_type="deposit",
+                                       user=world.account_holder[acc], src_kind="external"))
+        if dom == 25 and len(self.bill_card):
+            n = len(self.bill_card)
+            amount = np.round(self.bill_amount * (0.85 + 0.3 * rng.random(n)), 2)
+            times = clock.times_in_day(rng, day, n, "personal")
+            times = np.maximum(times, np.maximum(world.account_opened[self.bill_card], world.account_opened[self.bill_from]))
+            parts.append(make_payments(n, time=times, src=self.bill_from, dst=self.bill_card, amount=amount,
+                                       tx_type="card_bill_payment", user=world.account_holder[self.bill_card]))
+        if dom == 1 and len(self.fee_accounts):
+            acc = self.fee_accounts
+            times = np.maximum(clock.times_in_day(rng, day, len(acc), "batch"), world.account_opened[acc])
+            parts.append(make_payments(len(acc), time=times, src=acc, dst=-1, amount=self.cfg.fee_amount,
+                                       tx_type="fee", user=world.account_holder[acc], dst_kind="platform"))
+        return pd.concat(parts, ignore_index=True) if parts else make_payments()
+
+    def _plan_refunds(self, pay: pd.DataFrame, rng) -> None:
+        card = (pay["tx_type"].to_numpy() == "card_payment") & pay["pattern_id"].isna().to_numpy() \
+            & (pay["accident"].isna().to_numpy())
+        pick = np.flatnonzero(card & (rng.random(len(pay)) < self.cfg.refund_rate))
+        if len(pick) == 0:
+            return
+        base = pay.iloc[pick]
+        delay = (86_400 * (2 + rng.exponential(4.0, len(pick)))).astype(np.int64)
+        refunds = make_payments(
+            len(pick), time=base["time"].to_numpy() + delay, src=base["dst"].to_numpy(), dst=base["src"].to_numpy(),
+            amount=np.round(base["amount"].to_numpy() * np.where(rng.random(len(pick)) < 0.8, 1.0, 0.5), 2),
+            tx_type="refund", user=base["user"].to_numpy(), src_kind="merchant",
+            src_ref=base["dst_ref"].to_numpy(dtype=object))
+        self.refunds = pd.concat([self.refunds, refunds], ignore_index=True)
+
+    def _due_refunds(self, day: Day) -> pd.DataFrame:
+        due = self.refunds["time"].to_numpy() < day.end
+        out = self.refunds[due].reset_index(drop=True)
+        self.refunds = self.refunds[~due].reset_index(drop=True)
+        return out
+
+    def _accidents(self, pay: pd.DataFrame, rng) -> pd.DataFrame:
+        """Legitimate noise: high amounts, mistyped recipients, duplicate bursts."""
+        world = self.ctx.world
+        user = pay["user"].to_numpy()
+        legit = pay["pattern_id"].isna().to_numpy() & (user >= 0) & (pay["tx_type"].to_numpy() != "payroll")
+        u = np.maximum(user, 0)
+        accident = pay["accident"].to_numpy(dtype=object).copy()
+        amount = pay["amount"].to_numpy().copy()
+        high = legit & (rng.random(len(pay)) < self.p_high[u])
+        amount[high] = np.round(amount[high] * rng.uniform(2.5, 4.0, int(high.sum())), 2)
+        accident[high] = "high_amount"
+        transfer = np.isin(pay["tx_type"].to_numpy(dtype=object), ["p2p_transfer", "bank_transfer"]) & (pay["dst"].to_numpy() >= 0)
+        mistype = legit & ~high & transfer & (rng.random(len(pay)) < self.p_mistype[u])
+        dst = pay["dst"].to_numpy().copy()
+        original = pay["original_recipient"].to_numpy(dtype=object).copy()
+        if mistype.any():
+            k = int(mistype.sum())
+            wrong = rng.integers(0, world.n["Account"], k)
+            wrong = np.where(wrong == dst[mistype], (wrong + 1) % world.n["Account"], wrong)
+            original[mistype] = np.asarray(world.take("Account", dst[mistype]).to_pylist(), dtype=object)
+            dst[mistype] = wrong
+            accident[mistype] = "mistyped_recipient"
+        pay = pay.assign(amount=amount, dst=dst, accident=accident, original_recipient=original)
+        burst = legit & ~high & ~mistype & (rng.random(len(pay)) < self.p_burst[u])
+        if burst.any():
+            src_rows = np.flatnonzero(burst)
+            extra = rng.integers(1, 4, len(src_rows))
+            rows = np.repeat(src_rows, extra)
+            dup = pay.iloc[rows].reset_index(drop=True)
+            step = np.concatenate([np.arange(1, k + 1) for k in extra])
+            dup["time"] = dup["time"].to_numpy() + step * rng.integers(1, 20, len(rows))
+            dup["accident"] = "burst"
+            pay = pd.concat([pay, dup], ignore_index=True)
+        return pay
+
+    # -- rendering all payments of the day ---------------------------------------------------
+    def render(self, day: Day, pay: pd.DataFrame, outcome: Outcome, tx_ids: pa.Array, features: pa.Table,
+               rng: np.random.Generator) -> list[pa.Table]:
+        """transaction-initiated / -flagged / -completed / -failed for every payment of the day."""
+        world = self.ctx.world
+        n = len(pay)
+        time = pay["time"].to_numpy()
+        src, dst = pay["src"].to_numpy(), pay["dst"].to_numpy()
+        user = pay["user"].to_numpy()
+        device, ip = pay["device"].to_numpy(), pay["ip"].to_numpy()
+        geo_ip = np.where(ip >= 0, ip, np.where(user >= 0, world.home_ip[np.maximum(user, 0)], -1))
+        user_ids = world.take("Person", user)
+        src_ids, dst_ids = world.take("Account", src), world.take("Account", dst)
+        currency = pc.coalesce(world.account_currency.take(pa.array(np.maximum(src, 0))),
+                               pa.scalar("USD", pa.large_string()))
+        currency = pc.if_else(pa.array(src >= 0), currency,
+                              world.account_currency.take(pa.array(np.maximum(dst, 0))) if world.n["Account"] else currency)
+        pattern = strings(pay["pattern_id"])
+        corr = pay["corr"].to_numpy()
+        tx = env.text(tx_ids, safe=True)
+        amount = pay["amount"].to_numpy()
+
+        def endpoint(kind_col, ref_col, ids):
+            kind = strings(pay[kind_col])
+            ref = strings(pay[ref_col])
+            return env.nested([("type", env.text(kind, safe=True)), ("identifier", env.text(pc.coalesce(ref, ids), safe=True))])
+
+        lat = np.where(geo_ip >= 0, world.ip_lat[np.maximum(geo_ip, 0)], np.nan)
+        lon = np.where(geo_ip >= 0, world.ip_lon[np.maximum(geo_ip, 0)], np.nan)
+        geo = env.nested([
+            ("latitude", env.fixed(np.nan_to_num(lat), 4)), ("longitude", env.fixed(np.nan_to_num(lon), 4)),
+            ("city", env.text(world.ip_city.take(pa.array(np.maximum(geo_ip, 0))))),
+            ("country", env.text(world.ip_country.take(pa.array(np.maximum(geo_ip, 0))), safe=True)),
+        ])
+        geo = env.Json(pc.if_else(pa.array(geo_ip >= 0), geo.text, pa.scalar("null", pa.large_string())))
+        initiated = env.json_object([
+            ("transaction_id", tx),
+            ("user_id", env.text(user_ids, safe=True)),
+            ("account_id", env.text(src_ids, safe=True)),
+            ("counterparty_account_id", env.text(dst_ids, safe=True)),
+            ("type", env.text(strings(pay["tx_type"]), safe=True)),
+            ("amount", env.money(amount)),
+            ("currency", env.text(currency, safe=True)),
+            ("source", endpoint("src_kind", "src_ref", src_ids)),
+            ("destination", endpoint("dst_kind", "dst_ref", dst_ids)),
+            ("initiated_at", env.text(env.iso_seconds(time), safe=True)),
+            ("ip_address", env.text(pc.if_else(pa.array(ip >= 0), world.ip_address.take(pa.array(np.maximum(ip, 0))),
+                                               pa.scalar(None, pa.large_string())), safe=True)),
+            ("device_id", env.text(world.take("Device", device), safe=True)),
+            ("geo_location", geo),
+        ])
+        extra = dict(person=user_ids, pattern_id=pattern)
+        out = [make_events("transaction-initiated", time, corr, initiated,
+                           accident=strings(pay["accident"]),
+                           original_recipient=strings(pay["original_recipient"]),
+                           **extra)]
+
+        # risk engine: features of the moment, no ground truth
+        order = pc.index_in(tx_ids, value_set=features["transaction_id"]).to_numpy()
+        f = {name: features[name].to_numpy(zero_copy_only=False)[order] for name in
+             ("velocity_24h", "amount_to_avg_30d", "distinct_devices_7d", "distinct_ips_7d", "off_hours")}
+        risky_ip = np.isin(np.where(ip >= 0, world.ip_kind[np.maximum(ip, 0)], ""), ["vpn", "hosting"])
+        ratio = np.nan_to_num(f["amount_to_avg_30d"], nan=1.0)
+        logit = (-4.2 + 1.1 * np.log(np.maximum(ratio, 1e-3)) + 0.25 * np.minimum(f["velocity_24h"], 10)
+                 + 0.7 * (f["distinct_devices_7d"] > 1) + 0.4 * (f["distinct_ips_7d"] > 2)
+                 + 0.6 * f["off_hours"] + 1.2 * risky_ip + 0.6 * (amount > 5_000) + rng.normal(0, 0.6, n))
+        score = 1 / (1 + np.exp(-logit))
+        flagged = score >= self.ctx.config.transactions.flag_threshold
+        ok = outcome.ok
+        if flagged.any():
+            idx = np.flatnonzero(flagged)
+            action = np.where(score[idx] >= 0.95, "hold", "review")
+            payload = env.json_object([
+                ("transaction_id", env.text(tx_ids.take(pa.array(idx)), safe=True)),
+                ("risk_score", env.fixed(score[idx], 3)),
+                ("action", env.text(pa.array(action, pa.large_string()), safe=True)),
+                ("model_version", env.constant('"risk-2.3"', len(idx))),
+            ])
+            out.append(make_events("transaction-flagged", time[idx] + 1, corr[idx], payload,
+                                   person=user_ids.take(pa.array(idx)), pattern_id=pattern.take(pa.array(idx))))
+        hold = np.where(flagged & (score >= 0.95), 3600 * (1 + rng.integers(0, 6, n)), 0)
+        delay = 2 + rng.exponential(self.cfg.completion_seconds_mean, n).astype(np.int64) + hold
+        done = np.flatnonzero(ok)
+        if len(done):
+            idx = pa.array(done)
+            payload = env.json_object([
+                ("transaction_id", env.text(tx_ids.take(idx), safe=True)),
+                ("status", env.constant('"completed"', len(done))),
+                ("amount", env.money(amount[done])),
+                ("currency", env.text(currency.take(idx), safe=True)),
+                ("balance_after", env.Json(_quoted_or_null(np.nan_to_num(outcome.balance_after[done]), src[done] >= 0))),
+                ("completed_at", env.text(env.iso_seconds(time[done] + delay[done]), safe=True)),
+            ])
+            out.append(make_events("transaction-completed", time[done] + delay[done], corr[done], payload,
+                                   person=user_ids.take(idx), pattern_id=pattern.take(idx)))
+        failed = np.flatnonzero(~ok)
+        if len(failed):
+            idx = pa.array(failed)
+            code = outcome.reason[failed].astype(object)
+            payload = env.json_object([
+                ("transaction_id", env.text(tx_ids.take(idx), safe=True)),
+                ("error_code", env.text(pa.array(code, pa.large_string()), safe=True)),
+                ("error_message", env.text(pa.array([ERROR_MESSAGES[c] for c in np.unique(code)], pa.large_string())
+                                           .take(pa.array(np.searchsorted(np.unique(code), code))), safe=True)),
+                ("retry_eligible", env.boolean(code == "insufficient_funds")),
+            ])
+            out.append(make_events("transaction-failed", time[failed] + 1 + rng.integers(0, 5, len(failed)),
+                                   corr[failed], payload, person=user_ids.take(idx), pattern_id=pattern.take(idx)))
+        return out
+
+
+def _quoted_or_null(values: np.ndarray, present: np.ndarray) -> pa.Array:
+    text = env.money(values).text
+    return pc.if_else(pa.array(present), text, pa.scalar("null", pa.large_string()))
