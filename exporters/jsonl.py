@@ -67,6 +67,33 @@ def _write_lines(lines: pa.Array, fh) -> None:
         fh.write(memoryview(data)[int(offsets[0]): int(offsets[-1])])
 
 
+_SAFE_STREAM_COLUMNS = {"event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id",
+                        "transaction_id", "user_id", "account_id", "person_id", "pattern_id", "tx_type", "fraud_type"}
+
+
+def stream_lines(table: pa.Table) -> pa.Array:
+    """One JSON line (with its newline) per row of a stream table; ``payload`` is embedded as is."""
+    parts: list[Any] = []
+    for i, field in enumerate(table.schema):
+        parts.append(_lit(("{" if i == 0 else ",") + json.dumps(field.name) + ":"))
+        column = table.column(field.name).combine_chunks()
+        if field.name == "payload":
+            parts.append(column.cast(pa.large_string()))
+        elif pa.types.is_boolean(field.type):
+            parts.append(pc.if_else(column, _lit("true"), _lit("false")).fill_null("null"))
+        elif pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
+            parts.append(_json_values(column, "float" if pa.types.is_floating(field.type) else "int"))
+        else:
+            parts.append(_json_values(column, "string", plain=field.name in _SAFE_STREAM_COLUMNS))
+    parts.append(_lit("}\n"))
+    return pc.binary_join_element_wise(*parts, _lit(""))
+
+
+def write_lines(lines: pa.Array, fh) -> None:
+    """Write Arrow strings back to back to a binary file object (no separator added)."""
+    _write_lines(lines, fh)
+
+
 class JSONLExporter(TableExporter):
     """Write every node and edge table as ``.jsonl``."""
 
@@ -91,25 +118,9 @@ class JSONLExporter(TableExporter):
 
     def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
         """One part of an event stream; ``payload`` is embedded as a JSON object, not a string."""
-        safe = {"event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id",
-                "transaction_id", "user_id", "account_id", "person_id", "pattern_id", "tx_type", "fraud_type"}
         with open(path, "wb") as fh:
             for start in range(0, table.num_rows, BLOCK_ROWS):
-                block = table.slice(start, BLOCK_ROWS)
-                parts: list[Any] = []
-                for i, field in enumerate(block.schema):
-                    parts.append(_lit(("{" if i == 0 else ",") + json.dumps(field.name) + ":"))
-                    column = block.column(field.name).combine_chunks()
-                    if field.name == "payload":
-                        parts.append(column.cast(pa.large_string()))
-                    elif pa.types.is_boolean(field.type):
-                        parts.append(pc.if_else(column, _lit("true"), _lit("false")).fill_null("null"))
-                    elif pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
-                        parts.append(_json_values(column, "float" if pa.types.is_floating(field.type) else "int"))
-                    else:
-                        parts.append(_json_values(column, "string", plain=field.name in safe))
-                parts.append(_lit("}\n"))
-                _write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
+                _write_lines(stream_lines(table.slice(start, BLOCK_ROWS)), fh)
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:
         schema = arrow_schema(table_type)

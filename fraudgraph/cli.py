@@ -14,7 +14,7 @@ import numpy as np
 
 from fraudgraph import schema
 from fraudgraph._version import __version__
-from fraudgraph.config import Scenario, preset_names
+from fraudgraph.config import STREAMS, Scenario, preset_names
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.exporters import available_formats
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
@@ -39,12 +39,15 @@ def cli():
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (absent or empty).")
 @click.option("--force", is_flag=True, help="Replace an existing dataset folder.")
 @click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
-def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph):
+@click.option("--streams", metavar="LIST", help=f"Comma-separated event families to write under events/ ({', '.join(STREAMS)}), or 'none'. Default: the scenario's events.streams.")
+@click.option("--labels-on-events", is_flag=True, help="Also put is_fraud, fraud_type and pattern_id on each event (truth/events always has them).")
+def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams, labels_on_events):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
     started = time.perf_counter()
-    scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats)
+    scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
+                       streams=_streams_option(streams))
     from fraudgraph.output import check_target
 
     check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
@@ -57,14 +60,52 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
 
             dataset = generate_dataset(scenario, progress=progress)
             write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
-                          progress=progress)
+                          labels_on_events=labels_on_events, progress=progress)
     else:
         dataset = generate_dataset(scenario)
-        write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph)
+        write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
+                      labels_on_events=labels_on_events)
     elapsed = time.perf_counter() - started
     click.echo(_counts_table(dataset.graph.counts()))
+    if dataset.event_counts:
+        click.echo(f"events: {sum(dataset.event_counts.values()):,} of {len(dataset.event_counts)} types "
+                   f"({', '.join(scenario.events.streams)})")
     click.echo(f"wrote {len(dataset.files)} files ({', '.join(scenario.output.formats)}) to {out} "
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
+
+
+def _streams_option(value: str | None):
+    if value is None:
+        return None
+    return [] if value.strip().lower() == "none" else value
+
+
+@cli.command()
+@click.option("--rate", type=float, required=True, help="Events per second.")
+@click.option("--duration", type=float, help="Seconds to run (default: until the span's events run out or a signal).")
+@click.option("--scenario", "scenario_name", metavar="NAME", help="Preset name. Default: default.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help="Scenario YAML file.")
+@click.option("--seed", type=int, help="Root seed.")
+@click.option("--persons", type=int, help="Override persons.count.")
+@click.option("--days", type=int, help="Override the simulated span in days.")
+@click.option("--streams", metavar="LIST", help="Comma-separated event families (default: the scenario's).")
+def stream(rate, duration, scenario_name, config_file, seed, persons, days, streams):
+    """Emit events as JSON lines on stdout at a steady RATE (load tests, demos).
+
+    Stops cleanly on Ctrl-C, SIGTERM or when the reader closes the pipe.
+    """
+    from fraudgraph.streaming import stream_events
+
+    if scenario_name and config_file:
+        raise click.UsageError("pass either --scenario or --config, not both")
+    if not rate > 0:
+        raise FraudGraphError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
+    if duration is not None and not duration > 0:
+        raise FraudGraphError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
+    scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, streams=_streams_option(streams))
+    dataset = generate_dataset(scenario)
+    written = stream_events(dataset, rate, duration, streams=scenario.events.streams)
+    click.echo(f"streamed {written:,} events", err=True)
 
 
 @cli.command()

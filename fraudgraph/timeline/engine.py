@@ -105,6 +105,7 @@ class Timeline:
         carry: list[pa.Table] = []
         batch: list[pa.Table] = []
         feats: list[pa.Table] = []
+        feat_carry: list[pa.Table] = []
         for index in range(ctx.days):
             day = ctx.day(index)
             tables, feature_table = self._simulate_day(day, families, renderer, ledger, features)
@@ -115,11 +116,16 @@ class Timeline:
                 pending = pa.concat_tables(carry + batch)
                 if last:
                     pending = pending.filter(pc.less(pending["time"], world.end))
-                ready, rest = _release(pending, day.end if not last else np.iinfo(np.int64).max)
+                horizon = day.end if not last else np.iinfo(np.int64).max
+                ready, rest = _release(pending, horizon)
                 carry, batch = ([rest] if rest.num_rows else []), []
+                f_pending = pa.concat_tables(feat_carry + feats)
+                if last:
+                    f_pending = f_pending.filter(pc.less(f_pending["time"], world.end))
+                f_ready, f_rest = _release_features(f_pending, horizon)
+                feat_carry, feats = ([f_rest] if f_rest.num_rows else []), []
                 yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
-                             features=_with_iso_times(pa.concat_tables(feats)))
-                feats = []
+                             features=_with_iso_times(f_ready))
 
     # -- one day ------------------------------------------------------------------
     def _simulate_day(self, day, families, renderer, ledger, features):
@@ -190,6 +196,18 @@ def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
         return pending, pending
     time = pending["time"].to_numpy()
     order = np.lexsort((pending["_lo"].to_numpy(), pending["_hi"].to_numpy(), time))
+    pending = pending.take(pa.array(order))
+    cut = int(np.searchsorted(time[order], horizon, side="left"))
+    return pending.slice(0, cut), pending.slice(cut)
+
+
+def _release_features(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
+    """Sort transaction features by (time, transaction id) and split them at ``horizon``."""
+    if pending.num_rows == 0:
+        return pending, pending
+    hi, lo = env.uuid_sort_keys(pending["transaction_id"].combine_chunks())
+    time = pending["time"].to_numpy()
+    order = np.lexsort((lo, hi, time))
     pending = pending.take(pa.array(order))
     cut = int(np.searchsorted(time[order], horizon, side="left"))
     return pending.slice(0, cut), pending.slice(cut)

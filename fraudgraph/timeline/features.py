@@ -127,7 +127,6 @@ class PointInTimeFeatures:
         inverse = np.empty(n, dtype=np.int64)
         inverse[order] = np.arange(n)
         out = {name: np.asarray(v)[inverse] for name, v in feats.items()}
-        by_time = np.lexsort((tx_ids.to_numpy(zero_copy_only=False), time))
         cols = {
             "transaction_id": tx_ids,
             "time": pa.array(time),
@@ -143,7 +142,7 @@ class PointInTimeFeatures:
             "distinct_ips_7d": pa.array(out["distinct_ips_7d"].astype(np.int64)),
             "off_hours": pa.array(off_hours(time)),
         }
-        return pa.table(cols, schema=SCHEMA).take(pa.array(by_time))
+        return pa.table(cols, schema=SCHEMA)
 
     def _distinct(self, a: np.ndarray, item: np.ndarray, days: deque, n_items: int) -> np.ndarray:
         """Distinct items per actor over the window's whole days plus today's earlier rows."""

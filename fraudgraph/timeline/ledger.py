@@ -4,8 +4,10 @@ Balances are signed: deposits hold money (``balance >= 0``), credit cards owe it
 (``balance = -owed >= -credit_limit``). A debit that would take the balance
 below ``-credit_limit`` fails with ``insufficient_funds``; accounts that are
 frozen or closed refuse payments. The check is exact sequential semantics,
-computed with sorted cumulative sums instead of a Python loop: each round fails
-the first violating debit of every account and recomputes.
+computed with sorted cumulative sums instead of a Python loop: each round refuses
+the first overdrawing debit of every account that no earlier refusal could
+still rescue, and recomputes. Pathological days (more than 256 rounds) refuse
+all remaining overdrafts at once, which keeps every balance within its limit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pandas as pd
 
 from fraudgraph.timeline.family import Outcome
 
-_EXACT_ROUNDS = 12
+_EXACT_ROUNDS = 256
 
 
 class Ledger:
@@ -87,7 +89,12 @@ class Ledger:
             if rounds <= _EXACT_ROUNDS:
                 first = np.flatnonzero(bad)
                 first = first[np.r_[True, group[first[1:]] != group[first[:-1]]]]
-                fail_rows = prow[first]
+                # Refusing a debit that credits another account lowers that account from then on,
+                # so only first violations no earlier such refusal could change are certain.
+                frank = rank[prow[first]]
+                credits = dst[prow[first]] >= 0
+                horizon = frank[credits].min() if credits.any() else np.iinfo(np.int64).max
+                fail_rows = prow[first[frank <= horizon]]
             else:  # a few chronically short accounts: fail all their remaining overdrafts at once
                 fail_rows = prow[bad]
             ok[fail_rows] = False

@@ -300,7 +300,8 @@ class Transactions(Family):
         parts = []
         # businesses take revenue every weekday; persons are paid on the 1st and the 15th
         weekday = day.weekday < 5
-        inc = (self.income_business & weekday) | (~self.income_business & clock.is_payday(day))
+        open_ = world.account_opened < day.end
+        inc = ((self.income_business & weekday) | (~self.income_business & clock.is_payday(day))) & open_[self.income_account]
         if inc.any():
             acc = self.income_account[inc]
             share = np.where(self.income_business[inc], 12 / 261, 0.5)
@@ -310,14 +311,16 @@ class Transactions(Family):
             parts.append(make_payments(len(acc), time=times, src=-1, dst=acc, amount=amount, tx_type="deposit",
                                        user=world.account_holder[acc], src_kind="external"))
         if dom == 25 and len(self.bill_card):
-            n = len(self.bill_card)
-            amount = np.round(self.bill_amount * (0.85 + 0.3 * rng.random(n)), 2)
+            live = open_[self.bill_card] & open_[self.bill_from]
+            card, frm = self.bill_card[live], self.bill_from[live]
+            n = len(card)
+            amount = np.round(self.bill_amount[live] * (0.85 + 0.3 * rng.random(n)), 2)
             times = clock.times_in_day(rng, day, n, "personal")
-            times = np.maximum(times, np.maximum(world.account_opened[self.bill_card], world.account_opened[self.bill_from]))
-            parts.append(make_payments(n, time=times, src=self.bill_from, dst=self.bill_card, amount=amount,
-                                       tx_type="card_bill_payment", user=world.account_holder[self.bill_card]))
+            times = np.maximum(times, np.maximum(world.account_opened[card], world.account_opened[frm]))
+            parts.append(make_payments(n, time=times, src=frm, dst=card, amount=amount,
+                                       tx_type="card_bill_payment", user=world.account_holder[card]))
         if dom == 1 and len(self.fee_accounts):
-            acc = self.fee_accounts
+            acc = self.fee_accounts[open_[self.fee_accounts]]
             times = np.maximum(clock.times_in_day(rng, day, len(acc), "batch"), world.account_opened[acc])
             parts.append(make_payments(len(acc), time=times, src=acc, dst=-1, amount=self.cfg.fee_amount,
                                        tx_type="fee", user=world.account_holder[acc], dst_kind="platform"))
@@ -374,7 +377,9 @@ class Transactions(Family):
             rows = np.repeat(src_rows, extra)
             dup = pay.iloc[rows].reset_index(drop=True)
             step = np.concatenate([np.arange(1, k + 1) for k in extra])
-            dup["time"] = dup["time"].to_numpy() + step * rng.integers(1, 20, len(rows))
+            # seconds apart, on the same day as the original
+            dup["time"] = np.minimum(dup["time"].to_numpy() + step * rng.integers(1, 20, len(rows)),
+                                     dup["time"].to_numpy() - dup["time"].to_numpy() % 86_400 + 86_399)
             dup["accident"] = "burst"
             pay = pd.concat([pay, dup], ignore_index=True)
         return pay
