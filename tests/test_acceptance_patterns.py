@@ -13,7 +13,7 @@ from fraudgraph.report import hardness_report
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("acceptance") / "X"
-    fraudgraph.generate("fraud_heavy", seed=11, persons=20_000).write(out, formats="parquet")
+    fraudgraph.generate("fraud_heavy", seed=11, persons=20_000).write(out, formats="parquet", streams=[])
     return out
 
 

@@ -6,8 +6,9 @@ import fraudgraph
 
 @pytest.fixture(scope="package")
 def small_dataset():
-    """fraud_heavy at 3000 persons over 40 days (seeded)."""
-    return fraudgraph.generate("fraud_heavy", seed=5, persons=3000, days=40)
+    """fraud_heavy at 3000 persons over 40 days (seeded), with enough listed companies to trade."""
+    scenario = fraudgraph.Scenario.from_preset("fraud_heavy").override({"companies.listed_share": 0.25})
+    return fraudgraph.generate(scenario, seed=5, persons=3000, days=40)
 
 
 @pytest.fixture(scope="package")
