@@ -22,7 +22,7 @@ def test_generate_validate_stats(tmp_path):
     r = run("generate", "--scenario", "demo", "--seed", "7", "--persons", "400", "--out", str(out),
             "--format", "jsonl,csv,parquet")
     assert r.returncode == 0, r.stderr
-    tables = len(schema.NODE_TYPES) + len(schema.EDGE_TYPES) + len(truth.TABLES)
+    tables = len(schema.NODE_TYPES) + len(schema.EDGE_TYPES) + len(truth.TABLES) + 3  # + events, their truth, features
     assert "Person" in r.stdout and "Account_PAYS_Company" in r.stdout
     assert f"wrote {3 * tables} files" in r.stdout
     r = run("validate", str(out))

@@ -67,8 +67,9 @@ class EventTruth:
         self.ctx = ctx
         fp = fraud_persons(ctx.truth)
         self.person_ids = pa.array(fp["person_id"].astype(str).tolist(), pa.large_string())
-        self.started = fp["started"].to_numpy(dtype=np.int64)
-        self.confirmed = fp["confirmed"].to_numpy(dtype=np.int64)
+        # one padding slot at the end, so lookups of absent persons (-1) stay in bounds
+        self.started = np.r_[fp["started"].to_numpy(dtype=np.int64), 0]
+        self.confirmed = np.r_[fp["confirmed"].to_numpy(dtype=np.int64), 0]
 
     def rows(self, ready: pa.Table) -> pa.Table:
         if ready.num_rows == 0:
@@ -82,8 +83,8 @@ class EventTruth:
         time = sub["time"].to_numpy()
         is_fraud, fraud_type = self.ctx.pattern_labels(sub["pattern_id"])
         known = pidx >= 0
-        started = np.where(known, self.started[np.maximum(pidx, 0)], 0)
-        confirmed = np.where(known, self.confirmed[np.maximum(pidx, 0)], 0)
+        started = np.where(known, self.started[pidx], 0)
+        confirmed = np.where(known, self.confirmed[pidx], 0)
         unconfirmed = confirmed == np.iinfo(np.int64).max
         mask = ~known
         accident = sub["accident"]

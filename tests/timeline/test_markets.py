@@ -128,7 +128,7 @@ def test_only_listed_companies_announce_and_trade(dataset, run):
 
 def test_times_respect_lifetimes(dataset, run):
     nodes, edges = dataset.graph.nodes, dataset.graph.edges
-    secs = lambda s: s.to_numpy("datetime64[s]").astype(np.int64)  # noqa: E731
+    secs = lambda s: s.to_numpy("datetime64[s]").astype(np.int64)
     created = dict(zip(nodes["Person"]["id"], secs(nodes["Person"]["created_at"])))
     opened = dict(zip(nodes["Account"]["id"], secs(nodes["Account"]["opened_at"])))
     incorporated = dict(zip(nodes["Company"]["id"], secs(nodes["Company"]["incorporated_at"])))

@@ -30,17 +30,25 @@ announcements, so a trade after an announcement sees the jumped price (trades
 also scatter a little around the day's level). Every company starts at a level
 of its own; where a pattern scripted an announcement with a ``price_before``
 the path starts there and is bridged (a Brownian bridge over the weekdays in
-between) to stand exactly at that price on the announcement day, so the
-scripted jump happens from the scripted level. Scripted trades execute at the
+between) to stand at that price on the announcement day, so the scripted jump
+happens from the scripted level. The bridge's pull is capped at
+``BRIDGE_CAP`` daily volatilities: instances scripted on one company do not
+know each other's jumps, and where their levels disagree the path drifts
+towards the next one at a plausible pace instead of crashing into it (the jump
+itself always has the scripted size). Scripted trades execute at the
 path price, not at the amount in the schedule row (the two differ by the walk
 between the order and the announcement).
 
 Money. A trade settles through the ledger as a ``trade_settlement``: a buy is a
 payment from the brokerage account to the exchange (``dst=-1``, ``dst_kind``
 ``exchange``, the ticker as reference), a sale a payment from the exchange into
-the account. A trade whose settlement the ledger refuses (a buy beyond the
-cash in the account, a frozen or closed account) is not executed: it emits no
-``trade-executed`` (the transactions family still shows the refused payment)
+the account. The family keeps track of each account's cash (its own trades, and
+the ledger's balance after each buy): a buy beyond it is funded by a
+``bank_transfer`` in from the holder's outside bank shortly before (always for
+scripted buys, which keep their pattern id; for half of the others) or cut to
+what the cash pays for. A trade whose settlement the ledger still refuses (money
+moved out by other families, a frozen or closed account) is not executed: it
+emits no ``trade-executed`` (the transactions family shows the refused payment)
 and does not change the position.
 """
 
@@ -57,7 +65,8 @@ import pyarrow.compute as pc
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
-from fraudgraph.timeline.frames import events as make_events, payments as make_payments
+from fraudgraph.timeline.frames import events as make_events
+from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.world import seconds
 
 DAY = 86_400
@@ -193,7 +202,7 @@ class Markets(Family):
         return out
 
     # -- company news -------------------------------------------------------------------
-    def _news(self, day: Day, rng: np.random.Generator, drift: float) -> "_News":
+    def _news(self, day: Day, rng: np.random.Generator, drift: float) -> _News:
         """Ordinary and scripted announcements of the day, sorted by (company, time), with their prices."""
         prices = self.prices
         rate = self.cfg.announcements_per_company_monthly / TRADING_DAYS_PER_MONTH
@@ -213,7 +222,7 @@ class Markets(Family):
         scripted = prices.scripted_news(day, rng)
         return _News.concat([legit, scripted]).sorted().priced(prices.level)
 
-    def _announcement_events(self, news: "_News", rng: np.random.Generator) -> pa.Table | None:
+    def _announcement_events(self, news: _News, rng: np.random.Generator) -> pa.Table | None:
         world = self.ctx.world
         n = len(news)
         if n == 0:
@@ -243,7 +252,7 @@ class Markets(Family):
             return []
         return self._communication_events(talk, rng)
 
-    def _tie_talk(self, day: Day, rng: np.random.Generator, drift: float) -> "_Talk | None":
+    def _tie_talk(self, day: Day, rng: np.random.Generator, drift: float) -> _Talk | None:
         ties, ctx = self.ties, self.ctx
         rate = self.cfg.messages_per_tie_monthly / DAYS_PER_MONTH * clock.weekday_factor(day, "personal") * drift
         if rate <= 0 or ties.a.size == 0:
@@ -255,7 +264,7 @@ class Markets(Family):
         time = clock.times_in_day(rng, day, rows.size, "personal", ctx.chronotype[sender])
         return _Talk(time, sender, recipient, ties.relation[rows], np.full(rows.size, None, dtype=object))
 
-    def _office_talk(self, day: Day, rng: np.random.Generator, drift: float) -> "_Talk | None":
+    def _office_talk(self, day: Day, rng: np.random.Generator, drift: float) -> _Talk | None:
         staff, ctx = self.staff, self.ctx
         rate = self.cfg.coworker_messages_monthly / DAYS_PER_MONTH
         rate *= clock.weekday_factor(day, "office") / self.office_norm * drift
@@ -271,12 +280,12 @@ class Markets(Family):
         time = clock.times_in_day(rng, day, rows.size, "office", 0.5 * ctx.chronotype[sender])
         return _Talk(time, sender, recipient, np.full(rows.size, COWORKER, np.int8), np.full(rows.size, None, dtype=object))
 
-    def _scripted_talk(self, day: Day) -> "_Talk | None":
+    def _scripted_talk(self, day: Day) -> _Talk | None:
         talk = self.script_talk
         lo, hi = np.searchsorted(talk.time, [day.start, day.end])
         return talk.take(slice(lo, hi)) if hi > lo else None
 
-    def _communication_events(self, talk: "_Talk", rng: np.random.Generator) -> list[pa.Table]:
+    def _communication_events(self, talk: _Talk, rng: np.random.Generator) -> list[pa.Table]:
         """One event per communication; calls (first, after a stable sort by channel) carry their duration."""
         world = self.ctx.world
         n = len(talk)
@@ -306,7 +315,7 @@ class Markets(Family):
         return out
 
     # -- trades -------------------------------------------------------------------------
-    def _trades(self, day: Day, rng: np.random.Generator, drift: float, news: "_News") -> "_Trades":
+    def _trades(self, day: Day, rng: np.random.Generator, drift: float, news: _News) -> _Trades:
         walked = self._walk_trades(day, rng, drift)
         scripted = self._scripted_trades(day)
         trades = _Trades.concat([walked, scripted])
@@ -320,7 +329,7 @@ class Markets(Family):
         trades.corr = self._corrs(n)
         return trades
 
-    def _walk_trades(self, day: Day, rng: np.random.Generator, drift: float) -> "_Trades":
+    def _walk_trades(self, day: Day, rng: np.random.Generator, drift: float) -> _Trades:
         book, ctx = self.book, self.ctx
         rate = clock.weekday_factor(day, "market") * drift
         if rate <= 0 or book.account.size == 0:
@@ -339,13 +348,13 @@ class Markets(Family):
         return _Trades.new(time[keep], book.account[edge], book.company[edge], edge, ~sell[keep], quantity[keep],
                            np.full(edge.size, None, dtype=object))
 
-    def _scripted_trades(self, day: Day) -> "_Trades":
+    def _scripted_trades(self, day: Day) -> _Trades:
         trades = self.script_trades
         lo, hi = np.searchsorted(trades.time, [day.start, day.end])
         return trades.take(slice(lo, hi))
 
     # -- scripted rows, resolved once --------------------------------------------------------
-    def _script_talk(self) -> "_Talk":
+    def _script_talk(self) -> _Talk:
         """The schedule's ``communication`` rows between existing persons, in time order."""
         world = self.ctx.world
         rows = _schedule_rows(self.ctx, "communication")
@@ -356,7 +365,7 @@ class Markets(Family):
         return _Talk(rows["t"].to_numpy(dtype=np.int64)[keep], sender, recipient,
                      self.ties.relation_of(sender, recipient), rows["pattern_id"].to_numpy(dtype=object)[keep])
 
-    def _script_trades(self) -> "_Trades":
+    def _script_trades(self) -> _Trades:
         """The schedule's ``trade`` rows of existing accounts in listed companies, in time order."""
         world = self.ctx.world
         rows = _schedule_rows(self.ctx, "trade")
@@ -370,7 +379,7 @@ class Markets(Family):
         return _Trades.new(rows["t"].to_numpy(dtype=np.int64)[keep], account, company, self.book.edge_of(account, company),
                            buy, quantity, rows["pattern_id"].to_numpy(dtype=object)[keep])
 
-    def _fund(self, day: Day, rng: np.random.Generator, trades: "_Trades") -> tuple["_Trades", "_Deposits"]:
+    def _fund(self, day: Day, rng: np.random.Generator, trades: _Trades) -> tuple[_Trades, _Deposits]:
         """Keep buys within the cash of the account, as the family knows it.
 
         A buy beyond it is either funded by a transfer in from the holder's outside
@@ -401,7 +410,7 @@ class Markets(Family):
         deposits = _Deposits(time, acc, amount, trades.pattern[funded], self._corrs(funded.size), world.account_holder[acc])
         return trades.take(trades.quantity > 0), deposits
 
-    def _sync_cash(self, deposits: "_Deposits", deposit_ok: np.ndarray, trades: "_Trades", trade_ok: np.ndarray,
+    def _sync_cash(self, deposits: _Deposits, deposit_ok: np.ndarray, trades: _Trades, trade_ok: np.ndarray,
                    balance_after: np.ndarray) -> None:
         """Known cash after the day: the ledger's balance after each account's last buy, plus later credits."""
         last_time = None
@@ -419,7 +428,7 @@ class Markets(Family):
         later = time > last_time[account] if last_time is not None else np.ones(account.size, bool)
         np.add.at(self.cash, account[later], amount[later])
 
-    def _settlements(self, trades: "_Trades") -> pd.DataFrame:
+    def _settlements(self, trades: _Trades) -> pd.DataFrame:
         world = self.ctx.world
         n = len(trades)
         if n == 0:
@@ -439,7 +448,7 @@ class Markets(Family):
             dst_kind=np.where(buy, "exchange", "account").astype(object), dst_ref=np.where(buy, ticker, none),
         )
 
-    def _trade_events(self, trades: "_Trades", rng: np.random.Generator) -> pa.Table:
+    def _trade_events(self, trades: _Trades, rng: np.random.Generator) -> pa.Table:
         world = self.ctx.world
         n = len(trades)
         companies = pa.array(trades.company)
@@ -472,13 +481,13 @@ class _Talk:
     pattern: np.ndarray    # object: pattern id or None
 
     @classmethod
-    def concat(cls, parts: list["_Talk"]) -> "_Talk":
+    def concat(cls, parts: list[_Talk]) -> _Talk:
         if not parts:
             z = np.zeros(0, np.int64)
             return cls(z, z, z, np.zeros(0, np.int8), np.zeros(0, object))
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
-    def take(self, rows) -> "_Talk":
+    def take(self, rows) -> _Talk:
         return _Talk(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
 
     def __len__(self) -> int:
@@ -499,19 +508,19 @@ class _News:
     price_after: np.ndarray | None = None
 
     @classmethod
-    def from_arrays(cls, company, time, kind, jump, pattern) -> "_News":
+    def from_arrays(cls, company, time, kind, jump, pattern) -> _News:
         return cls(np.asarray(company, np.int64), np.asarray(time, np.int64), np.asarray(kind, object),
                    np.log1p(np.asarray(jump, np.float64)), np.asarray(pattern, object))
 
     @classmethod
-    def concat(cls, parts: list["_News"]) -> "_News":
+    def concat(cls, parts: list[_News]) -> _News:
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("company", "time", "kind", "log_jump", "pattern")))
 
-    def sorted(self) -> "_News":
+    def sorted(self) -> _News:
         order = np.lexsort((self.time, self.company))
         return _News(self.company[order], self.time[order], self.kind[order], self.log_jump[order], self.pattern[order])
 
-    def priced(self, level: np.ndarray) -> "_News":
+    def priced(self, level: np.ndarray) -> _News:
         """Prices before and after each announcement, from the companies' levels of the day."""
         self.cum_jump = _group_cumsum(self.company, self.log_jump)
         after = level[self.company] + self.cum_jump
@@ -539,22 +548,22 @@ class _Trades:
     corr: np.ndarray
 
     @classmethod
-    def new(cls, time, account, company, edge, buy, quantity, pattern) -> "_Trades":
+    def new(cls, time, account, company, edge, buy, quantity, pattern) -> _Trades:
         n = len(time)
         return cls(np.asarray(time, np.int64), np.asarray(account, np.int64), np.asarray(company, np.int64),
                    np.asarray(edge, np.int64), np.asarray(buy, bool), np.asarray(quantity, np.float64),
                    np.asarray(pattern, object), np.zeros(n), np.zeros(n), np.zeros(n, np.int64))
 
     @classmethod
-    def empty(cls) -> "_Trades":
+    def empty(cls) -> _Trades:
         z = np.zeros(0, np.int64)
         return cls.new(z, z, z, z, np.zeros(0, bool), np.zeros(0), np.zeros(0, object))
 
     @classmethod
-    def concat(cls, parts: list["_Trades"]) -> "_Trades":
+    def concat(cls, parts: list[_Trades]) -> _Trades:
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
-    def take(self, mask) -> "_Trades":
+    def take(self, mask) -> _Trades:
         return _Trades(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
 
     def __len__(self) -> int:
@@ -573,7 +582,7 @@ class _Deposits:
     user: np.ndarray
 
     @classmethod
-    def empty(cls) -> "_Deposits":
+    def empty(cls) -> _Deposits:
         z = np.zeros(0, np.int64)
         return cls(z, z, np.zeros(0), np.zeros(0, object), z, z)
 
@@ -602,7 +611,7 @@ class _Ties:
     n_persons: int
 
     @classmethod
-    def build(cls, world, activity: np.ndarray) -> "_Ties":
+    def build(cls, world, activity: np.ndarray) -> _Ties:
         knows = world.graph.edges[KNOWS]
         a, b = world.pos("Person", knows["src"]), world.pos("Person", knows["dst"])
         ok = (a >= 0) & (b >= 0) & (a != b)
@@ -639,7 +648,7 @@ class _Staff:
     size: np.ndarray
 
     @classmethod
-    def build(cls, world) -> "_Staff":
+    def build(cls, world) -> _Staff:
         works = world.graph.edges[WORKS_AT]
         person, company = world.pos("Person", works["src"]), world.pos("Company", works["dst"])
         ok = (person >= 0) & (company >= 0)
@@ -669,7 +678,7 @@ class _Book:
     n_companies: int
 
     @classmethod
-    def build(cls, ctx, rng: np.random.Generator) -> "_Book":
+    def build(cls, ctx, rng: np.random.Generator) -> _Book:
         world = ctx.world
         trades = world.graph.edges[TRADES]
         account, company = world.pos("Account", trades["src"]), world.pos("Company", trades["dst"])
