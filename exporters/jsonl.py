@@ -59,7 +59,8 @@ def _json_values(arr: pa.Array, kind: str, plain: bool = False) -> pa.Array:
     return pc.cast(arr, pa.large_string()).fill_null("null")
 
 
-def _write_lines(lines: pa.Array, fh) -> None:
+def write_lines(lines: pa.Array, fh) -> None:
+    """Write Arrow strings back to back to a binary file object (no separator added)."""
     lines = lines.cast(pa.large_string())
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
     data = lines.buffers()[2]
@@ -89,11 +90,6 @@ def stream_lines(table: pa.Table) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _lit(""))
 
 
-def write_lines(lines: pa.Array, fh) -> None:
-    """Write Arrow strings back to back to a binary file object (no separator added)."""
-    _write_lines(lines, fh)
-
-
 class JSONLExporter(TableExporter):
     """Write every node and edge table as ``.jsonl``."""
 
@@ -114,13 +110,13 @@ class JSONLExporter(TableExporter):
                     parts.append(_json_values(block.column(column).combine_chunks(), dtype_of(table_type, column),
                                               plain=column in plain))
                 parts.append(_lit("}\n"))
-                _write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
+                write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
 
     def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
         """One part of an event stream; ``payload`` is embedded as a JSON object, not a string."""
         with open(path, "wb") as fh:
             for start in range(0, table.num_rows, BLOCK_ROWS):
-                _write_lines(stream_lines(table.slice(start, BLOCK_ROWS)), fh)
+                write_lines(stream_lines(table.slice(start, BLOCK_ROWS)), fh)
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:
         schema = arrow_schema(table_type)

@@ -34,14 +34,17 @@ class PartWriter:
         One of :data:`STREAMS`.
     part_rows : int
         Most rows per part.
+    schema : pyarrow.Schema
+        Columns of the stream (for the one empty part of a stream without rows).
     """
 
-    def __init__(self, exporter, root: Path, stream: str, part_rows: int):
+    def __init__(self, exporter, root: Path, stream: str, part_rows: int, schema: pa.Schema):
         self.exporter = exporter
         self.root = Path(root)
         self.stream = stream
         self.kind, self.folder = STREAMS[stream]
         self.part_rows = int(part_rows)
+        self.schema = schema
         self.buffer: list[pa.Table] = []
         self.buffered = 0
         self.written: list[tuple[Path, int]] = []
@@ -60,15 +63,9 @@ class PartWriter:
     def close(self) -> list[tuple[Path, int]]:
         """Write the last, partial part (or one empty part if the stream had no rows)."""
         if self.buffered or not self.written:
-            whole = pa.concat_tables(self.buffer) if self.buffer else None
-            self._flush(whole if whole is not None else self._empty)
+            self._flush(pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table())
         self.buffer, self.buffered = [], 0
         return self.written
-
-    _empty: pa.Table | None = None
-
-    def set_schema(self, schema: pa.Schema) -> None:
-        self._empty = schema.empty_table()
 
     def _flush(self, table: pa.Table) -> None:
         rel = Path(self.folder) / f"part-{len(self.written):05d}.{self.exporter.extension}"

@@ -147,10 +147,8 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     schemas = stream_schemas(labels_on_events)
     writers = {}
     for exporter in exporters:
-        for name, schema_ in schemas.items():
-            w = PartWriter(exporter, root, name, part_rows)
-            w.set_schema(schema_)
-            writers[(exporter.name, name)] = w
+        for name, stream_schema in schemas.items():
+            writers[(exporter.name, name)] = PartWriter(exporter, root, name, part_rows, stream_schema)
     timeline = dataset.timeline(streams=streams, labels_on_events=labels_on_events)
     if progress is not None:
         progress("events")

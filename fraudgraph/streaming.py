@@ -16,14 +16,13 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from fraudgraph.errors import ConfigError
+from fraudgraph.exporters.jsonl import stream_lines, write_lines
 
 _TICK = 0.05
 
 
 def event_batches(dataset, streams: list[str] | None = None) -> Iterator[pa.Array]:
     """JSON lines of the dataset's events, one Arrow array per simulated day."""
-    from fraudgraph.exporters.jsonl import stream_lines
-
     for window in dataset.timeline(streams=streams).windows(window_days=1):
         if window.events.num_rows:
             yield stream_lines(window.events)
@@ -72,8 +71,6 @@ def stream_events(dataset, rate: float, duration: float | None, streams: list[st
                     time.sleep(_TICK)
                     continue
                 chunk = lines.slice(pos, due)
-                from fraudgraph.exporters.jsonl import write_lines
-
                 write_lines(chunk, out)
                 out.flush()
                 pos += len(chunk)

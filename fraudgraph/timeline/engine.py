@@ -117,12 +117,12 @@ class Timeline:
                 if last:
                     pending = pending.filter(pc.less(pending["time"], world.end))
                 horizon = day.end if not last else np.iinfo(np.int64).max
-                ready, rest = _release(pending, horizon)
+                ready, rest = _release(pending, horizon, "event_id")
                 carry, batch = ([rest] if rest.num_rows else []), []
                 f_pending = pa.concat_tables(feat_carry + feats)
                 if last:
                     f_pending = f_pending.filter(pc.less(f_pending["time"], world.end))
-                f_ready, f_rest = _release_features(f_pending, horizon)
+                f_ready, f_rest = _release(f_pending, horizon, "transaction_id")
                 feat_carry, feats = ([f_rest] if f_rest.num_rows else []), []
                 yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
                              features=_with_iso_times(f_ready))
@@ -162,9 +162,7 @@ class Timeline:
         keys, inverse = np.unique(corr, return_inverse=True)
         corr_ids = env.uuids(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys)).take(pa.array(inverse))
         event_ids = env.uuids(self.seeds.rng("timeline", "event_ids", day.index), n)
-        hi, lo = env.uuid_sort_keys(event_ids)
-        return events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids) \
-            .append_column("_hi", pa.array(hi)).append_column("_lo", pa.array(lo))
+        return events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids)
 
     def _public(self, ready: pa.Table) -> pa.Table:
         """The envelope columns (and, on request, the labels) of released events."""
@@ -190,22 +188,11 @@ class Timeline:
         return pa.table(cols)
 
 
-def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
-    """Sort ``pending`` by (time, event id) and split it at ``horizon``."""
+def _release(pending: pa.Table, horizon: int, id_column: str) -> tuple[pa.Table, pa.Table]:
+    """Sort ``pending`` by (time, ``id_column``) and split it at ``horizon``."""
     if pending.num_rows == 0:
         return pending, pending
-    time = pending["time"].to_numpy()
-    order = np.lexsort((pending["_lo"].to_numpy(), pending["_hi"].to_numpy(), time))
-    pending = pending.take(pa.array(order))
-    cut = int(np.searchsorted(time[order], horizon, side="left"))
-    return pending.slice(0, cut), pending.slice(cut)
-
-
-def _release_features(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
-    """Sort transaction features by (time, transaction id) and split them at ``horizon``."""
-    if pending.num_rows == 0:
-        return pending, pending
-    hi, lo = env.uuid_sort_keys(pending["transaction_id"].combine_chunks())
+    hi, lo = env.uuid_sort_keys(pending[id_column].combine_chunks())
     time = pending["time"].to_numpy()
     order = np.lexsort((lo, hi, time))
     pending = pending.take(pa.array(order))

@@ -59,6 +59,14 @@ class Adjacency:
     def degree(self) -> np.ndarray:
         return np.diff(self.starts)
 
+    def entries(self, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every neighbour of each query source: (query row of each entry, neighbour)."""
+        lo = self.starts[sources]
+        counts = self.starts[sources + 1] - lo
+        owner = np.repeat(np.arange(len(sources)), counts)
+        offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return owner, self.targets[lo[owner] + offset]
+
     def pick(self, rng: np.random.Generator, sources: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """One neighbour per query source (-1 for sources without neighbours); ``weights`` per entry."""
         lo, hi = self.starts[sources], self.starts[sources + 1]
@@ -93,7 +101,6 @@ class TimelineWorld:
     def __init__(self, graph: PropertyGraph, start: int, end: int):
         self.graph = graph
         self.start, self.end = int(start), int(end)
-        self.start_of_span = self.start
         nodes, edges = graph.nodes, graph.edges
         self.ids = {label: arrow_ids(frame["id"]) for label, frame in nodes.items()}
         self.n = {label: len(frame) for label, frame in nodes.items()}

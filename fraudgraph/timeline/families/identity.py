@@ -113,8 +113,8 @@ class Identity(Family):
         since = seconds(edges["since"])
         own = edges[self._in_span(since) & (edges["kind"] == "own_accounts").to_numpy()]
         scripted = ctx.schedule[ctx.schedule["kind"] == "bank_link"]
-        pairs = set(zip(scripted["src"], scripted["dst"]))
-        own = own[[pair not in pairs for pair in zip(own["src"], own["dst"])]] if len(own) else own
+        scripted_pairs = pd.MultiIndex.from_arrays([scripted["src"].astype(str), scripted["dst"].astype(str)])
+        own = own[~pd.MultiIndex.from_arrays([own["src"].astype(str), own["dst"].astype(str)]).isin(scripted_pairs)]
         label = self._labels.get("Account_TRANSFERS_TO_Account", {})
         frame = pd.DataFrame({
             "time": np.concatenate([seconds(own["since"]), scripted["t"].to_numpy(dtype=np.int64)]),

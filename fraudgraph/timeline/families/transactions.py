@@ -92,7 +92,7 @@ class Transactions(Family):
             "src": src,
             "dst": world.pos(dst_label, edges["dst"]),
             "kind": kind,
-            "tx_type": np.array([types[k] for k in kind], dtype=object) if len(kind) else np.zeros(0, object),
+            "tx_type": pd.Series(kind, dtype=object).map(types).to_numpy(dtype=object),
             "typical": edges["typical_amount"].to_numpy(dtype=np.float64),
             "rate": edges["monthly_count"].to_numpy(dtype=np.float64) / 30.44,
             "since": seconds(edges["since"]),
@@ -130,14 +130,10 @@ class Transactions(Family):
 
     def _checking_of(self, persons: np.ndarray) -> np.ndarray:
         world = self.ctx.world
-        adj = world.person_accounts
         out = np.full(len(persons), -1, dtype=np.int64)
         has = persons >= 0
         p = persons[has]
-        lo, hi = adj.starts[p], adj.starts[p + 1]
-        counts = hi - lo
-        entries = np.repeat(np.arange(len(p)), counts)
-        flat = adj.targets[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])] if len(p) else np.zeros(0, np.int64)
+        entries, flat = world.person_accounts.entries(p)
         is_chk = world.account_type[flat] == "checking"
         found = np.full(len(p), -1, dtype=np.int64)
         found[entries[is_chk][::-1]] = flat[is_chk][::-1]
@@ -281,7 +277,7 @@ class Transactions(Family):
             return make_payments()
         rows = out[need]
         lead = (3600 * rng.uniform(1, 48, int(need.sum()))).astype(np.int64)
-        time = np.maximum(rows["first"].to_numpy() - lead, np.maximum(world.account_opened[acc[need]], world.start_of_span))
+        time = np.maximum(rows["first"].to_numpy() - lead, np.maximum(world.account_opened[acc[need]], world.start))
         return make_payments(int(need.sum()), time=time, src=-1, dst=acc[need],
                              amount=np.round(short[need] * rng.uniform(1.02, 1.15, int(need.sum())), -1),
                              tx_type="cash_deposit", user=world.account_holder[acc[need]], src_kind="cash",
@@ -376,7 +372,7 @@ class Transactions(Family):
             extra = rng.integers(1, 4, len(src_rows))
             rows = np.repeat(src_rows, extra)
             dup = pay.iloc[rows].reset_index(drop=True)
-            step = np.concatenate([np.arange(1, k + 1) for k in extra])
+            step = np.arange(len(rows)) - np.repeat(np.cumsum(extra) - extra, extra) + 1
             # seconds apart, on the same day as the original
             dup["time"] = np.minimum(dup["time"].to_numpy() + step * rng.integers(1, 20, len(rows)),
                                      dup["time"].to_numpy() - dup["time"].to_numpy() % 86_400 + 86_399)
