@@ -2,6 +2,7 @@
 fraudgraph.exporters into a fresh virtual environment, and no bare top-level
 'patterns' or 'exporters' package."""
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -17,8 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     dist = tmp_path_factory.mktemp("dist")
+    # build from a clean copy: a stale build/ folder in the checkout would hide packages missing from pyproject
+    source = tmp_path_factory.mktemp("source") / "fraudgraph"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns("build", "dist", ".venv", ".git", "*.egg-info",
+                                                                  "__pycache__", ".pytest_cache", "out"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+                    "-w", str(dist), str(source)], check=True, capture_output=True)
     (path,) = dist.glob("fraudgraph-*.whl")
     return path
 
@@ -30,6 +35,7 @@ def test_wheel_contents(wheel):
     assert "fraudgraph/patterns/__init__.py" in names
     assert "fraudgraph/exporters/csv.py" in names
     assert "fraudgraph/scenarios/default.yaml" in names
+    assert "fraudgraph/timeline/families/transactions.py" in names
 
 
 def test_wheel_installs_into_fresh_venv(wheel, tmp_path):
@@ -48,7 +54,9 @@ def test_wheel_installs_into_fresh_venv(wheel, tmp_path):
         f"assert fraudgraph.__file__.startswith({site!r}), fraudgraph.__file__\n"
         "assert importlib.util.find_spec('patterns') is None\n"
         "assert importlib.util.find_spec('exporters') is None\n"
-        "ds = fraudgraph.generate('demo', seed=1, persons=50)\n"
+        "ds = fraudgraph.generate('demo', seed=1, persons=50, days=5)\n"
+        "ds.write('out', formats='jsonl')\n"
+        "import pathlib; assert pathlib.Path('out/events/part-00000.jsonl').stat().st_size > 0\n"
         "print(ds.graph.num_nodes('Person'), sorted(fraudgraph.exporters.available_formats()))\n"
     )
     r = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path)
