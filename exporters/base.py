@@ -36,8 +36,33 @@ class Exporter(ABC):
         """Write ``dataset`` under ``out`` and return the written paths relative to ``out``."""
 
     def write_part(self, stream: str, table, path: Path) -> None:
-        """Write one part file of an event stream (see :mod:`fraudgraph.exporters.streams`)."""
+        """Write one whole part file of an event stream (see :mod:`fraudgraph.exporters.streams`)."""
         raise NotImplementedError(f"format {self.name!r} cannot write event streams")
+
+    def open_part(self, stream: str, path: Path, schema):
+        """A sink that writes one part file of an event stream batch by batch.
+
+        The default collects the part's rows and hands them to :meth:`write_part`
+        on ``close()``; the built-in formats stream instead, so a part never sits
+        in memory whole.
+
+        Parameters
+        ----------
+        stream : str
+            ``"events"``, ``"event_truth"`` or ``"features"``.
+        path : Path
+            The part file to create.
+        schema : pyarrow.Schema
+            Columns of every batch (and of an empty part).
+
+        Returns
+        -------
+        PartSink
+            An object with ``write(table)`` and ``close()``.
+        """
+        from fraudgraph.exporters.streams import BufferedPart
+
+        return BufferedPart(self, stream, path, schema)
 
 
 # name -> (dotted class path, pip requirement hint or None)

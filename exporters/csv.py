@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from fraudgraph.exporters.streams import BlockedPart
 from fraudgraph.exporters.tables import (
     TableExporter,
     arrow_schema,
@@ -19,6 +20,8 @@ from fraudgraph.exporters.tables import (
     from_arrow,
     to_arrow,
 )
+
+_WRITE_OPTIONS = {"quoting_style": "needed", "batch_size": 65_536}
 
 
 class CSVExporter(TableExporter):
@@ -29,11 +32,11 @@ class CSVExporter(TableExporter):
 
     def write_table(self, table_type, frame: pd.DataFrame, path: Path, **options: Any) -> None:
         table = as_text(table_type, to_arrow(table_type, frame))
-        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed", batch_size=65_536))
+        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(**_WRITE_OPTIONS))
 
-    def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
-        """One part of an event stream; ``payload`` is a JSON string column."""
-        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(quoting_style="needed", batch_size=65_536))
+    def open_part(self, stream: str, path: Path, schema: pa.Schema) -> CSVPart:
+        """A streaming sink for one part of an event stream; ``payload`` is a JSON string column."""
+        return CSVPart(path, schema)
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:
         schema = arrow_schema(table_type)
@@ -49,3 +52,17 @@ class CSVExporter(TableExporter):
             ),
         )
         return from_arrow(table_type, table)
+
+
+class CSVPart(BlockedPart):
+    """One CSV part: the header once, then the rows block by block."""
+
+    def __init__(self, path: Path, schema: pa.Schema):
+        super().__init__(_WRITE_OPTIONS["batch_size"])
+        self.writer = pacsv.CSVWriter(path, schema, write_options=pacsv.WriteOptions(**_WRITE_OPTIONS))
+
+    def _write_block(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def _finish(self) -> None:
+        self.writer.close()

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
+from fraudgraph.exporters.streams import BlockedPart
 from fraudgraph.exporters.tables import (
     TableExporter,
     arrow_schema,
@@ -112,11 +113,9 @@ class JSONLExporter(TableExporter):
                 parts.append(_lit("}\n"))
                 write_lines(pc.binary_join_element_wise(*parts, _lit("")), fh)
 
-    def write_part(self, stream: str, table: pa.Table, path: Path) -> None:
-        """One part of an event stream; ``payload`` is embedded as a JSON object, not a string."""
-        with open(path, "wb") as fh:
-            for start in range(0, table.num_rows, BLOCK_ROWS):
-                write_lines(stream_lines(table.slice(start, BLOCK_ROWS)), fh)
+    def open_part(self, stream: str, path: Path, schema: pa.Schema) -> JSONLPart:
+        """A streaming sink for one part of an event stream; ``payload`` is embedded as a JSON object."""
+        return JSONLPart(path)
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:
         schema = arrow_schema(table_type)
@@ -130,3 +129,17 @@ class JSONLExporter(TableExporter):
             table = pajson.read_json(path, parse_options=pajson.ParseOptions(
                 explicit_schema=explicit, unexpected_field_behavior="error"))
         return from_arrow(table_type, table)
+
+
+class JSONLPart(BlockedPart):
+    """One JSON Lines part, rendered and written block by block."""
+
+    def __init__(self, path: Path):
+        super().__init__(BLOCK_ROWS)
+        self.fh = open(path, "wb")  # noqa: SIM115 - closed by _finish, after the last block
+
+    def _write_block(self, table: pa.Table) -> None:
+        write_lines(stream_lines(table), self.fh)
+
+    def _finish(self) -> None:
+        self.fh.close()

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from fraudgraph.exporters.streams import BlockedPart
 from fraudgraph.exporters.tables import TableExporter, from_arrow, to_arrow
 
 ROW_GROUP_SIZE = 1_048_576
+#: Rows per row group in event-stream parts: small enough to stream, large enough to compress well.
+STREAM_ROW_GROUP = 131_072
 
 
 class ParquetExporter(TableExporter):
@@ -22,13 +25,27 @@ class ParquetExporter(TableExporter):
 
         pq.write_table(to_arrow(table_type, frame), path, compression="zstd", row_group_size=ROW_GROUP_SIZE)
 
-    def write_part(self, stream: str, table, path: Path) -> None:
-        """One part of an event stream (``payload`` a JSON string column)."""
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    def open_part(self, stream: str, path: Path, schema) -> ParquetPart:
+        """A streaming sink for one part of an event stream (``payload`` a JSON string column)."""
+        return ParquetPart(path, schema)
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         return from_arrow(table_type, pq.read_table(path))
+
+
+class ParquetPart(BlockedPart):
+    """One Parquet part written row group by row group (:data:`STREAM_ROW_GROUP` rows each)."""
+
+    def __init__(self, path: Path, schema):
+        import pyarrow.parquet as pq
+
+        super().__init__(STREAM_ROW_GROUP)
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def _write_block(self, table) -> None:
+        self.writer.write_table(table, row_group_size=self.block_rows)
+
+    def _finish(self) -> None:
+        self.writer.close()

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pyarrow.compute as pc
 
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
@@ -158,8 +158,8 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
         for future in pending:
             future.result()
         tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
-        for etype, n in zip(*np.unique(window.events["event_type"].to_numpy(zero_copy_only=False), return_counts=True)):
-            counts[str(etype)] = counts.get(str(etype), 0) + int(n)
+        for row in pc.value_counts(window.events["event_type"]).to_pylist():
+            counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
         pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
                    for exporter in exporters]
     for future in pending:

@@ -30,6 +30,7 @@ from fraudgraph.timeline.features import PointInTimeFeatures
 from fraudgraph.timeline.frames import EVENT_SCHEMA
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.ledger import Ledger
+from fraudgraph.timeline.prefetch import prefetch
 from fraudgraph.timeline.truth import EventTruth
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
@@ -44,6 +45,10 @@ FAMILIES = {
     "markets": "fraudgraph.timeline.families.markets:Markets",
 }
 _CORR_STRIDE = np.int64(1) << 40
+#: Internal columns holding the uint64 sort keys of each row's id (event or transaction).
+_KEYS = ("_id_hi", "_id_lo")
+#: Bits of the combined sort key given to seconds (2**26 s is 776 days).
+_TIME_BITS = 26
 
 
 def family_class(name: str) -> type[Family]:
@@ -97,35 +102,41 @@ class Timeline:
         ctx = self.ctx
         world = ctx.world
         window_days = window_days or self.scenario.events.window_days
-        families = [family_class(name)(ctx) for name in self.streams]
-        renderer = next((f for f in families if f.name == "transactions"), None)
-        ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
-        features = PointInTimeFeatures(world)
         labels = EventTruth(ctx)
         carry: list[pa.Table] = []
         batch: list[pa.Table] = []
         feats: list[pa.Table] = []
         feat_carry: list[pa.Table] = []
-        for index in range(ctx.days):
-            day = ctx.day(index)
-            tables, feature_table = self._simulate_day(day, families, renderer, ledger, features)
+        for day, tables, feature_table in prefetch(self._days(), depth=2):
             batch.append(tables)
             feats.append(feature_table)
-            last = index == ctx.days - 1
-            if (index + 1) % window_days == 0 or last:
+            last = day.index == ctx.days - 1
+            if (day.index + 1) % window_days == 0 or last:
                 pending = pa.concat_tables(carry + batch)
                 if last:
                     pending = pending.filter(pc.less(pending["time"], world.end))
                 horizon = day.end if not last else np.iinfo(np.int64).max
-                ready, rest = _release(pending, horizon, "event_id")
+                ready, rest = _release(pending, horizon)
                 carry, batch = ([rest] if rest.num_rows else []), []
                 f_pending = pa.concat_tables(feat_carry + feats)
                 if last:
                     f_pending = f_pending.filter(pc.less(f_pending["time"], world.end))
-                f_ready, f_rest = _release(f_pending, horizon, "transaction_id")
+                f_ready, f_rest = _release(f_pending, horizon)
                 feat_carry, feats = ([f_rest] if f_rest.num_rows else []), []
                 yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
-                             features=_with_iso_times(f_ready))
+                             features=_with_iso_times(f_ready.drop_columns(list(_KEYS))))
+
+    def _days(self) -> Iterator[tuple]:
+        """Simulate the span day by day: (day, its events, its transaction features)."""
+        ctx = self.ctx
+        world = ctx.world
+        families = [family_class(name)(ctx) for name in self.streams]
+        renderer = next((f for f in families if f.name == "transactions"), None)
+        ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
+        features = PointInTimeFeatures(world)
+        for index in range(ctx.days):
+            day = ctx.day(index)
+            yield (day, *self._simulate_day(day, families, renderer, ledger, features))
 
     # -- one day ------------------------------------------------------------------
     def _simulate_day(self, day, families, renderer, ledger, features):
@@ -137,8 +148,8 @@ class Timeline:
         owner = np.repeat(np.arange(len(families)), sizes)
         allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
         outcome = ledger.apply(allpay)
-        tx_ids = env.uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
-        feature_table = features.update(day, allpay, outcome, tx_ids)
+        tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
+        feature_table = _with_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
         tables = []
         offset = 0
         for k, (family, plan) in enumerate(zip(families, plans)):
@@ -161,8 +172,9 @@ class Timeline:
         corr = events["corr"].to_numpy()
         keys, inverse = np.unique(corr, return_inverse=True)
         corr_ids = env.uuids(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys)).take(pa.array(inverse))
-        event_ids = env.uuids(self.seeds.rng("timeline", "event_ids", day.index), n)
-        return events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids)
+        event_ids, hi, lo = env.keyed_uuids(self.seeds.rng("timeline", "event_ids", day.index), n)
+        events = events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids)
+        return _with_keys(events, hi, lo)
 
     def _public(self, ready: pa.Table) -> pa.Table:
         """The envelope columns (and, on request, the labels) of released events."""
@@ -188,16 +200,39 @@ class Timeline:
         return pa.table(cols)
 
 
-def _release(pending: pa.Table, horizon: int, id_column: str) -> tuple[pa.Table, pa.Table]:
-    """Sort ``pending`` by (time, ``id_column``) and split it at ``horizon``."""
+def _with_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
+    """Attach the sort keys of the table's id column (see :func:`envelope.keyed_uuids`)."""
+    return table.append_column(_KEYS[0], pa.array(hi)).append_column(_KEYS[1], pa.array(lo))
+
+
+def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
+    """Sort ``pending`` by (time, id) and split it at ``horizon``."""
     if pending.num_rows == 0:
         return pending, pending
-    hi, lo = env.uuid_sort_keys(pending[id_column].combine_chunks())
     time = pending["time"].to_numpy()
-    order = np.lexsort((lo, hi, time))
+    order = _order(time, pending[_KEYS[0]].to_numpy(), pending[_KEYS[1]].to_numpy())
     pending = pending.take(pa.array(order))
     cut = int(np.searchsorted(time[order], horizon, side="left"))
     return pending.slice(0, cut), pending.slice(cut)
+
+
+def _order(time: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """The permutation that sorts rows by (time, id), ids given by their uint64 keys ``hi, lo``.
+
+    One uint64 key (seconds since the earliest row, then the top bits of ``hi``)
+    sorts in a single pass instead of three; if two rows share that key, the
+    exact three-key sort decides.
+    """
+    if len(time) < 2:
+        return np.arange(len(time))
+    offset = time - time.min()
+    if int(offset.max()) < (1 << _TIME_BITS):
+        key = (offset.astype(np.uint64) << np.uint64(64 - _TIME_BITS)) | (hi >> np.uint64(_TIME_BITS))
+        order = np.argsort(key)
+        ranked = key[order]
+        if not (ranked[1:] == ranked[:-1]).any():
+            return order
+    return np.lexsort((lo, hi, time))
 
 
 def _with_iso_times(table: pa.Table) -> pa.Table:

@@ -37,3 +37,11 @@ def test_json_object_escapes_and_formats():
 
 def test_iso_seconds():
     assert env.iso_seconds(np.array([1735689600, 1735775999])).to_pylist() == ["2025-01-01T00:00:00Z", "2025-01-01T23:59:59Z"]
+
+
+def test_keyed_uuids_give_the_same_ids_and_keys_in_string_order():
+    ids, hi, lo = env.keyed_uuids(np.random.default_rng(9), 2000)
+    assert ids.equals(env.uuids(np.random.default_rng(9), 2000))
+    parsed_hi, parsed_lo = env.uuid_sort_keys(ids)
+    assert np.array_equal(hi, parsed_hi) and np.array_equal(lo, parsed_lo)
+    assert np.array_equal(np.lexsort((lo, hi)), np.argsort(np.array(ids.to_pylist())))
