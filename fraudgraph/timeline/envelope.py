@@ -107,20 +107,34 @@ def _as_arrow(values) -> pa.Array:
 
 # -- JSON values --------------------------------------------------------------
 class Json:
-    """A column already rendered as JSON text (one value per row)."""
+    """A column already rendered as JSON text (one value per row).
 
-    __slots__ = ("text",)
+    ``raw`` holds the values of a safe string column without nulls, unquoted:
+    :func:`json_object` then puts the quotes into its literal pieces instead of
+    quoting the column first (one string kernel instead of two).
+    """
 
-    def __init__(self, text: pa.Array):
-        self.text = text.cast(pa.large_string())
+    __slots__ = ("_text", "raw")
+
+    def __init__(self, text: pa.Array | None = None, raw: pa.Array | None = None):
+        self._text = None if text is None else text.cast(pa.large_string())
+        self.raw = raw
+
+    @property
+    def text(self) -> pa.Array:
+        if self._text is None:
+            self._text = pc.binary_join_element_wise(_lit('"'), self.raw, _lit('"'), _lit(""))
+        return self._text
 
     def __len__(self) -> int:
-        return len(self.text)
+        return len(self.raw) if self._text is None else len(self._text)
 
 
 def text(values, *, safe: bool = False) -> Json:
     """JSON strings; ``safe`` skips escaping for values that cannot hold ``"``, ``\\`` or control characters."""
     arr = _as_arrow(values).cast(pa.large_string())
+    if safe and arr.null_count == 0:
+        return Json(raw=arr)
     if not safe:
         if pc.any(pc.match_substring_regex(arr, r"[\x00-\x1f]")).as_py():
             arr = pc.replace_substring_regex(arr, r"[\x00-\x1f]", " ")
@@ -145,21 +159,21 @@ def money(amounts) -> Json:
 def money_text(amounts) -> pa.Array:
     """Amounts as 2-decimal strings (no quotes)."""
     cents = np.rint(np.asarray(amounts, dtype=np.float64) * 100).astype(np.int64)
-    sign = np.where(cents < 0, "-", "")
+    sign = pc.if_else(pa.array(cents < 0), _lit("-"), _lit(""))
     cents = np.abs(cents)
     units = pc.cast(pa.array(cents // 100), pa.large_string())
     frac = pc.utf8_lpad(pc.cast(pa.array(cents % 100), pa.large_string()), 2, "0")
-    return pc.binary_join_element_wise(pa.array(sign, pa.large_string()), units, _lit("."), frac, _lit(""))
+    return pc.binary_join_element_wise(sign, units, _lit("."), frac, _lit(""))
 
 
 def fixed(values, decimals: int) -> Json:
     """Floats as JSON numbers rounded to ``decimals`` places (no exponent for the magnitudes used here)."""
     scaled = np.rint(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64)
-    sign = np.where(scaled < 0, "-", "")
+    sign = pc.if_else(pa.array(scaled < 0), _lit("-"), _lit(""))
     scaled = np.abs(scaled)
     units = pc.cast(pa.array(scaled // 10**decimals), pa.large_string())
     frac = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**decimals), pa.large_string()), decimals, "0")
-    return Json(pc.binary_join_element_wise(pa.array(sign, pa.large_string()), units, _lit("."), frac, _lit("")))
+    return Json(pc.binary_join_element_wise(sign, units, _lit("."), frac, _lit("")))
 
 
 def boolean(values) -> Json:
@@ -195,16 +209,22 @@ def json_object(fields: list[tuple[str, Json | None]], n: int | None = None) -> 
     ['{"a":"x","b":1}']
     """
     parts: list = []
+    pending = ""  # literal text not yet placed between two columns
     first = True
     for key, value in fields:
         if value is None:
             continue
-        parts.append(_lit(("{" if first else ",") + '"' + key + '":'))
-        parts.append(value.text)
+        pending += ("{" if first else ",") + '"' + key + '":'
+        if value.raw is not None:
+            parts += [_lit(pending + '"'), value.raw]
+            pending = '"'
+        else:
+            parts += [_lit(pending), value.text]
+            pending = ""
         first = False
     if first:
         return pa.repeat(_lit("{}"), n or 0).cast(pa.large_string())
-    parts.append(_lit("}"))
+    parts.append(_lit(pending + "}"))
     return pc.binary_join_element_wise(*parts, _lit(""))
 
 
