@@ -3,7 +3,9 @@
 Balances are signed: deposits hold money (``balance >= 0``), credit cards owe it
 (``balance = -owed >= -credit_limit``). A debit that would take the balance
 below ``-credit_limit`` fails with ``insufficient_funds``; accounts that are
-frozen or closed refuse payments. The check is exact sequential semantics,
+frozen or closed refuse payments, from them or to them, with ``account_frozen``
+or ``account_closed`` after the refusing account's status (the source's where
+both refuse). The check is exact sequential semantics,
 computed with sorted cumulative sums instead of a Python loop: each round refuses
 the first overdrawing debit of every account that no earlier refusal could
 still rescue, and recomputes. Pathological days (more than 256 rounds) refuse
@@ -18,6 +20,8 @@ import pandas as pd
 from fraudgraph.timeline.family import Outcome
 
 _EXACT_ROUNDS = 256
+#: Reason given for a payment refused by an account of each blocking status.
+REFUSALS = {"frozen": "account_frozen", "closed": "account_closed"}
 
 
 class Ledger:
@@ -38,7 +42,11 @@ class Ledger:
         self.floor = -np.asarray(credit_limit, dtype=np.float64)
         # a card opened over its limit may still be paid down, never spent further
         self.floor = np.minimum(self.floor, self.balance)
-        self.blocked = np.isin(np.asarray(status, dtype=object), ["frozen", "closed"])
+        status = np.asarray(status, dtype=object)
+        self.blocked = np.isin(status, list(REFUSALS))
+        self.refusal = np.full(status.size, None, dtype=object)
+        for state, reason in REFUSALS.items():
+            self.refusal[status == state] = reason
 
     def apply(self, pay: pd.DataFrame) -> Outcome:
         """Apply a day's payments (any order; processed by time, ties in row order).
@@ -59,8 +67,8 @@ class Ledger:
         reason = np.full(n, None, dtype=object)
         blocked_src = (src >= 0) & self.blocked[np.maximum(src, 0)]
         blocked_dst = (dst >= 0) & self.blocked[np.maximum(dst, 0)]
-        reason[blocked_dst] = "account_closed"
-        reason[blocked_src] = "account_frozen"
+        reason[blocked_dst] = self.refusal[dst[blocked_dst]]
+        reason[blocked_src] = self.refusal[src[blocked_src]]  # the source's status where both refuse
         ok = ~(blocked_src | blocked_dst)
 
         # postings: (account, rank, delta, payment row); debits sort before credits at equal rank

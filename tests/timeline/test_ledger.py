@@ -1,26 +1,34 @@
 import numpy as np
+import pandas as pd
 import pytest
 
+from fraudgraph.timeline.families.transactions import ERROR_MESSAGES, RETRY_ELIGIBLE
 from fraudgraph.timeline.frames import payments
 from fraudgraph.timeline.ledger import Ledger
 
+REFUSED_BY = {"frozen": "account_frozen", "closed": "account_closed"}
 
-def _reference(balance, floor, blocked, pay):
-    """Plain sequential ledger: process payments by time (ties in row order)."""
+
+def _reference(balance, floor, status, pay):
+    """Plain sequential ledger: process payments by time (ties in row order); verdicts and reasons."""
     balance = balance.copy()
     ok = np.zeros(len(pay), bool)
+    reason = np.full(len(pay), None, dtype=object)
     for i in np.argsort(pay["time"].to_numpy(), kind="stable"):
         s, d, a = pay["src"].iat[i], pay["dst"].iat[i], pay["amount"].iat[i]
-        if (s >= 0 and blocked[s]) or (d >= 0 and blocked[d]):
+        refusing = [status[x] for x in (s, d) if x >= 0 and status[x] in REFUSED_BY]  # the source first
+        if refusing:
+            reason[i] = REFUSED_BY[refusing[0]]
             continue
         if s >= 0 and balance[s] - a < floor[s] - 1e-9:
+            reason[i] = "insufficient_funds"
             continue
         ok[i] = True
         if s >= 0:
             balance[s] -= a
         if d >= 0:
             balance[d] += a
-    return ok, balance
+    return ok, reason, balance
 
 
 def _replay(balance, floor, pay, ok):
@@ -46,7 +54,7 @@ def test_ledger_never_overdraws_and_every_refusal_is_justified(seed):
     opening = rng.uniform(0, 300, n_acc)
     limit = np.where(rng.random(n_acc) < 0.3, rng.uniform(100, 500, n_acc), 0.0)
     is_credit = limit > 0
-    status = np.where(rng.random(n_acc) < 0.1, "frozen", "active")
+    status = rng.choice(np.array(["active", "dormant", "frozen", "closed"], dtype=object), n_acc, p=[0.7, 0.1, 0.1, 0.1])
     pay = payments(n, time=rng.integers(0, 86_400, n), src=rng.integers(-1, n_acc, n), dst=rng.integers(-1, n_acc, n),
                    amount=np.round(rng.uniform(1, 150, n), 2))
     ledger = Ledger(opening, limit, is_credit, status)
@@ -57,9 +65,38 @@ def test_ledger_never_overdraws_and_every_refusal_is_justified(seed):
     short = outcome.reason == "insufficient_funds"
     amount = pay["amount"].to_numpy()
     assert (before[short] - amount[short] < ledger.floor[pay["src"].to_numpy()[short]] + 1e-9).all()
-    ok, _ = _reference(start, ledger.floor, ledger.blocked, pay)
+    ok, reason, _ = _reference(start, ledger.floor, status, pay)
     assert np.array_equal(outcome.ok, ok)
+    assert np.array_equal(outcome.reason, reason)
     assert set(outcome.reason[~outcome.ok]) <= {"insufficient_funds", "account_frozen", "account_closed"}
+    assert pd.isna(outcome.reason[outcome.ok]).all()
+
+
+def test_refusals_name_the_status_of_the_refusing_account():
+    # 0 active, 1 frozen, 2 closed, 3 dormant (pays), all with money
+    ledger = Ledger(np.full(4, 500.0), np.zeros(4), np.zeros(4, bool), np.array(["active", "frozen", "closed", "dormant"]))
+    src = [2, 1, 0, 0, 1, 2, 3, 2, -1]
+    dst = [0, 0, 2, 1, 2, 1, 0, -1, 2]
+    out = ledger.apply(payments(len(src), time=np.arange(len(src)), src=src, dst=dst, amount=np.full(len(src), 10.0)))
+    assert out.reason.tolist() == [
+        "account_closed",   # from a closed account
+        "account_frozen",   # from a frozen account
+        "account_closed",   # to a closed account
+        "account_frozen",   # to a frozen account
+        "account_frozen",   # frozen to closed: the source refuses first
+        "account_closed",   # closed to frozen
+        None,               # a dormant account still pays
+        "account_closed",   # a closed account pays nothing out of the world either
+        "account_closed",   # nor receives from outside it
+    ]
+    assert out.ok.tolist() == [False] * 6 + [True] + [False] * 2
+    assert ledger.balance.tolist() == [510.0, 500.0, 500.0, 490.0]
+
+
+def test_every_refusal_has_a_transaction_failed_error_and_only_a_shortfall_is_retried():
+    reasons = ["insufficient_funds", "account_frozen", "account_closed"]
+    assert set(reasons) <= set(ERROR_MESSAGES)
+    assert [r in RETRY_ELIGIBLE for r in reasons] == [True, False, False]
 
 
 def test_balances_carry_over_days():
