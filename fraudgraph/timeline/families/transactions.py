@@ -39,8 +39,11 @@ KIND_TYPE = {"own_accounts": "bank_transfer", "household": "p2p_transfer", "p2p"
              "payroll": "payroll", "supplier": "bank_transfer"}
 CHANNEL_TYPE = {"card": "card_payment", "bank_transfer": "bank_transfer", "wallet": "wallet_payment"}
 SCRIPTED_MONEY = ("transfer", "card_payment", "bill_payment", "refund", "cash_deposit")
+#: ``transaction-failed`` error message of each ledger refusal reason.
 ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
                   "account_closed": "Account is closed"}
+#: Refusals worth retrying: a shortfall may be covered later; a frozen or closed account stays refused.
+RETRY_ELIGIBLE = ("insufficient_funds",)
 
 
 class Transactions(Family):
@@ -484,7 +487,7 @@ class Transactions(Family):
                 ("error_code", env.text(pa.array(code, pa.large_string()), safe=True)),
                 ("error_message", env.text(pa.array([ERROR_MESSAGES[c] for c in np.unique(code)], pa.large_string())
                                            .take(pa.array(np.searchsorted(np.unique(code), code))), safe=True)),
-                ("retry_eligible", env.boolean(code == "insufficient_funds")),
+                ("retry_eligible", env.boolean(np.isin(code, RETRY_ELIGIBLE))),
             ])
             out.append(make_events("transaction-failed", time[failed] + 1 + rng.integers(0, 5, len(failed)),
                                    corr[failed], payload, person=user_ids.take(idx), pattern_id=pattern.take(idx)))
