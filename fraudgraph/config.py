@@ -357,16 +357,25 @@ class MarketsConfig(_Section):
         return check_weights(v, ("call", "message", "email"))
 
 
+class IdentityEventsConfig(_Section):
+    """Account openings, device registrations, contact changes and bank links (node and edge lifetimes)."""
+
+    changes_per_person_monthly: float = Field(
+        0.005, ge=0.0, le=1.0,
+        description="Everyday e-mail or phone changes per person per month (the patterns' scripted changes come on top).")
+
+
 class EventsConfig(_Section):
     """Event streams derived by walking the graph over time."""
 
     streams: list[str] = Field(default_factory=lambda: list(STREAMS), description="Event families to produce.")
     part_rows: int = Field(1_000_000, ge=1_000, le=100_000_000, description="Most events per part file.")
-    window_days: int = Field(7, ge=1, le=366, description="Days simulated per batch (memory vs. throughput; never changes the output).")
+    window_days: int = Field(1, ge=1, le=366, description="Days released per batch (memory grows with it; never changes the output).")
     transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
     circles: CircleEventsConfig = Field(default_factory=CircleEventsConfig)
     remittances: RemittancesConfig = Field(default_factory=RemittancesConfig)
+    identity: IdentityEventsConfig = Field(default_factory=IdentityEventsConfig)
     markets: MarketsConfig = Field(default_factory=MarketsConfig)
 
     @field_validator("streams", mode="before")

@@ -42,6 +42,8 @@ def test_partial_yaml_fills_defaults(tmp_path):
         ({"ips.vpn_share": 1.5}, "ips.vpn_share", "1.5"),
         ({"devices.emulator_share": -0.1}, "devices.emulator_share", "-0.1"),
         ({"accounts.institutions": 1}, "accounts.institutions", "1"),
+        ({"events.identity.changes_per_person_monthly": -0.01}, "events.identity.changes_per_person_monthly", "-0.01"),
+        ({"events.identity.changes_per_person_monthly": 2.0}, "events.identity.changes_per_person_monthly", "2.0"),
     ],
 )
 def test_out_of_range_names_field_value_and_range(change, field, value):

@@ -140,9 +140,25 @@ def test_identity_changes_follow_the_script_and_a_low_everyday_rate(run, ctx):
     assert want == set(zip(scripted["pattern_id"], scripted["time"], scripted["user_id"], scripted["device_id"],
                            scripted["field"]))
     everyday = got[got["pattern_id"].isna()]
-    expected = ctx.world.n["Person"] * idf.IDENTITY_CHANGE_MONTHLY * ctx.days / 30
+    expected = ctx.world.n["Person"] * ctx.config.identity.changes_per_person_monthly * ctx.days / 30
     assert abs(len(everyday) - expected) < 4 * np.sqrt(expected) + 1
     assert set(got["field"]) <= {"email", "phone"}
+
+
+@pytest.mark.parametrize("monthly", [0.0, 0.2])
+def test_everyday_change_rate_comes_from_the_scenario(small_dataset, monthly):
+    s = small_dataset.scenario.override({"events.identity.changes_per_person_monthly": monthly})
+    world = TimelineWorld(small_dataset.graph, epoch_seconds(s.start_date), epoch_seconds(s.end_date))
+    ctx = TimelineContext(world, s, small_dataset.truth, SeedTree(SEED))
+    days = 10
+    _, ev = simulate(ctx, days=days)
+    everyday = _of(ev, "identity-changed")
+    everyday = everyday[everyday["pattern_id"].isna()]
+    alive = (world.person_created < world.start + days * 86_400).sum()
+    expected = alive * monthly * days / 30
+    assert abs(len(everyday) - expected) < 4 * np.sqrt(expected) + 1
+    if monthly > 0:
+        assert len(everyday) > 100  # 200 expected: 40 times the default rate
 
 
 def test_contact_values_stay_synthetic_and_masked(run, small_dataset):

@@ -4,7 +4,7 @@
   (``Person``/``Company OWNS``) and the device the holder was using by then;
 - ``device-registered``: every ``USES_DEVICE`` edge first seen in the span;
 - ``identity-changed``: a person changes their e-mail address or phone number, at a low
-  everyday rate, plus the patterns' scripted ``identity_change`` rows (the ``detail``
+  everyday rate (``events.identity.changes_per_person_monthly``), plus the patterns' scripted ``identity_change`` rows (the ``detail``
   names the field, the edge the device it was done from);
 - ``bank-link-added``: a transfer link to one of one's own accounts (a ``TRANSFERS_TO``
   edge of kind ``own_accounts`` created in the span), plus the scripted ``bank_link`` rows.
@@ -29,8 +29,6 @@ from fraudgraph.timeline.family import Day, DayPlan, Family
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.world import arrow_ids, seconds
 
-#: Share of persons who change their e-mail or phone in a month, in everyday life.
-IDENTITY_CHANGE_MONTHLY = 0.005
 #: Which field an everyday change touches.
 FIELDS = np.array(["email", "phone"], dtype=object)
 FIELD_WEIGHTS = np.array([0.65, 0.35])
@@ -47,7 +45,8 @@ class Identity(Family):
     Parameters
     ----------
     context : TimelineContext
-        Shared inputs (graph, truth, schedule).
+        Shared inputs (graph, truth, schedule); the everyday change rate comes from
+        ``context.config.identity``.
     """
 
     name = "identity"
@@ -55,6 +54,7 @@ class Identity(Family):
 
     def __init__(self, context):
         super().__init__(context)
+        self.cfg = context.config.identity
         w = context.world
         self._labels = _edge_pattern_ids(context.truth.edge_labels)
         persons = w.graph.nodes["Person"]
@@ -162,7 +162,7 @@ class Identity(Family):
     def _changes_of(self, day: Day, rng: np.random.Generator) -> pd.DataFrame:
         """Everyday contact changes drawn for the day, with the scripted ones, in time order."""
         w, ctx = self.ctx.world, self.ctx
-        rate = IDENTITY_CHANGE_MONTHLY / 30.0
+        rate = self.cfg.changes_per_person_monthly / 30.0
         person = np.flatnonzero((rng.random(w.n["Person"]) < rate) & (w.person_created < day.end))
         time = clock.times_in_day(rng, day, person.size, "personal", ctx.chronotype[person])
         keep = time >= w.person_created[person]
