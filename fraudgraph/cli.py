@@ -131,8 +131,11 @@ def scenario_show(name):
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 def validate(directory):
-    """Check a written dataset: checksums, schema, referential integrity, counts.
+    """Check a written dataset: checksums, schema, referential integrity, counts, event streams.
 
+    Event streams are read one part file at a time: global (timestamp, event_id)
+    order, unique ids, counts per type, envelope values, truth and feature rows
+    that point at real events, and the same events in every format.
     Exits 0 when sound, 1 with the problems listed otherwise.
     """
     problems, summary = validate_folder(directory)
@@ -141,9 +144,11 @@ def validate(directory):
         for p in problems:
             click.echo(f"  - {p}", err=True)
         sys.exit(1)
+    events = (f", {summary['events']:,} events in {summary['event_parts']} part(s) per format"
+              if summary.get("event_parts") else "")
     click.echo(f"{directory}: OK — {summary['tables']} files in {len(summary['formats'])} format(s) "
-               f"({', '.join(summary['formats'])}), {summary['rows']:,} rows per format; schema, "
-               "checksums, referential integrity and counts all hold")
+               f"({', '.join(summary['formats'])}), {summary['rows']:,} rows per format{events}; schema, "
+               "checksums, referential integrity, counts and event order all hold")
 
 
 @cli.command()

@@ -16,9 +16,10 @@ from fraudgraph.errors import DatasetError, FraudGraphError
 from fraudgraph.exporters import get_exporter
 from fraudgraph.exporters.tables import TableExporter
 from fraudgraph.graph import PropertyGraph, isin
+from fraudgraph.output import MANIFEST
+from fraudgraph.stream_checks import stream_problems
 from fraudgraph.truth import TABLES as TRUTH_TABLES
 from fraudgraph.truth import Truth
-from fraudgraph.output import MANIFEST
 
 FORMAT_PREFERENCE = ("parquet", "csv", "jsonl")
 
@@ -161,12 +162,19 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     """Check a written dataset: files against the manifest, each format against the schema
     and referential integrity, row counts, and that all formats hold the same data.
 
+    The event streams (events, their truth, transaction features) are checked
+    part file by part file with bounded memory, see
+    :func:`fraudgraph.stream_checks.stream_problems`: global (timestamp,
+    event_id) order, unique event ids, counts per event type, the envelope's
+    values, truth and feature rows that point at real events, and the same
+    events in the same order in every format.
+
     Returns
     -------
     problems : list of str
-        Empty when the dataset is sound.
+        Empty when the dataset is sound; one line per problem, naming the file.
     summary : dict
-        Formats and row counts checked.
+        Formats, row counts and event counts checked.
     """
     manifest = read_manifest(path)
     problems = verify_files(path, manifest)
@@ -200,7 +208,10 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
             rows = graph.num_nodes() + graph.num_edges()
         else:
             problems += [f"[{fmt}] {p}" for p in _differences(reference, graph, formats[0])]
-    return problems, {"formats": formats, "rows": rows, "tables": len(manifest.get("files", []))}
+    stream_lines, streams = stream_problems(path, manifest, FORMAT_PREFERENCE)
+    problems += stream_lines
+    return problems, {"formats": formats, "rows": rows, "tables": len(manifest.get("files", [])),
+                      "events": streams["events"], "event_parts": streams["parts"]}
 
 
 def _differences(a: PropertyGraph, b: PropertyGraph, a_name: str) -> list[str]:
