@@ -107,7 +107,7 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
                 graph.edges[spec.key] = frame
         except FraudGraphError:
             raise
-        except Exception as exc:  # a parser's own error: report which file
+        except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
             raise DatasetError(f"{entry['path']}: cannot be parsed as {fmt}: {exc}") from None
     return graph, truth
 
