@@ -47,7 +47,8 @@ def inject_patterns(graph: PropertyGraph, scenario: Scenario, seeds: SeedTree,
     """Run every planned injector on ``graph``; return all fraud and decoy instances."""
     plan = plan_counts(scenario)
     knobs = Knobs(**scenario.fraud.knobs())
-    ctx = InjectionContext(start=epoch_seconds(scenario.start_date), end=epoch_seconds(scenario.end_date), knobs=knobs)
+    ctx = InjectionContext(start=epoch_seconds(scenario.start_date), end=epoch_seconds(scenario.end_date), knobs=knobs,
+                           drift=scenario.drift.direction * scenario.drift.strength)
     instances = []
     for name, (count, decoys) in plan.items():
         if progress is not None:

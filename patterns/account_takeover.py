@@ -64,7 +64,7 @@ class AccountTakeover(Injector):
         hi = ctx.end - 4 * DAY
         if hi <= lo:
             return None
-        return int(lo + kit.rng.random() * (hi - lo)), {}
+        return int(lo + kit.fraction(lo, hi) * (hi - lo)), {}
 
     def _victims(self, kit: Toolkit, n: int) -> tuple[np.ndarray, pd.DataFrame]:
         """Candidate accounts (a few spare: some cannot host a takeover in the span) with their rows."""
@@ -288,7 +288,8 @@ class SleeperTakeover(AccountTakeover):
         ctx, rng = kit.ctx, kit.rng
         lo_days, hi_days = config.min_dormant_days, max(config.min_dormant_days, config.max_dormant_days)
         hi = ctx.end - 4 * DAY
-        t0 = int(ctx.start + DAY + rng.random() * max(hi - ctx.start - DAY, 1))
+        t0 = int(ctx.start + DAY + kit.fraction(ctx.start + DAY, ctx.start + DAY + max(hi - ctx.start - DAY, 1))
+                 * max(hi - ctx.start - DAY, 1))
         dormant_since = int(min(ctx.start, t0 - rng.uniform(lo_days, hi_days) * DAY))
         dormant_since = max(dormant_since, opened + DAY, born + DAY)  # it was opened, used, then went quiet
         if dormant_since > ctx.start:

@@ -61,11 +61,16 @@ class Knobs:
 
 @dataclass
 class InjectionContext:
-    """What an injector needs besides the graph: the time span, the knobs and who is already recruited."""
+    """What an injector needs besides the graph: the time span, the knobs, the drift and who is already recruited.
+
+    ``drift`` is the scenario's ``direction * strength``: the density of injected activity moves
+    linearly from 1 at ``start`` to ``1 + drift`` at ``end`` (0 spreads it evenly).
+    """
 
     start: int
     end: int
     knobs: Knobs
+    drift: float = 0.0
     used_persons: set[str] = field(default_factory=set)
     used_accounts: set[str] = field(default_factory=set)
     used_companies: set[str] = field(default_factory=set)

@@ -83,14 +83,14 @@ class BustOut(Injector):
     def _identities(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig, n: int) -> list[tuple]:
         """``n`` (controller, controller account, identity, checking, card, created): the synthetic
         identities, onboarded together (early in the span, so that they can build a history)."""
-        rng, ctx = kit.rng, kit.ctx
+        ctx = kit.ctx
         latest = ctx.end - int((cfg.min_history_days + cfg.max_burst_days + 3) * DAY)
         room = min(0.25 * (ctx.end - ctx.start), latest - ctx.start)
         controllers = [led.circle(1, EVERYDAY, centre_types=("checking", "wallet")) for _ in range(n)] if room > 0 else []
         controllers = [(c[0], a[0]) for c, a in controllers if c]
         if not controllers:
             return []
-        created = ctx.start + (rng.random(len(controllers)) * room).astype(np.int64)
+        created = ctx.start + (kit.fraction(ctx.start, ctx.start + room, len(controllers)) * room).astype(np.int64)
         # the card first, and the identity's ordinary merchants on it (its history), then a checking account
         people, accounts = _onboard(kit, led, created, [led.city(c) for c, _ in controllers], ("credit_card", "checking"),
                                     camouflage_after=1)
@@ -121,7 +121,7 @@ class BustOut(Injector):
         k = int(rng.integers(1, 4))
         lo = led.opened(checking) + DAY
         hi = max(lo + DAY, inst.parameters["burst_start"] - 3 * DAY)
-        t = np.sort(lo + (rng.random(k) * (hi - lo)).astype(np.int64))
+        t = np.sort(lo + (kit.fraction(lo, hi, k) * (hi - lo)).astype(np.int64))
         funding = make_schedule(t, "transfer", EDGE, ctrl_acc, checking,
                                 np.round(np.exp(rng.normal(np.log(300), 0.5, k)), 2), detail="funding")
         funding = led.after_existing(KEY, funding)
@@ -143,7 +143,9 @@ class BustOut(Injector):
         knobs = ctx.knobs
         burst_days = float(rng.uniform(cfg.min_burst_days, cfg.max_burst_days))
         room = ctx.end - HOUR - int(burst_days * DAY) - h0
-        want = rng.uniform(cfg.min_history_days, cfg.max_history_days) * DAY
+        shortest, longest = cfg.min_history_days, cfg.max_history_days  # the burst starts after the history
+        want = (shortest + (longest - shortest) * kit.fraction(h0 + shortest * DAY, h0 + longest * DAY,
+                                                               length=burst_days * DAY)) * DAY
         floor = min(cfg.min_history_days * DAY, 0.6 * (ctx.end - ctx.start))
         if room < max(floor, 7 * DAY):
             return None
@@ -207,7 +209,7 @@ class BustOut(Injector):
         hist, shops = _history(kit, led, card, holder, h0, h1, limit)
         if hist.empty:
             return None
-        tp = h0 + int((h1 - h0) * rng.uniform(0.25, 0.75))
+        tp = h0 + int((h1 - h0) * (0.25 + 0.5 * kit.fraction(h0 + (h1 - h0) // 4, h1 - (h1 - h0) // 4)))
         if variant == "large_purchase":
             n, share, days, k_new = int(rng.integers(1, 4)), rng.uniform(0.4, 0.95), rng.uniform(0.05, 2.0), 1
             industries = ("travel", "retail", "technology")
@@ -217,7 +219,7 @@ class BustOut(Injector):
         new = [m for m in led.merchants(industries, led.city(holder), 3 * k_new) if m not in shops][:k_new]
         at = _spread_over(rng, new, shops, n)
         amounts = np.maximum(np.round(limit * share * rng.dirichlet(np.full(n, 2.0)), 2), 5.0)
-        t = np.sort(tp + (rng.random(n) * days * DAY).astype(np.int64))
+        t = np.sort(tp + (kit.fraction(tp, tp + days * DAY, n) * days * DAY).astype(np.int64))
         big = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_EDGE, card, at, amounts, detail="large_purchase"))
         if big.empty:
             return None
@@ -225,7 +227,7 @@ class BustOut(Injector):
         if not (hist["time"] > done).any() and h1 - done > HOUR:  # it carries on: a little ordinary spending afterwards
             k = int(rng.integers(1, 3))
             pick = hist.iloc[rng.integers(0, len(hist), k)]
-            later = done + (rng.random(k) * (h1 - done)).astype(np.int64) + 1
+            later = done + (kit.fraction(done, h1, k) * (h1 - done)).astype(np.int64) + 1
             hist = pd.concat([hist, pick.assign(time=later)], ignore_index=True)
         sched = pd.concat([hist, big], ignore_index=True)
         start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
@@ -279,14 +281,14 @@ def _history(kit: Toolkit, led: _Ledger, card: str, holder: str, h0: int, h1: in
         if lo >= h1:
             continue
         n = int(rng.poisson(rate * (h1 - lo) / MONTH))
-        times += (lo + (rng.random(n) * (h1 - lo)).astype(np.int64)).tolist()
+        times += (lo + (kit.fraction(lo, h1, n) * (h1 - lo)).astype(np.int64)).tolist()
         where += [m] * n
         amounts += np.maximum(np.round(amt * np.exp(rng.normal(0, 0.3, n)), 2), 1.0).tolist()
     open_shops = [(m, amt, int(s)) for m, amt, s in zip(shops, typical, since) if max(h0, int(s)) < h1]
     while len(times) < 3 and open_shops:
         m, amt, s = open_shops[int(rng.integers(0, len(open_shops)))]
         lo = max(h0, s)
-        times.append(int(lo + rng.random() * (h1 - lo)))
+        times.append(int(lo + kit.fraction(lo, h1) * (h1 - lo)))
         where.append(m)
         amounts.append(float(max(round(amt * float(np.exp(rng.normal(0, 0.3))), 2), 1.0)))
     if not times:

@@ -32,7 +32,7 @@ from pydantic import Field, model_validator
 from fraudgraph import schema
 from fraudgraph.graph import isin
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime, to_seconds
+from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime, to_seconds, trend
 from fraudgraph.population.circles import PERIOD_DAYS
 from fraudgraph.population.money import INDUSTRY_SPEND
 from fraudgraph.population.sampling import DAY
@@ -238,7 +238,7 @@ class Collusion(Injector):
         rows, edges, stats = ScheduleRows(), [], []
         for acc in accounts:
             n = int(rng.integers(3, 11))
-            t = np.sort(start + (rng.random(n) * (end - start)).astype(np.int64))
+            t = np.sort(start + (kit.fraction(start, end, n) * (end - start)).astype(np.int64))
             amt = np.round(base * np.exp(rng.normal(0, 0.25, n)), 2)
             merchants.link_pays(acc, merchant, amt, t, ctx)
             refunded = rng.random(n) < refund_rate
@@ -300,7 +300,7 @@ class Collusion(Injector):
         spent = back = 0.0
         for acc in accounts:  # loyal customers: regular visits over the whole span
             n = int(rng.integers(3, 11))
-            t = np.sort(start + (rng.random(n) * (end - start - DAY)).astype(np.int64))
+            t = np.sort(start + (kit.fraction(start, end - DAY, n) * (end - start - DAY)).astype(np.int64))
             amt = np.round(base * np.exp(rng.normal(0, 0.35, n)), 2)
             merchants.link_pays(acc, merchant, amt, t, ctx)
             refunded = rng.random(n) < refund_rate
@@ -384,7 +384,12 @@ class _Circles:
         last = self._start + m * self._period  # collection of the first period after the colluders' payouts
         natural = ok & (self._start >= ctx.start) & (last <= ctx.end - 2 * DAY)
         if natural.any():
-            cid = ids[rng.choice(np.flatnonzero(natural))]
+            candidates = np.flatnonzero(natural)
+            if ctx.drift:  # later (or earlier) rotations are likelier, as the scenario's drift says
+                weight = trend(self._start[candidates] + m * self._period[candidates] / 2, ctx)
+                cid = ids[rng.choice(candidates, p=weight / weight.sum())]
+            else:
+                cid = ids[rng.choice(candidates)]
             self.used.add(cid)
             return cid, m
         if not self.redate:
@@ -403,7 +408,7 @@ class _Circles:
         lo, hi = ctx.start + DAY, ctx.end - m * period - 2 * DAY
         if hi <= lo:
             return False
-        start_day = (lo + int(rng.random() * (hi - lo))) // DAY * DAY
+        start_day = (lo + int(self.kit.fraction(lo, hi, length=m * period) * (hi - lo))) // DAY * DAY
         k = 3 + int(rng.random() * 25)
         created = start_day - k * DAY + int(rng.random() * DAY)
         person_created = self.kit.created("Person")

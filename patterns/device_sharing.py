@@ -524,14 +524,17 @@ def open_accounts(kit: Toolkit, requests: list[tuple[Draft, str, str, int, str]]
     return out
 
 
-def logins(rng, draft: Draft, users, device, first, end: int, per_user=(1, 5), via=None) -> None:
-    """Login rows on USES_DEVICE: each user's first login at ``first``, then a few more before ``end``."""
+def logins(kit: Toolkit, draft: Draft, users, device, first, end: int, per_user=(1, 5), via=None) -> None:
+    """Login rows on USES_DEVICE: each user's first login at ``first``, then a few more before ``end``
+    (placed along the scenario's drift)."""
+    rng = kit.rng
     users = np.asarray(users, dtype=object)
     first = np.asarray(first, dtype=np.int64)
     k = rng.integers(per_user[0], per_user[1] + 1, users.size)
     who = np.repeat(np.arange(users.size), k)
     extra = np.repeat(np.r_[0, np.cumsum(k)[:-1]], k) != np.arange(who.size)  # all but each user's first
-    t = first[who] + np.where(extra, (rng.random(who.size) * np.maximum(end - first[who], 1)).astype(np.int64), 0)
+    room = np.maximum(end - first[who], 1)
+    t = first[who] + np.where(extra, (kit.fraction(first[who], first[who] + room, who.size) * room).astype(np.int64), 0)
     dev = np.broadcast_to(np.asarray(device, dtype=object), users.shape)[who]
     detail = "" if via is None else np.broadcast_to(np.asarray(via, dtype=object), users.shape)[who]
     draft.schedule(t, "login", stem(USES_DEVICE), users[who], dev, detail=detail)
@@ -587,7 +590,7 @@ class DeviceSharing(Injector):
             draft.member("Device", device, "farm_device")
             via, ip_info = attach_proxies(world, draft, users, device, first, config.max_ips, config.reuse_ip_prob,
                                           vpn_prob=0.8, role="farm_ip")
-            logins(rng, draft, users, device, first, end, via=via)
+            logins(kit, draft, users, device, first, end, via=via)
             acc_types = np.array(["wallet", "checking", "credit_card"], dtype=object)[
                 rng.choice(3, users.size, p=[0.5, 0.35, 0.15])]
             opened = world.clamp(first + (rng.random(users.size) * 2 * DAY).astype(np.int64))
@@ -621,7 +624,8 @@ class DeviceSharing(Injector):
             variant = ("household_device", "office_desktop", "developer_emulator")[kind]
             draft = Draft(self.name, False, start, end, variant=variant)
             born = world.created("Person", users)
-            first = world.clamp(np.maximum(start + (rng.random(users.size) * 20 * DAY).astype(np.int64), born + DAY))
+            first = world.clamp(np.maximum(start + (kit.fraction(start, start + 20 * DAY, users.size) * 20 * DAY).astype(np.int64),
+                                           born + DAY))
             if kind == 0:
                 dtype = "web_desktop" if rng.random() < 0.6 else ("ios" if rng.random() < 0.5 else "android")
                 emulator = False
@@ -648,7 +652,7 @@ class DeviceSharing(Injector):
             if kind == 0 and rng.random() < 0.3:  # a household that browses through a commercial VPN
                 via, info = attach_proxies(world, draft, users, device, first, 2, 1.0, vpn_prob=1.0, role="vpn_ip")
                 draft.parameters.update(info)
-            logins(rng, draft, users, device, first, end, per_user=(1, 6), via=via)
+            logins(kit, draft, users, device, first, end, per_user=(1, 6), via=via)
             if rng.random() < 0.5:  # e.g. a family switching banks, or an employer's payroll-card programme
                 acc_type = "wallet" if kind == 1 else str(rng.choice(["checking", "wallet", "savings"]))
                 opened = world.clamp(first + (rng.random(users.size) * 3 * DAY).astype(np.int64))

@@ -208,7 +208,8 @@ class FraudRing(Injector):
                 draft.member("Person", people, "family_member")
                 req, city, ready = None, None, world.created("Person", people)
             # a tablet or desktop the household shares
-            first = world.clamp(np.maximum(start + (rng.random(people.size) * 10 * DAY).astype(np.int64), ready + 600))
+            first = world.clamp(np.maximum(start + (kit.fraction(start, start + 10 * DAY, people.size) * 10 * DAY).astype(np.int64),
+                                           ready + 600))
             dtype = "web_desktop" if rng.random() < 0.5 else ("ios" if rng.random() < 0.5 else "android")
             device = kit.new_devices(1, dtype, int(first.min()))[0]
             links.add(USES_DEVICE, people, device, draft=draft, role="shared_login", is_primary=False,
@@ -285,7 +286,8 @@ def _feed(rng, world: Identities, draft: Draft, ids, acc, address, base, senders
     apart = address[src] != address[dst]
     world.links.add(KNOWS, ids[src[apart]], ids[dst[apart]], draft=draft, role="ring_tie", new_only=True, kind="friend",
                     since=to_datetime(np.full(int(apart.sum()), start - DAY)))
-    t = world.clamp(start + (rng.random(dst.size) * max(end - start, 1) * 0.5).astype(np.int64))
+    half = max(end - start, 1) * 0.5
+    t = world.clamp(start + (world.kit.fraction(start, start + half, dst.size) * half).astype(np.int64))
     for kind, m in (("p2p", apart), ("household", ~apart)):
         world.links.add(TRANSFERS, acc[src[m]], acc[dst[m]], draft=draft, role="layering", kind=kind,
                         typical_amount=amount[m], monthly_count=np.full(int(m.sum()), 1.0), since=to_datetime(t[m]))

@@ -76,7 +76,7 @@ class KitingCycle(Injector):
                      monthly_count=monthly_rate(rounds, ctx), since=to_datetime(np.full(k, start)))
             know_each_other(kit, owners, start)
             times, amounts, hops_src, hops_dst = [], [], [], []
-            round_starts = np.sort(start + (rng.random(rounds) * (end - start)).astype(np.int64))
+            round_starts = np.sort(start + (kit.fraction(start, end, rounds) * (end - start)).astype(np.int64))
             for r, t0 in enumerate(round_starts):
                 hop_gap = (rng.uniform(0.2, 6.0, k) * 3600 * (0.3 + ctx.knobs.timing_spread)).astype(np.int64)
                 times += list(t0 + np.cumsum(hop_gap))

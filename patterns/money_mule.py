@@ -165,7 +165,7 @@ class MoneyMule(Injector):
         length = max(e[0] for e in events) + HOUR
         if length > span - HOUR:
             return None
-        start = ctx.start + int(rng.random() * (span - length - HOUR))
+        start = ctx.start + int(kit.fraction(ctx.start, ctx.end - length - HOUR, length=length) * (span - length - HOUR))
 
         # who: one acquaintance circle around the central member, mules maybe synthetic
         centre = M[0]
@@ -189,7 +189,8 @@ class MoneyMule(Injector):
             times += shift
             start += shift
         first_use = {m: int(min(t for t, s, d in zip(times, src_slot, dst_slot) if m in (s, d))) for m in synthetic}
-        created = {m: ctx.start + int(rng.random() * max(first_use[m] - 7 * DAY - ctx.start, 1)) for m in synthetic}
+        room = {m: max(first_use[m] - 7 * DAY - ctx.start, 1) for m in synthetic}
+        created = {m: ctx.start + int(kit.fraction(ctx.start, ctx.start + room[m]) * room[m]) for m in synthetic}
         return {"variant": variant, "S": S, "M": M, "C": C, "n": n, "start": start, "times": times, "events": events,
                 "src_slot": src_slot, "dst_slot": dst_slot, "person_of": person_of, "account_of": account_of,
                 "synthetic": synthetic, "created": created, "city": led.city(people[0]) if people else "",
@@ -507,7 +508,8 @@ class MoneyMule(Injector):
         shops = led.merchants(("travel", "entertainment", "restaurants", "retail"), led.city(people[0]), 1)
         if not shops:
             return None
-        t0 = ctx.start + int(rng.random() * max(ctx.end - ctx.start - 10 * DAY, DAY))
+        room = max(ctx.end - ctx.start - 10 * DAY, DAY)
+        t0 = ctx.start + int(kit.fraction(ctx.start, ctx.start + room, length=4 * DAY) * room)
         share = float(np.round(np.exp(rng.normal(np.log(250), 0.6)), 2))
         arr = kit.times(k, t0, t0 + 4 * DAY)
         amts = np.round(share * rng.uniform(0.95, 1.05, k), 2)

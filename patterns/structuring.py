@@ -131,7 +131,7 @@ class Structuring(Injector):
         if span_days < need_days + 1:
             return None
         days = min(days, span_days)
-        first = ctx.start // DAY + int(rng.integers(0, span_days - days + 1))
+        first = kit.pick_day(ctx.start // DAY, span_days - days + 1, length=days * DAY)
         return int(first), days
 
     def _smurfing(self, kit, led, cfg, threshold):
@@ -259,7 +259,8 @@ class Structuring(Injector):
             return None
         school = led.merchants(("education",), led.city(people[1]), 1)
         fee = float(np.round(big * rng.uniform(0.9, 0.995), -1 if rng.random() < 0.5 else 2))
-        t = ctx.start + int(rng.random() * max(ctx.end - ctx.start - 5 * DAY, DAY))
+        room = max(ctx.end - ctx.start - 5 * DAY, DAY)
+        t = ctx.start + int(kit.fraction(ctx.start, ctx.start + room) * room)
         sched = led.after_existing(KEY, make_schedule([t], "transfer", EDGE, accounts[0], accounts[1], [fee], detail="tuition"))
         if sched.empty:
             return None
@@ -276,7 +277,8 @@ class Structuring(Injector):
         """A used car sold once, paid by transfer or in cash just under the large threshold."""
         rng, ctx = kit.rng, kit.ctx
         price = float(np.floor(big * rng.uniform(0.88, 0.995) / 50) * 50)
-        t = ctx.start + int(rng.random() * max(ctx.end - ctx.start - 2 * DAY, DAY))
+        room = max(ctx.end - ctx.start - 2 * DAY, DAY)
+        t = ctx.start + int(kit.fraction(ctx.start, ctx.start + room) * room)
         if rng.random() < 0.5:
             people, accounts = led.circle(1, ("checking", "savings"), centre_types=("checking", "savings"))
             if not people:
