@@ -10,6 +10,10 @@ Decoys: traders who are not insiders. Either an ordinary brokerage client with n
 tie to anyone at the company who happens to buy the same ticker before the same
 kind of announcement and sell after it, or an insider's friend who invests in the
 insider's company on a steady schedule that has nothing to do with announcements.
+Timing and accounts give nothing away: announcements come out on weekdays in the
+hours ordinary ones do, every trade falls in the exchange session
+(:mod:`fraudgraph.market_hours`, the definition the ``markets`` stream uses), and
+traders trade from active brokerage accounts opened before their first order.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from fraudgraph import market_hours as mh
 from fraudgraph.graph import isin
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import Toolkit, blend, eligible, monthly_rate, to_datetime
+from fraudgraph.patterns.toolkit import Toolkit, blend, drifted, eligible, monthly_rate, to_datetime
 from fraudgraph.population.sampling import DAY
 
 TRADES = ("Account", "TRADES", "Company")
@@ -29,6 +34,8 @@ WORKS_AT = ("Person", "WORKS_AT", "Company")
 TRADES_STEM = "Account_TRADES_Company"
 KNOWS_STEM = "Person_KNOWS_Person"
 HOUR = 3600
+#: Least exchange-session time (seconds) that the buys before an announcement, or the sales after it, spread over.
+MIN_SESSION_ROOM = HOUR
 
 #: Material good news and the typical share-price jump it causes (low, high).
 NEWS = {
@@ -77,6 +84,8 @@ class InsiderTrading(Injector):
 
     def _one_fraud(self, world: _World, kit: Toolkit, rng, config, ctx):
         t_ann = _announcement_time(rng, ctx)
+        if t_ann is None:
+            return None
         lo, hi = sorted((config.min_lead_days, config.max_lead_days))
         spread = 0.3 + 0.7 * ctx.knobs.timing_spread
         lead = (lo + rng.random() * (hi - lo) * spread) * DAY
@@ -86,7 +95,7 @@ class InsiderTrading(Injector):
             return None
         # the tippee: a friend or relative outside the company, preferably one who already trades
         friends = world.friends_of(insider, exclude_company=company, before=t_tip - 7 * DAY)
-        holders = [f for f in friends if world.brokerage(f) is not None]
+        holders = [f for f in friends if world.brokerage(f, before=t_tip - 7 * DAY) is not None]
         new_tie = False
         if holders:
             tippee = holders[int(rng.integers(0, len(holders)))]
@@ -97,23 +106,33 @@ class InsiderTrading(Injector):
             new_tie = True
         if tippee is None:
             return None
+        t_tips = np.sort(t_tip - (rng.random(int(rng.integers(1, 3))) * 2 * DAY).astype(np.int64))
+        first_buy_at = t_tips[-1] + int(rng.uniform(0.05, 1.0) * DAY)
+        account = world.brokerage(tippee, before=t_tip - 7 * DAY)
+        opened = account is None  # then an account is opened right after the tip
+        opened_at = t_tips[-1] + int(rng.uniform(0.02, 0.5) * DAY) if opened else kit.created("Account")[account]
+        first_buy_at = max(first_buy_at, opened_at + HOUR)
+        # the buys fall in market hours before the announcement: where no session lies in between
+        # (a tip on a Friday night for news on Monday morning), the tip and what follows come earlier
+        buy_from, buy_to = _buy_window(first_buy_at, t_ann)
+        shift = first_buy_at - buy_from
+        t_tip, t_tips, lead = t_tip - shift, t_tips - shift, lead + shift
+        if opened:
+            opened_at -= shift
+        n_sells = int(rng.integers(1, 3))
+        sell_t = _sell_times(rng, t_ann, int(rng.uniform(0.5, 10) * DAY * spread), n_sells, ctx.end - 60)
+        if sell_t is None or opened_at + HOUR > buy_from:
+            return None
         kit.ctx.used_persons.update([insider, tippee])
         kit.ctx.used_companies.add(company)
         if new_tie:  # they know each other (family or friends) from well before the tip
             kind = "family" if rng.random() < 0.3 else "friend"
             since = t_tip - int(rng.uniform(60, 1500) * DAY)
             world.queue(KNOWS, insider, tippee, kind=kind, since=since)
-        t_tips = np.sort(t_tip - (rng.random(int(rng.integers(1, 3))) * 2 * DAY).astype(np.int64))
-        first_buy_at = t_tips[-1] + int(rng.uniform(0.05, 1.0) * DAY)
-        account, opened = world.brokerage(tippee), False
-        if account is None:  # opens an account right after the tip
-            account = kit.new_accounts([tippee], "brokerage", [t_tips[-1] + int(rng.uniform(0.02, 0.5) * DAY)])[0]
+        if opened:
+            account = kit.new_accounts([tippee], "brokerage", [opened_at])[0]
             world.holdings[tippee] = account
-            opened = True
         kit.ctx.used_accounts.add(account)
-        first_buy_at = max(first_buy_at, kit.created("Account")[account] + HOUR)
-        if first_buy_at >= t_ann - HOUR:
-            first_buy_at = t_ann - 2 * HOUR
         typical = world.typical_quantity(account, company, rng)
         loud = typical * rng.uniform(8, 30)
         quiet = typical * rng.uniform(1.0, 2.0)
@@ -121,14 +140,9 @@ class InsiderTrading(Injector):
         news = _pick_news(rng)
         price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
         n_buys = int(rng.integers(config.min_buys, max(config.min_buys, config.max_buys) + 1))
-        buy_t = np.sort(first_buy_at + (rng.random(n_buys) * max(t_ann - HOUR - first_buy_at, 60)).astype(np.int64))
-        buy_t[0] = first_buy_at
+        buy_t = _buy_times(kit, buy_from, buy_to, n_buys)
         total = max(total, n_buys)
         buy_q = _split(rng, total, n_buys)
-        n_sells = int(rng.integers(1, 3))
-        sell_span = int(rng.uniform(0.5, 10) * DAY * spread)
-        sell_t = np.sort(t_ann + HOUR + (rng.random(n_sells) * max(sell_span, HOUR)).astype(np.int64))
-        sell_t = np.minimum(sell_t, ctx.end - 60)
         sell_q = _split(rng, total, n_sells)
         buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
         sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
@@ -180,26 +194,27 @@ class InsiderTrading(Injector):
         else:
             company = world.listed["id"].to_numpy()[int(rng.integers(0, len(world.listed)))]
             t_ann, news = _announcement_time(rng, ctx), _pick_news(rng)
+            if t_ann is None:
+                return None
             price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
         lo, hi = sorted((config.min_lead_days, config.max_lead_days))
         first_buy_at = int(t_ann - (lo + rng.random() * (hi - lo) * (0.3 + 0.7 * ctx.knobs.timing_spread)) * DAY)
         trader = world.pick_trader(rng, exclude_company=company, before=first_buy_at - 30 * DAY, unconnected=True)
         if trader is None:
             return None
-        kit.ctx.used_persons.add(trader)
         account = world.brokerage(trader)
+        opened_at = kit.created("Account")[account]
+        buy_from, buy_to = _buy_window(max(first_buy_at, opened_at + HOUR), t_ann)  # in market hours, before the news
+        n_buys, n_sells = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        sell_t = _sell_times(rng, t_ann, int(rng.uniform(0.5, 20) * DAY), n_sells, ctx.end - 60)
+        if sell_t is None or opened_at + HOUR > buy_from:
+            return None
+        kit.ctx.used_persons.add(trader)
         kit.ctx.used_accounts.add(account)
-        first_buy_at = max(first_buy_at, kit.created("Account")[account] + HOUR)
-        if first_buy_at >= t_ann - HOUR:
-            first_buy_at = t_ann - 2 * HOUR
         typical = world.typical_quantity(account, company, rng)
         total = max(2, round(typical * rng.uniform(1.0, 6.0)))
-        n_buys, n_sells = int(rng.integers(1, 4)), int(rng.integers(1, 3))
         total = max(total, n_buys)
-        buy_t = np.sort(first_buy_at + (rng.random(n_buys) * max(t_ann - HOUR - first_buy_at, 60)).astype(np.int64))
-        buy_t[0] = first_buy_at
-        sell_t = np.sort(t_ann + HOUR + (rng.random(n_sells) * rng.uniform(0.5, 20) * DAY).astype(np.int64))
-        sell_t = np.minimum(sell_t, ctx.end - 60)
+        buy_t = _buy_times(kit, buy_from, buy_to, n_buys)
         buy_q, sell_q = _split(rng, total, n_buys), _split(rng, total, n_sells)
         buy_px = np.round(price * (1 + rng.normal(0, 0.01, n_buys)), 2)
         sell_px = np.round(price * (1 + jump) * (1 + rng.normal(0, 0.01, n_sells)), 2)
@@ -234,16 +249,18 @@ class InsiderTrading(Injector):
         kit.ctx.used_persons.update([insider, friend])
         kit.ctx.used_accounts.add(account)
         typical = world.typical_quantity(account, company, rng)
-        # a monthly savings plan with the odd sale, spread over the whole span
+        # a monthly savings plan with the odd sale, spread over the whole span; each order executes in the
+        # session of its plan day (of the next trading day when that is a weekend)
         months = max(1, int((ctx.end - ctx.start) // (30 * DAY)))
         day = int(rng.integers(1, 28))
-        buy_t = ctx.start + np.arange(months) * 30 * DAY + day * DAY + (rng.random(months) * 8 * HOUR).astype(np.int64)
+        plan = ctx.start + np.arange(months) * 30 * DAY + day * DAY
+        buy_t = mh.from_session_seconds(mh.session_seconds(plan) + (rng.random(months) * mh.SESSION_LENGTH).astype(np.int64))
         buy_t = buy_t[(buy_t < ctx.end - 60) & (buy_t > kit.created("Account")[account])]
         if buy_t.size == 0:
             return None
         buy_q = np.maximum(1, np.round(typical * rng.uniform(0.6, 1.4, buy_t.size)))
         n_sells = int(rng.integers(0, 2))
-        sell_t = np.sort(ctx.start + (rng.random(n_sells) * (ctx.end - ctx.start - 60)).astype(np.int64))
+        sell_t = np.sort(_in_session(ctx.start, ctx.end - 60, kit.fraction(ctx.start, ctx.end - 60, n_sells)))
         sell_t = sell_t[sell_t > buy_t[0]]
         sell_q = np.maximum(1, np.round(buy_q[: sell_t.size] * rng.uniform(0.3, 1.0, sell_t.size)))
         price = world.price(company, rng)
@@ -251,7 +268,8 @@ class InsiderTrading(Injector):
         world.queue_trades(account, company, typical, monthly_count=monthly_rate(buy_t.size + sell_t.size, ctx),
                            typical_quantity=int(max(1, np.median(buy_q))), since=int(buy_t[0]))
         a, b = sorted((insider, friend))
-        chats = np.sort(ctx.start + (rng.random(int(rng.integers(1, 4))) * (ctx.end - ctx.start - 60)).astype(np.int64))
+        chats = np.sort(ctx.start + (kit.fraction(ctx.start, ctx.end - 60, int(rng.integers(1, 4)))
+                                     * (ctx.end - ctx.start - 60)).astype(np.int64))
         rows = ScheduleRows()
         rows.add(chats, "communication", KNOWS_STEM, insider, friend, detail="social")
         rows.add(buy_t, "trade", TRADES_STEM, account, company, np.round(buy_q * drift(buy_t), 2), buy_q, "buy")
@@ -323,8 +341,12 @@ class _World:
     def role(self, person: str) -> str:
         return self._role.get(person, "")
 
-    def brokerage(self, person: str):
-        return self.holdings.get(person)
+    def brokerage(self, person: str, before: int | None = None):
+        """The person's brokerage account (with ``before``: only one opened by then), or None."""
+        account = self.holdings.get(person)
+        if account is None or before is None or self.kit.created("Account")[account] < before:
+            return account
+        return None
 
     def pick_insider(self, rng, before: int):
         """An ordinary, not yet recruited member of a listed company's staff (officers and directors favoured)."""
@@ -350,11 +372,12 @@ class _World:
                 if self.employer.get(f) != exclude_company and created[f] < before and f not in used and f in self.ordinary]
 
     def pick_trader(self, rng, exclude_company: str, before: int, unconnected: bool = False, stranger_to: str | None = None):
-        """An ordinary brokerage client outside ``exclude_company`` (with ``unconnected``: knowing nobody there;
-        with ``stranger_to``: not yet tied to that person)."""
+        """An ordinary brokerage client outside ``exclude_company``, a client (and a person) since before ``before``
+        (with ``unconnected``: knowing nobody there; with ``stranger_to``: not yet tied to that person)."""
         if self._trader_created is None:
-            created = self.kit.created("Person")
-            self._trader_created = np.array([created[p] for p in self._traders], dtype=np.int64)
+            created, opened = self.kit.created("Person"), self.kit.created("Account")
+            self._trader_created = np.array([max(created[p], opened[self.holdings[p]]) for p in self._traders],
+                                            dtype=np.int64)
         used = self.kit.ctx.used_persons
         early = self._trader_created < before
         pool = [p for p, ok in zip(self._traders, early) if ok and p not in used and self.employer.get(p) != exclude_company]
@@ -402,21 +425,81 @@ class _World:
 
 
 def _brokerage_holdings(graph) -> dict[str, str]:
-    """``{person: brokerage account}`` (the first by id of each primary holder)."""
+    """``{person: brokerage account}`` (the first by id of each primary holder), among active accounts.
+
+    Frozen and closed accounts refuse payments, so their trades would not settle, and dormant
+    ones do not trade in everyday life either: a scripted trade on any of them would stand out.
+    """
     acc = graph.nodes["Account"]
-    brokerage = acc.loc[acc["account_type"].to_numpy() == "brokerage", "id"]
+    usable = (acc["account_type"].to_numpy() == "brokerage") & (acc["status"].to_numpy() == "active")
+    brokerage = acc.loc[usable, "id"]
     owns = graph.edges[("Person", "OWNS", "Account")]
     owns = owns[(owns["role"].to_numpy() == "primary") & np.asarray(isin(owns["dst"], brokerage), dtype=bool)]
     owns = owns.sort_values(["src", "dst"]).drop_duplicates("src")
     return dict(zip(owns["src"].tolist(), owns["dst"].tolist()))
 
 
-def _announcement_time(rng, ctx) -> int:
-    """A time for an announcement that leaves room for the tip before it and the sales after it."""
+def _announcement_time(rng, ctx) -> int | None:
+    """A time for an announcement that leaves room for the tip before it and the sales after it.
+
+    It falls on a weekday, in the hours when listed companies publish news
+    (:data:`fraudgraph.market_hours.ANNOUNCE_SLOTS`), as ordinary announcements do; None
+    where the span holds no such day.
+    """
     span = ctx.end - ctx.start
     lo = ctx.start + min(20 * DAY, span // 3)
     hi = ctx.end - min(12 * DAY, span // 4)
-    return int(lo + rng.random() * max(hi - lo, 1))
+    days = np.arange(lo // DAY, max(hi, lo + 1) // DAY + 1) * DAY
+    days = days[mh.is_trading_day(days) & (days >= ctx.start) & (days + 24 * HOUR <= ctx.end)]
+    if days.size == 0:
+        return None
+    u = drifted(rng.random(), lo, lo + max(hi - lo, 1), ctx)
+    return mh.announcement_time(rng, int(days[min(int(u * days.size), days.size - 1)]))
+
+
+def _buy_window(first_buy_at: int, t_ann: int) -> tuple[int, int]:
+    """From when to when the buys before an announcement at ``t_ann`` go: ``first_buy_at`` to an hour before it.
+
+    Where that holds less than :data:`MIN_SESSION_ROOM` of exchange session, the window
+    starts earlier, with that much session in it (the caller moves what leads up to it).
+    """
+    end = int(t_ann - HOUR)
+    last = int(mh.session_seconds(end))
+    if last - int(mh.session_seconds(first_buy_at)) < MIN_SESSION_ROOM:
+        first_buy_at = int(mh.from_session_seconds(last - MIN_SESSION_ROOM))
+    return int(first_buy_at), end
+
+
+def _in_session(lo: int, hi: int, fractions) -> np.ndarray:
+    """Times in market hours at ``fractions`` (in [0, 1)) of the session time between ``lo`` and ``hi``.
+
+    They lie in ``[lo, hi)`` when some session lies in between, in the order of the fractions.
+    """
+    s_lo, s_hi = mh.session_seconds(lo), mh.session_seconds(hi)
+    return mh.from_session_seconds(s_lo + (np.asarray(fractions) * (s_hi - s_lo)).astype(np.int64))
+
+
+def _buy_times(kit: Toolkit, lo: int, hi: int, n: int) -> np.ndarray:
+    """``n`` buy times in market hours in ``[lo, hi)``, sorted, the first within the window's first session hour."""
+    f = np.sort(kit.fraction(lo, hi, n))
+    room = int(mh.session_seconds(hi) - mh.session_seconds(lo))
+    f[0] *= min(1.0, HOUR / max(room, 1))  # the tippee acts on the tip at the first chance
+    return _in_session(lo, hi, f)
+
+
+def _sell_times(rng, t_ann: int, span: int, n: int, end: int) -> np.ndarray | None:
+    """``n`` sale times in market hours, sorted, from an hour after the announcement over ``span`` seconds.
+
+    The window holds at least :data:`MIN_SESSION_ROOM` of session and ends before ``end``;
+    None where the simulated span ends too soon for that.
+    """
+    lo = int(t_ann + HOUR)
+    hi = min(lo + int(span), int(end))
+    if mh.session_seconds(hi) - mh.session_seconds(lo) < MIN_SESSION_ROOM:
+        hi = int(mh.from_session_seconds(mh.session_seconds(lo) + MIN_SESSION_ROOM))
+        if hi > end:
+            return None
+    return _in_session(lo, hi, np.sort(rng.random(n)))
 
 
 def _pick_news(rng) -> str:

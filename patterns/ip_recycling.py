@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from fraudgraph import schema
+from fraudgraph.graph import isin
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.device_sharing import (
-    CONTEXT, DAY, SEEN_AT, USES_IP, Draft, Identities, open_accounts, pool_addresses, stem,
+    CONTEXT, DAY, SEEN_AT, USES_DEVICE, USES_IP, Draft, Identities, open_accounts, pool_addresses, stem,
 )
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime
+from fraudgraph.patterns.toolkit import Toolkit, to_datetime, to_seconds
 
 
 class IPRecyclingConfig(InjectorConfig):
@@ -150,8 +152,12 @@ def cycle(kit: Toolkit, world: Identities, draft: Draft, users, devices: dict, k
 
     Every user gets a subset of the pool (the pool is covered) and logs in ``logins`` times in
     ``window`` (in a burst as the timing knob says, or evenly spread), each login from one of
-    their own devices through the next address of their subset. USES_IP and SEEN_AT are first seen at the first such login; new addresses are first
-    seen at their first use. Returns counts and each user's login times.
+    their own devices through the next address of their subset. A login never comes before
+    what it walks: the user, the device and the user's USES_DEVICE edge to it, the address,
+    and the USES_IP and SEEN_AT edges that exist already, those of the call's earlier
+    instances included (a login planned earlier moves to the latest of these; one pushed past
+    the span is dropped). New USES_IP and SEEN_AT edges are first seen at the first such login;
+    new addresses are first seen at their first use. Returns counts and each user's login times.
     """
     rng = kit.rng
     users = np.asarray(users, dtype=object)
@@ -167,7 +173,7 @@ def cycle(kit: Toolkit, world: Identities, draft: Draft, users, devices: dict, k
     who = np.repeat(np.arange(n), m)
     start, end = window
     total = int(m.sum())
-    t = kit.times(total, start, end, sort=False) if burst else start + (rng.random(total) * (end - start)).astype(np.int64)
+    t = kit.times(total, start, end, sort=False) if burst else start + (kit.fraction(start, end, total) * (end - start)).astype(np.int64)
     t = world.clamp(np.maximum(t, world.created("Person", users)[who] + DAY))
     order = np.lexsort((t, who))
     who, t = who[order], t[order]
@@ -175,14 +181,21 @@ def cycle(kit: Toolkit, world: Identities, draft: Draft, users, devices: dict, k
     ip_pos = np.array([subsets[w][r % subsets[w].size] for w, r in zip(who, rank)], dtype=int)
     dev = np.array([devices[users[w]][0] if rng.random() < 0.75 or len(devices[users[w]]) == 1
                     else devices[users[w]][int(rng.integers(1, len(devices[users[w]])))] for w in who], dtype=object)
+    # the device side exists before the address is picked (a new address is first seen at its first use)
+    world.links.flush()  # edges buffered by the call's earlier instances (possibly the same pairs) count below
+    t = np.maximum(t, _starts(kit, USES_DEVICE, users[who], dev))
     ips, new = pool_addresses(world, kind, n_ip, reuse_prob, ip_pos, t, city=city, existing=existing)
+    # an existing address, and the user's or the device's edge to it, may be younger than the planned login
+    t = np.maximum(t, _starts(kit, USES_IP, users[who], ips[ip_pos]))
+    t = np.maximum(t, _starts(kit, SEEN_AT, dev, ips[ip_pos]))
+    keep = t <= world.clamp(kit.ctx.end)  # a login pushed past the span does not happen
+    order = np.lexsort((t[keep], who[keep]))
+    who, t, ip_pos, dev = who[keep][order], t[keep][order], ip_pos[keep][order], dev[keep][order]
     # first use per (person, address) and per (device, address)
-    pu = {}
-    for w, j, tt in zip(who, ip_pos, t):
-        pu.setdefault((w, j), tt)
-    du = {}
-    for d, j, tt in zip(dev, ip_pos, t):
-        du.setdefault((d, j), tt)
+    pu, du = {}, {}
+    for w, d, j, tt in zip(who, dev, ip_pos, t):
+        pu[w, j] = min(tt, pu.get((w, j), tt))
+        du[d, j] = min(tt, du.get((d, j), tt))
     pu_keys = sorted(pu)
     world.links.add(USES_IP, users[[w for w, _ in pu_keys]], ips[[j for _, j in pu_keys]], draft=draft, role="rotation",
                     context=CONTEXT[kind], first_seen=to_datetime([pu[k] for k in pu_keys]))
@@ -194,6 +207,25 @@ def cycle(kit: Toolkit, world: Identities, draft: Draft, users, devices: dict, k
     draft.member("Device", dev, "own_device")
     draft.schedule(t, "login", stem(SEEN_AT), dev, ips[ip_pos], detail=users[who])
     return {"new_ips": new, "logins": int(t.size), "login_times": {users[w]: t[who == w] for w in range(n)}}
+
+
+def _starts(kit: Toolkit, key, src, dst) -> np.ndarray:
+    """When each ``src -> dst`` edge of ``key`` (or the later of its two endpoints) came to exist, in seconds.
+
+    Pairs without an edge in the graph yet give the later endpoint's creation time: an edge is
+    never older than its endpoints.
+    """
+    src, dst = np.asarray(src, dtype=object), np.asarray(dst, dtype=object)
+    et = schema.edge_type(key)
+    born = np.maximum(np.array([kit.created(et.src)[s] for s in src], dtype=np.int64),
+                      np.array([kit.created(et.dst)[d] for d in dst], dtype=np.int64))
+    table = kit.graph.edges[key]
+    table = table[isin(table["src"], pd.Series(np.unique(src.astype(str)), dtype="str"))]
+    if table.empty:
+        return born
+    since = pd.Series(to_seconds(table[et.time_property]), index=pd.MultiIndex.from_arrays([table["src"], table["dst"]]))
+    since = since.groupby(level=[0, 1]).min().reindex(pd.MultiIndex.from_arrays([src.astype(str), dst.astype(str)]))
+    return np.maximum(born, since.fillna(np.iinfo(np.int64).min).to_numpy(dtype=np.int64))
 
 
 def _few_addresses(kit: Toolkit, n: int) -> np.ndarray:

@@ -2,10 +2,12 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import fraudgraph
+from fraudgraph import market_hours
 
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 KNOWS = ("Person", "KNOWS", "Person")
@@ -137,6 +139,68 @@ def test_graph_valid_and_invariants_hold(ds):
     created = g.nodes["Account"].set_index("id")["opened_at"]
     assert (trades["since"].to_numpy() >= created.loc[trades["src"]].to_numpy()).all()
     assert (trades["since"] < pd.Timestamp(ds.scenario.end_date)).all()
+
+
+@pytest.fixture(scope="module")
+def many_idle_accounts():
+    """Twelve instances in a world where a third of the accounts are dormant, frozen or closed."""
+    scenario = fraudgraph.Scenario.from_preset("default").override({
+        "persons.count": 4000, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
+        "accounts.status_weights": {"active": 0.65, "dormant": 0.1, "frozen": 0.1, "closed": 0.15},
+        "fraud.patterns": {"insider_trading": {"count": 12}}})
+    return fraudgraph.generate(scenario, seed=11)
+
+
+@pytest.mark.parametrize("which", ["ds", "many_idle_accounts"])
+def test_scripted_trades_in_market_hours_and_news_on_weekdays(which, request):
+    ds = request.getfixturevalue(which)
+    sched = ds.truth.schedule
+    when = pd.DatetimeIndex(sched["time"])
+    of_day = when.hour * 3600 + when.minute * 60 + when.second
+    weekday = when.day_of_week < 5
+    trade = (sched["kind"] == "trade").to_numpy()
+    news = (sched["kind"] == "company_announcement").to_numpy()
+    assert trade.sum() >= 15 and news.sum() >= 4
+    # the exchange session of the markets stream: 14:30 to 21:00 UTC, Monday to Friday
+    session = weekday & (of_day >= 14 * 3600 + 1800) & (of_day < 21 * 3600)
+    assert session[trade].all(), sched[trade & ~session].head().to_dict("records")
+    # ordinary announcements come out on weekdays between 11:00 and 23:00 UTC
+    published = weekday & (of_day >= 11 * 3600) & (of_day < 23 * 3600)
+    assert published[news].all(), sched[news & ~published].head().to_dict("records")
+    seconds = sched["time"].to_numpy("datetime64[s]").astype(np.int64)
+    assert market_hours.in_session(seconds[trade]).all() and market_hours.in_announcement_hours(seconds[news]).all()
+    # nothing lands on the open second itself (a pile-up there would be a tell of its own)
+    assert (of_day[trade] == 14 * 3600 + 1800).sum() <= 1
+
+
+def test_fraud_still_trades_between_tip_and_news_in_the_idle_world(many_idle_accounts):
+    p = many_idle_accounts.truth.patterns
+    sched = many_idle_accounts.truth.schedule
+    fraud = p.loc[p["is_fraud"], "pattern_id"]
+    assert len(fraud) >= 10
+    for pid in fraud:
+        s = sched[sched["pattern_id"] == pid]
+        t_ann = s.loc[s["kind"] == "company_announcement", "time"].iloc[0]
+        buys = s[(s["kind"] == "trade") & (s["detail"] == "buy")]["time"]
+        sells = s[(s["kind"] == "trade") & (s["detail"] == "sell")]["time"]
+        tips = s[s["kind"] == "communication"]["time"]
+        assert tips.max() < buys.min() and buys.max() < t_ann < sells.min()
+        assert sells.max() < pd.Timestamp(many_idle_accounts.scenario.end_date)
+
+
+@pytest.mark.parametrize("which", ["ds", "many_idle_accounts"])
+def test_traders_use_active_accounts_opened_before_they_trade(which, request):
+    ds = request.getfixturevalue(which)
+    accounts = ds.graph.nodes["Account"].set_index("id")
+    sched = ds.truth.schedule
+    trades = sched[sched["kind"] == "trade"]
+    assert len(trades) >= 15
+    assert (accounts.loc[trades["src"], "status"] == "active").all(), \
+        accounts.loc[trades["src"], "status"].value_counts().to_dict()
+    assert (accounts.loc[trades["src"], "opened_at"].to_numpy() < trades["time"].to_numpy()).all()
+    if which == "many_idle_accounts":  # the world offered plenty of idle brokerage accounts to pick from
+        brokerage = accounts[accounts["account_type"] == "brokerage"]
+        assert (brokerage["status"] != "active").sum() >= 20
 
 
 def test_deterministic(ds):

@@ -54,6 +54,35 @@ def test_unrelated_persons_rotate_through_a_small_pool(ds):
         assert set(logins["src"]) <= devices and set(logins["dst"]) == set(pool)
 
 
+def edge_start(graph, key, src, dst):
+    """First-seen time of each src -> dst edge of ``key`` (NaT where there is none)."""
+    e = graph.edges[key]
+    start = pd.Series(pd.to_datetime(e["first_seen"]).to_numpy(), index=e["src"] + "|" + e["dst"])
+    return start.reindex(pd.Series(src).to_numpy() + "|" + pd.Series(dst).to_numpy()).to_numpy()
+
+
+@pytest.mark.parametrize("crowded", [False, True], ids=["four_instances", "twelve_instances"])
+def test_logins_come_after_the_edges_they_walk(ds, crowded):
+    # twelve instances in 3000 persons: several decoys of one employer walk the same gateways in one call
+    ds = generate(**{"fraud.patterns": {NAME: {"count": 12}}}) if crowded else ds
+    ids = ds.truth.patterns.loc[ds.truth.patterns["typology"] == NAME, "pattern_id"]
+    sched = ds.truth.schedule
+    rows = sched[sched["pattern_id"].isin(ids)]
+    assert set(rows["kind"]) <= {"login", "account_open"}
+    logins = rows[rows["kind"] == "login"]
+    assert len(logins) > 500
+    t = pd.to_datetime(logins["time"]).to_numpy()
+    for key, src, dst in ((USES_DEVICE, logins["detail"], logins["src"]), (USES_IP, logins["detail"], logins["dst"]),
+                          (SEEN_AT, logins["src"], logins["dst"])):
+        start = edge_start(ds.graph, key, src, dst)
+        assert not pd.isna(start).any(), key  # every login walks edges of the graph
+        late = start > t
+        assert not late.any(), (key, logins[late].head().to_dict("records"))
+    for label, col in (("Device", "src"), ("IP", "dst")):
+        nodes = ds.graph.nodes[label].set_index("id")["first_seen"]
+        assert (pd.to_datetime(nodes.reindex(logins[col])).to_numpy() <= t).all(), label
+
+
 def test_decoys_are_vpn_customers_or_coworkers(ds):
     g = ds.graph
     ips = g.nodes["IP"].set_index("id")

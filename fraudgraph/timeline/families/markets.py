@@ -62,6 +62,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph import market_hours
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
@@ -77,8 +78,8 @@ TRADES = ("Account", "TRADES", "Company")
 TRADES_STEM = "Account_TRADES_Company"
 
 DAYS_PER_MONTH = 30.44
-#: The exchange session opens at 14:30 UTC (the ``market`` hour profile starts at 14:00).
-SESSION_OPEN = 14 * HOUR + HOUR // 2
+#: The exchange session opens at 14:30 UTC (the ``market`` hour profile starts at 14:00); see :mod:`fraudgraph.market_hours`.
+SESSION_OPEN = market_hours.SESSION_OPEN
 TRADING_DAYS_PER_MONTH = 21.0
 
 CHANNELS = ("call", "message", "email")
@@ -110,8 +111,8 @@ HEADLINES = pa.array([" " + v[3] for v in NEWS.values()] + [" makes a material a
 #: Jump range of news kinds outside :data:`NEWS`.
 OTHER_NEWS = (0.02, 0.10)
 #: When ordinary announcements come out (UTC hours): before the open, in the session, after the close.
-ANNOUNCE_SLOTS = np.array([[11.0, 14.5], [14.5, 21.0], [21.0, 23.0]])
-ANNOUNCE_SLOT_CDF = np.cumsum([0.55, 0.15, 0.30])
+ANNOUNCE_SLOTS = market_hours.ANNOUNCE_SLOTS
+ANNOUNCE_SLOT_CDF = market_hours.ANNOUNCE_SLOT_CDF
 
 #: Starting prices of companies without a scripted level: log-normal around this median.
 PRICE_MEDIAN, PRICE_SIGMA = 40.0, 0.8
