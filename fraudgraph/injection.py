@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fraudgraph.config import Scenario
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.patterns.base import InjectionContext, Knobs, available_patterns, get_injector, resolve_config
+from fraudgraph.patterns.toolkit import release_caches
 from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
 
@@ -59,4 +60,5 @@ def inject_patterns(graph: PropertyGraph, scenario: Scenario, seeds: SeedTree,
             instances += injector.inject(graph, seeds.rng("patterns", name, "fraud"), cfg, count, ctx)
         if decoys:
             instances += injector.inject_decoys(graph, seeds.rng("patterns", name, "decoys"), cfg, decoys, ctx)
+    release_caches(graph)
     return instances

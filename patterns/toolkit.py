@@ -104,6 +104,15 @@ def drifted(u, lo, hi, ctx: InjectionContext, length=0):
 _CACHES: "weakref.WeakKeyDictionary[PropertyGraph, dict]" = weakref.WeakKeyDictionary()
 
 
+def release_caches(graph: PropertyGraph) -> None:
+    """Drop the lookups built for ``graph`` while patterns were injected.
+
+    They are shared by every injector, but nothing reads them once injection
+    is over, and at 100k persons they hold about half a gigabyte.
+    """
+    _CACHES.pop(graph, None)
+
+
 def _synced(graph: PropertyGraph, name, table: pd.DataFrame, factory, add):
     """A lookup derived from ``table``, shared by every toolkit on ``graph`` and brought up to date
     from the rows appended since it was last used (tables only grow while patterns are injected;

@@ -39,3 +39,10 @@ def test_budget_split_and_decoys():
     assert plan_counts(s.override({"fraud.enabled": False})) == {}
     off = plan_counts(s.override({"fraud.patterns": {"kiting_cycle": {"enabled": False}}}))
     assert "kiting_cycle" not in off
+
+
+def test_injection_drops_its_shared_lookups_when_done():
+    from fraudgraph.patterns import toolkit
+
+    ds = fraudgraph.generate("fraud_heavy", seed=2, persons=800, days=20)
+    assert ds.graph not in toolkit._CACHES
