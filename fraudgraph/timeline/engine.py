@@ -98,17 +98,28 @@ class Timeline:
         return [name for name, et in schema.EVENT_TYPES.items() if et.family in self.streams]
 
     def windows(self, window_days: int | None = None) -> Iterator[Window]:
-        """Simulate the span and yield released events in global (timestamp, event id) order."""
+        """Simulate the span and yield released events in global (timestamp, event id) order.
+
+        Two threads share the work: a background thread plans, books and
+        settles the days (:meth:`_days`); this one computes each day's
+        transaction features, renders its transactions, draws its ids and
+        releases windows. Each stage sees the days in order, so the split never
+        changes the output.
+        """
         ctx = self.ctx
         world = ctx.world
         window_days = window_days or self.scenario.events.window_days
+        families = [family_class(name)(ctx) for name in self.streams]
+        renderer = next((f for f in families if f.name == "transactions"), None)
+        features = PointInTimeFeatures(world)
         labels = EventTruth(ctx)
         carry: list[pa.Table] = []
         batch: list[pa.Table] = []
         feats: list[pa.Table] = []
         feat_carry: list[pa.Table] = []
-        for day, tables, feature_table in prefetch(self._days(), depth=2):
-            batch.append(tables)
+        for day, tables, allpay, outcome in prefetch(self._days(families), depth=1):
+            day_events, feature_table = self._finish_day(day, tables, allpay, outcome, renderer, features)
+            batch.append(day_events)
             feats.append(feature_table)
             last = day.index == ctx.days - 1
             if (day.index + 1) % window_days == 0 or last:
@@ -126,20 +137,18 @@ class Timeline:
                 yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
                              features=_with_iso_times(f_ready.drop_columns(list(_KEYS))))
 
-    def _days(self) -> Iterator[tuple]:
-        """Simulate the span day by day: (day, its events, its transaction features)."""
+    def _days(self, families: list[Family]) -> Iterator[tuple]:
+        """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
         ctx = self.ctx
         world = ctx.world
-        families = [family_class(name)(ctx) for name in self.streams]
-        renderer = next((f for f in families if f.name == "transactions"), None)
         ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
-        features = PointInTimeFeatures(world)
         for index in range(ctx.days):
             day = ctx.day(index)
-            yield (day, *self._simulate_day(day, families, renderer, ledger, features))
+            yield (day, *self._simulate_day(day, families, ledger))
 
     # -- one day ------------------------------------------------------------------
-    def _simulate_day(self, day, families, renderer, ledger, features):
+    def _simulate_day(self, day, families, ledger):
+        """Plan every family, book the day's payments in the ledger, then let each family settle."""
         seeds = self.seeds
         plans: list[DayPlan] = [f.plan(day, seeds.rng("timeline", f.name, day.index)) for f in families]
         pays = [p.payments for p in plans]
@@ -148,21 +157,26 @@ class Timeline:
         owner = np.repeat(np.arange(len(families)), sizes)
         allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
         outcome = ledger.apply(allpay)
+        bounds = np.r_[0, np.cumsum(sizes)]
+
+        def settle(k: int) -> list[pa.Table]:
+            family, plan, sl = families[k], plans[k], slice(bounds[k], bounds[k + 1])
+            part = Outcome(ok=outcome.ok[sl], reason=outcome.reason[sl], balance_after=outcome.balance_after[sl])
+            out = list(plan.events) + list(family.settle(day, plan, part, seeds.rng("timeline", family.name, day.index, "settle")))
+            shift = pa.scalar(int(k * _CORR_STRIDE), pa.int64())
+            return [t.set_column(2, "corr", pc.add(t["corr"], shift)) for t in out]
+
+        tables = [t for k in range(len(families)) for t in settle(k)]
+        return tables, allpay, outcome
+
+    def _finish_day(self, day, tables, allpay, outcome, renderer, features):
+        """Transaction ids and point-in-time features, the transactions' own events, then event ids."""
+        seeds = self.seeds
         tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
         feature_table = _with_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
-        tables = []
-        offset = 0
-        for k, (family, plan) in enumerate(zip(families, plans)):
-            sl = slice(offset, offset + sizes[k])
-            offset += sizes[k]
-            part = Outcome(ok=outcome.ok[sl], reason=outcome.reason[sl], balance_after=outcome.balance_after[sl])
-            rng = seeds.rng("timeline", family.name, day.index, "settle")
-            out = list(plan.events) + list(family.settle(day, plan, part, rng))
-            for t in out:
-                tables.append(t.set_column(2, "corr", pc.add(t["corr"], pa.scalar(int(k * _CORR_STRIDE), pa.int64()))))
         if renderer is not None and len(allpay):
             rng = seeds.rng("timeline", "transactions", day.index, "render")
-            tables.extend(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
+            tables = tables + list(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
         day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
         return self._identify(day, day_events), feature_table
 
