@@ -17,6 +17,9 @@ EVENT_VERSION = "1.0"
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 #: Two lower-case hex digits per byte value, as the two bytes of one uint16.
 _HEX_PAIRS = np.ascontiguousarray(np.stack([np.repeat(_HEX, 16), np.tile(_HEX, 16)], axis=1)).view(np.uint16).ravel()
+#: ``HH:MM:SS`` of every second of a day, and the 20-byte layout of one timestamp.
+_CLOCK = np.array([f"{h:02d}:{m:02d}:{sec:02d}" for h in range(24) for m in range(60) for sec in range(60)], dtype="S8")
+_ISO_ROW = np.dtype([("date", "S11"), ("clock", "S8"), ("zone", "S1")])
 _UUID_DASHES = [8, 13, 18, 23]
 #: For each of the 36 characters, the hex digit it shows (dash positions repeat a neighbour, then are overwritten).
 _UUID_COLUMNS = np.array([i - sum(d < i for d in _UUID_DASHES) for i in range(36)]).clip(0, 31)
@@ -82,10 +85,27 @@ def uuid_sort_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iso_seconds(seconds: np.ndarray) -> pa.Array:
-    """``2025-01-31T08:15:00Z`` for int64 epoch seconds."""
-    text = pc.cast(pa.array(np.asarray(seconds, dtype="datetime64[s]")), pa.large_string())
-    text = pc.replace_substring(text, " ", "T", max_replacements=1)
-    return pc.binary_join_element_wise(text, _lit("Z"), _lit(""))
+    """``2025-01-31T08:15:00Z`` for int64 epoch seconds.
+
+    Built from two lookup tables (``YYYY-MM-DDT`` per day, ``HH:MM:SS`` per
+    second of the day) into fixed 20-byte rows, without a string kernel.
+    """
+    seconds = np.asarray(seconds, dtype=np.int64)
+    n = seconds.size
+    if n == 0:
+        return pa.array([], pa.large_string())
+    day, second = np.divmod(seconds, 86_400)
+    first = int(day.min())
+    dates = np.datetime_as_string(np.arange(first, int(day.max()) + 1).astype("datetime64[D]"))
+    if dates.dtype.itemsize != 40:  # years outside 0000-9999: fall back to the general formatter
+        text = pc.cast(pa.array(seconds.astype("datetime64[s]")), pa.large_string())
+        return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T", max_replacements=1), _lit("Z"), _lit(""))
+    rows = np.empty(n, dtype=_ISO_ROW)
+    rows["date"] = np.char.add(dates, "T").astype("S11")[day - first]
+    rows["clock"] = _CLOCK[second]
+    rows["zone"] = b"Z"
+    offsets = np.arange(0, 20 * (n + 1), 20, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(rows))
 
 
 def iso_dates(seconds: np.ndarray) -> pa.Array:

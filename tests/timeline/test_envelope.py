@@ -45,3 +45,13 @@ def test_keyed_uuids_give_the_same_ids_and_keys_in_string_order():
     parsed_hi, parsed_lo = env.uuid_sort_keys(ids)
     assert np.array_equal(hi, parsed_hi) and np.array_equal(lo, parsed_lo)
     assert np.array_equal(np.lexsort((lo, hi)), np.argsort(np.array(ids.to_pylist())))
+
+
+def test_iso_seconds_agrees_with_arrows_formatter_across_centuries():
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(8)
+    seconds = np.r_[rng.integers(-2_000_000_000, 4_000_000_000, 50_000), 0, -1, 86_399, 951_782_400]  # 2000-02-29
+    reference = pc.cast(pa.array(seconds.astype("datetime64[s]")), pa.large_string()).to_pylist()
+    assert env.iso_seconds(seconds).to_pylist() == [r.replace(" ", "T") + "Z" for r in reference]
+    assert env.iso_seconds(np.zeros(0, np.int64)).to_pylist() == []
