@@ -6,12 +6,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from fraudgraph.exporters.streams import BlockedPart
 from fraudgraph.exporters.tables import TableExporter, from_arrow, to_arrow
 
 ROW_GROUP_SIZE = 1_048_576
 #: Rows per row group in event-stream parts: small enough to stream, large enough to compress well.
 STREAM_ROW_GROUP = 131_072
+#: String columns of the streams with few distinct values, worth dictionary-encoding.
+_REPEATING = {"event_type", "event_version", "source_service", "fraud_type", "pattern_id", "person_id",
+              "original_recipient", "fraud_started_at", "fraud_confirmed_at", "user_id", "account_id", "tx_type"}
 
 
 class ParquetExporter(TableExporter):
@@ -42,7 +46,9 @@ class ParquetPart(BlockedPart):
         import pyarrow.parquet as pq
 
         super().__init__(STREAM_ROW_GROUP)
-        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        # ids, timestamps and payloads are (nearly) all distinct: trying a dictionary for them is wasted work
+        few = [f.name for f in schema if f.name in _REPEATING or not pa.types.is_large_string(f.type)]
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=few)
 
     def _write_block(self, table) -> None:
         self.writer.write_table(table, row_group_size=self.block_rows)
