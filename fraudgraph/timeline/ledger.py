@@ -7,9 +7,11 @@ frozen or closed refuse payments, from them or to them, with ``account_frozen``
 or ``account_closed`` after the refusing account's status (the source's where
 both refuse). The check is exact sequential semantics,
 computed with sorted cumulative sums instead of a Python loop: each round refuses
-the first overdrawing debit of every account that no earlier refusal could
-still rescue, and recomputes. Pathological days (more than 256 rounds) refuse
-all remaining overdrafts at once, which keeps every balance within its limit.
+the first overdrawing debit of every account that no other refusal could still
+rescue (nothing can lower the account before it; see :meth:`Ledger._reach`),
+and recomputes only the accounts on either side of those refusals. A busy day
+takes a dozen rounds; pathological days (more than 256) refuse all remaining
+overdrafts at once, which keeps every balance within its limit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import pandas as pd
 from fraudgraph.timeline.family import Outcome
 
 _EXACT_ROUNDS = 256
+#: Relaxation passes when tracing how a refusal can spread (a chain of payments that long is rare).
+_REACH_PASSES = 32
 #: Reason given for a payment refused by an account of each blocking status.
 REFUSALS = {"frozen": "account_frozen", "closed": "account_closed"}
 
@@ -82,31 +86,34 @@ class Ledger:
         acct, prow, delta, is_debit = acct[porder], prow[porder], delta[porder], is_debit[porder]
         starts = np.flatnonzero(np.r_[True, acct[1:] != acct[:-1]]) if len(acct) else np.zeros(0, np.int64)
         group = np.cumsum(np.r_[False, acct[1:] != acct[:-1]]) if len(acct) else np.zeros(0, np.int64)
+        ends = np.r_[starts[1:], len(acct)]
+        opening = self.balance[acct]
+        floor = self.floor[acct] - 1e-9
+        # where each payment row posts: its debit and its credit posting (-1: none)
+        posting_of = np.full((2, n), -1, dtype=np.int64)
+        posting_of[(~is_debit).astype(np.int64), prow] = np.arange(len(acct))
 
+        running = np.empty(len(acct))
+        bad = np.zeros(len(acct), dtype=bool)
+        self._recompute(np.arange(len(starts)), starts, ends, ok, prow, delta, is_debit, opening, floor, running, bad)
         rounds = 0
-        while True:
-            live = ok[prow]
-            d = np.where(live, delta, 0.0)
-            cum = np.cumsum(d)
-            before_group = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
-            running = self.balance[acct] + cum - before_group[group]
-            bad = live & is_debit & (running < self.floor[acct] - 1e-9)
-            if not bad.any():
-                break
+        while bad.any():
             rounds += 1
             if rounds <= _EXACT_ROUNDS:
                 first = np.flatnonzero(bad)
                 first = first[np.r_[True, group[first[1:]] != group[first[:-1]]]]
-                # Refusing a debit that credits another account lowers that account from then on,
-                # so only first violations no earlier such refusal could change are certain.
                 frank = rank[prow[first]]
-                credits = dst[prow[first]] >= 0
-                horizon = frank[credits].min() if credits.any() else np.iinfo(np.int64).max
-                fail_rows = prow[first[frank <= horizon]]
+                # every overdrawing debit may end up refused, so each is a possible source of lowering
+                reach = self._reach(prow[bad], src, dst, rank)
+                fail_rows = prow[first][frank < reach[acct[first]]]
             else:  # a few chronically short accounts: fail all their remaining overdrafts at once
                 fail_rows = prow[bad]
             ok[fail_rows] = False
             reason[fail_rows] = "insufficient_funds"
+            # only the accounts on either side of a refused payment change
+            touched = posting_of[:, fail_rows].ravel()
+            changed = np.unique(group[touched[touched >= 0]])
+            self._recompute(changed, starts, ends, ok, prow, delta, is_debit, opening, floor, running, bad)
 
         balance_after = np.full(n, np.nan)
         if len(acct):
@@ -115,3 +122,45 @@ class Ledger:
             final = running[np.r_[starts[1:] - 1, len(acct) - 1]]
             self.balance[acct[starts]] = final
         return Outcome(ok=ok, reason=reason, balance_after=balance_after)
+
+    def _reach(self, candidates: np.ndarray, src: np.ndarray, dst: np.ndarray, rank: np.ndarray) -> np.ndarray:
+        """Per account, the earliest rank from which refusing ``candidates`` could lower its balance.
+
+        Refusing a payment takes its credit from the destination from that rank
+        on; the destination may then be unable to make a later payment, whose
+        refusal lowers its own destination, and so on forward in time. This is
+        that earliest-arrival time, relaxed over the day's payments until stable
+        (every candidate assumed refused, so the answer is conservative). An
+        account's first overdraft that comes before the account's arrival time
+        fails whatever else is refused: nothing can lower the account before it,
+        so no earlier debit of its own can fail and leave room for it.
+        """
+        never = np.iinfo(np.int64).max
+        arrival = np.full(self.balance.size, never, dtype=np.int64)
+        # a payment between two sides of one account moves nothing, so refusing it lowers no one
+        credits = candidates[(dst[candidates] >= 0) & (dst[candidates] != src[candidates])]
+        np.minimum.at(arrival, dst[credits], rank[credits])
+        moves = np.flatnonzero((src >= 0) & (dst >= 0) & (src != dst))
+        m_src, m_dst, m_rank = src[moves], dst[moves], rank[moves]
+        for _ in range(_REACH_PASSES):
+            spread = m_rank > arrival[m_src]
+            before = arrival[m_dst[spread]]
+            np.minimum.at(arrival, m_dst[spread], m_rank[spread])
+            if np.array_equal(before, arrival[m_dst[spread]]):
+                return arrival
+        # a long chain: fall back to treating every account as reachable from the earliest refusal
+        return np.full(self.balance.size, rank[credits].min() + 1 if len(credits) else never, dtype=np.int64)
+
+    @staticmethod
+    def _recompute(groups, starts, ends, ok, prow, delta, is_debit, opening, floor, running, bad) -> None:
+        """Running balances (and overdrafts) of the postings of ``groups`` (accounts), in place."""
+        if len(groups) == 0:
+            return
+        lengths = ends[groups] - starts[groups]
+        first = np.r_[0, np.cumsum(lengths)[:-1]]
+        idx = np.arange(lengths.sum()) + np.repeat(starts[groups] - first, lengths)
+        live = ok[prow[idx]]
+        cum = np.cumsum(np.where(live, delta[idx], 0.0))
+        before = np.where(first > 0, cum[np.maximum(first - 1, 0)], 0.0)
+        running[idx] = opening[idx] + cum - np.repeat(before, lengths)
+        bad[idx] = live & is_debit[idx] & (running[idx] < floor[idx])

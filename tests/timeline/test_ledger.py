@@ -107,3 +107,22 @@ def test_balances_carry_over_days():
     out = ledger.apply(day2)
     assert out.ok.tolist() == [False, True]
     assert ledger.balance.tolist() == [70.0, 30.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ledger_is_exact_on_busy_days_with_long_refusal_chains(seed):
+    """Thousands of payments among few, mostly short accounts: refusals cascade through transfers."""
+    rng = np.random.default_rng(100 + seed)
+    n_acc, n = 30, 3000
+    opening = rng.uniform(0, 200, n_acc)
+    limit = np.where(rng.random(n_acc) < 0.2, rng.uniform(100, 300, n_acc), 0.0)
+    status = np.array(["active"] * n_acc, dtype=object)
+    pay = payments(n, time=rng.integers(0, 86_400, n), src=rng.integers(0, n_acc, n), dst=rng.integers(-1, n_acc, n),
+                   amount=np.round(rng.uniform(1, 250, n), 2))
+    ledger = Ledger(opening, limit, limit > 0, status)
+    start = ledger.balance.copy()
+    outcome = ledger.apply(pay)
+    ok, reason, final = _reference(start, ledger.floor, status, pay)
+    assert (~ok).sum() > 300
+    assert np.array_equal(outcome.ok, ok)
+    assert np.allclose(ledger.balance, final)
