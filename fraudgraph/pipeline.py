@@ -6,6 +6,9 @@ writes the manifest.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import hashlib
 import json
 import os
@@ -144,6 +147,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     if not streams:
         return []
     part_rows = dataset.scenario.events.part_rows
+    _return_freed_memory()
     schemas = stream_schemas(labels_on_events)
     writers = {}
     for exporter in exporters:
@@ -172,6 +176,21 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
             entry.update(kind=writer.kind, table=name)
             files.append(entry)
     return files
+
+
+def _return_freed_memory() -> None:
+    """Give the heap that building the graph freed back to the system before the long stream phase.
+
+    glibc keeps freed small blocks for reuse (about a third of the resident
+    memory after generating 100k persons); ``malloc_trim`` returns them. A no-op
+    where the C library has no such call.
+    """
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _write_window(writers, tables) -> None:

@@ -27,7 +27,7 @@ from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.family import DayPlan, Family, Outcome
 from fraudgraph.timeline.features import PointInTimeFeatures
-from fraudgraph.timeline.frames import EVENT_SCHEMA
+from fraudgraph.timeline.frames import CORRELATION_KEYS, EVENT_SCHEMA, ID_KEYS
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.prefetch import prefetch
@@ -45,8 +45,8 @@ FAMILIES = {
     "markets": "fraudgraph.timeline.families.markets:Markets",
 }
 _CORR_STRIDE = np.int64(1) << 40
-#: Internal columns holding the uint64 sort keys of each row's id (event or transaction).
-_KEYS = ("_id_hi", "_id_lo")
+#: Internal columns an event keeps until it is written (the rest goes to its truth row first).
+_RELEASED = ("time", "event_type", "payload", *ID_KEYS, *CORRELATION_KEYS)
 #: Bits of the combined sort key given to seconds (2**26 s is 776 days).
 _TIME_BITS = 26
 
@@ -113,29 +113,19 @@ class Timeline:
         renderer = next((f for f in families if f.name == "transactions"), None)
         features = PointInTimeFeatures(world)
         labels = EventTruth(ctx)
-        carry: list[pa.Table] = []
-        batch: list[pa.Table] = []
-        feats: list[pa.Table] = []
-        feat_carry: list[pa.Table] = []
+        keep = list(_RELEASED) + (["pattern_id"] if self.labels_on_events else [])
+        events, truth, feats = _Waiting(world.end), _Waiting(world.end), _Waiting(world.end)
         for day, tables, allpay, outcome in prefetch(self._days(families), depth=1):
             day_events, feature_table = self._finish_day(day, tables, allpay, outcome, renderer, features)
-            batch.append(day_events)
-            feats.append(feature_table)
+            truth.add(labels.rows(day_events))
+            events.add(day_events.select(keep))
+            feats.add(feature_table)
             last = day.index == ctx.days - 1
             if (day.index + 1) % window_days == 0 or last:
-                pending = pa.concat_tables(carry + batch)
-                if last:
-                    pending = pending.filter(pc.less(pending["time"], world.end))
                 horizon = day.end if not last else np.iinfo(np.int64).max
-                ready, rest = _release(pending, horizon)
-                carry, batch = ([rest] if rest.num_rows else []), []
-                f_pending = pa.concat_tables(feat_carry + feats)
-                if last:
-                    f_pending = f_pending.filter(pc.less(f_pending["time"], world.end))
-                f_ready, f_rest = _release(f_pending, horizon)
-                feat_carry, feats = ([f_rest] if f_rest.num_rows else []), []
-                yield Window(events=self._public(ready), truth=_with_iso_times(labels.rows(ready)),
-                             features=_with_iso_times(f_ready.drop_columns(list(_KEYS))))
+                yield Window(events=self._public(events.release(horizon, last)),
+                             truth=_with_iso_times(truth.release(horizon, last).drop_columns(list(ID_KEYS))),
+                             features=_with_iso_times(feats.release(horizon, last).drop_columns(list(ID_KEYS))))
 
     def _days(self, families: list[Family]) -> Iterator[tuple]:
         """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
@@ -185,10 +175,11 @@ class Timeline:
         n = events.num_rows
         corr = events["corr"].to_numpy()
         keys, inverse = np.unique(corr, return_inverse=True)
-        corr_ids = env.uuids(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys)).take(pa.array(inverse))
-        event_ids, hi, lo = env.keyed_uuids(self.seeds.rng("timeline", "event_ids", day.index), n)
-        events = events.append_column("event_id", event_ids).append_column("correlation_id", corr_ids)
-        return _with_keys(events, hi, lo)
+        corr_hi, corr_lo = env.uuid_keys(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys))
+        hi, lo = env.uuid_keys(self.seeds.rng("timeline", "event_ids", day.index), n)
+        events = _with_keys(events, hi, lo)
+        return (events.append_column(CORRELATION_KEYS[0], pa.array(corr_hi[inverse]))
+                .append_column(CORRELATION_KEYS[1], pa.array(corr_lo[inverse])))
 
     def _public(self, ready: pa.Table) -> pa.Table:
         """The envelope columns (and, on request, the labels) of released events."""
@@ -198,12 +189,12 @@ class Timeline:
         index = pc.index_in(ready["event_type"], value_set=ready["event_type"].unique())
         service = service.take(index)
         cols = {
-            "event_id": ready["event_id"],
+            "event_id": env.uuid_text(ready[ID_KEYS[0]].to_numpy(), ready[ID_KEYS[1]].to_numpy()),
             "event_type": ready["event_type"],
             "event_version": pa.repeat(pa.scalar(env.EVENT_VERSION, pa.large_string()), n).cast(pa.large_string()),
             "timestamp": env.iso_seconds(ready["time"].to_numpy()),
             "source_service": service,
-            "correlation_id": ready["correlation_id"],
+            "correlation_id": env.uuid_text(ready[CORRELATION_KEYS[0]].to_numpy(), ready[CORRELATION_KEYS[1]].to_numpy()),
             "payload": ready["payload"],
         }
         if self.labels_on_events:
@@ -215,8 +206,30 @@ class Timeline:
 
 
 def _with_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
-    """Attach the sort keys of the table's id column (see :func:`envelope.keyed_uuids`)."""
-    return table.append_column(_KEYS[0], pa.array(hi)).append_column(_KEYS[1], pa.array(lo))
+    """Attach the keys of each row's own id (see :func:`envelope.uuid_keys`)."""
+    return table.append_column(ID_KEYS[0], pa.array(hi, pa.uint64())).append_column(ID_KEYS[1], pa.array(lo, pa.uint64()))
+
+
+class _Waiting:
+    """Rows of one stream waiting for release in (time, id) order; rows at or after the span's end are dropped at the last release."""
+
+    def __init__(self, end: int):
+        self.end = end
+        self.tables: list[pa.Table] = []
+
+    def add(self, table: pa.Table) -> None:
+        self.tables.append(table)
+
+    def release(self, horizon: int, last: bool) -> pa.Table:
+        """The waiting rows before ``horizon``, in order; the rest keep waiting."""
+        pending = pa.concat_tables(self.tables)
+        self.tables = []
+        if last:
+            pending = pending.filter(pc.less(pending["time"], self.end))
+        ready, rest = _release(pending, horizon)
+        if rest.num_rows:
+            self.tables.append(rest)
+        return ready
 
 
 def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
@@ -224,8 +237,9 @@ def _release(pending: pa.Table, horizon: int) -> tuple[pa.Table, pa.Table]:
     if pending.num_rows == 0:
         return pending, pending
     time = pending["time"].to_numpy()
-    order = _order(time, pending[_KEYS[0]].to_numpy(), pending[_KEYS[1]].to_numpy())
-    pending = pending.take(pa.array(order))
+    order = _order(time, pending[ID_KEYS[0]].to_numpy(), pending[ID_KEYS[1]].to_numpy())
+    # one contiguous buffer per column first: gathering from it is faster than across chunks
+    pending = pending.combine_chunks().take(pa.array(order))
     cut = int(np.searchsorted(time[order], horizon, side="left"))
     return pending.slice(0, cut), pending.slice(cut)
 

@@ -40,32 +40,41 @@ def uuids(rng: np.random.Generator, n: int) -> pa.Array:
     pyarrow.Array
         ``large_string`` array of canonical 36-character UUIDs.
     """
-    return keyed_uuids(rng, n)[0]
+    return uuid_text(*uuid_keys(rng, n))
 
 
 def keyed_uuids(rng: np.random.Generator, n: int) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """:func:`uuids` with two uint64 sort keys whose lexicographic order is the ids' string order.
+    """:func:`uuids` with their two uint64 keys (see :func:`uuid_keys`)."""
+    hi, lo = uuid_keys(rng, n)
+    return uuid_text(hi, lo), hi, lo
 
-    Lower-case hex keeps byte order, so the keys are the 16 bytes read as two
-    big-endian integers: sorting by them needs no string parsing.
 
-    Returns
-    -------
-    ids : pyarrow.Array
-        The same ids :func:`uuids` draws from the same generator state.
-    hi, lo : numpy.ndarray
-        ``uint64`` keys.
+def uuid_keys(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random version-4 UUIDs as two uint64 keys each (the 16 bytes read big-endian).
+
+    Lower-case hex keeps byte order, so sorting by ``(hi, lo)`` is sorting by
+    the ids' text: ids can travel (and be sorted) as keys and become text only
+    when written (:func:`uuid_text`).
     """
     raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    pairs = _HEX_PAIRS[raw].view(np.uint8).reshape(n, 32)
+    keys = raw.view(">u8").astype(np.uint64)
+    return keys[:, 0].copy(), keys[:, 1].copy()
+
+
+def uuid_text(hi, lo) -> pa.Array:
+    """Canonical 36-character UUID strings of uint64 key pairs (inverse of :func:`uuid_sort_keys`)."""
+    hi = np.asarray(hi, dtype=np.uint64)
+    lo = np.asarray(lo, dtype=np.uint64)
+    n = hi.size
+    raw = np.empty((n, 2), dtype=">u8")
+    raw[:, 0], raw[:, 1] = hi, lo
+    pairs = _HEX_PAIRS[raw.view(np.uint8).reshape(n, 16)].view(np.uint8).reshape(n, 32)
     hexed = pairs[:, _UUID_COLUMNS]
     hexed[:, _UUID_DASHES] = ord("-")
     offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64)
-    ids = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(hexed)))
-    keys = np.ascontiguousarray(raw).view(">u8").astype(np.uint64)
-    return ids, keys[:, 0].copy(), keys[:, 1].copy()
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(hexed)))
 
 
 def uuid_sort_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:

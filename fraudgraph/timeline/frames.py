@@ -52,6 +52,11 @@ def payments(n: int = 0, **columns) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Internal columns holding ids as uint64 key pairs (see :func:`~fraudgraph.timeline.envelope.uuid_keys`):
+#: the row's own id (event or transaction), and its correlation id; they become text only when written.
+ID_KEYS = ("_id_hi", "_id_lo")
+CORRELATION_KEYS = ("_corr_hi", "_corr_lo")
+
 #: Internal event columns (before the engine adds ids and the envelope).
 EVENT_SCHEMA = pa.schema([
     ("time", pa.int64()),

@@ -25,44 +25,47 @@ def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
     items : iterable
         Consumed only by the background thread.
     depth : int
-        Most finished items waiting (bounds the memory held ahead).
+        Most items alive that the consumer has not taken yet, the one being
+        produced included (bounds the memory held ahead). With 1, the thread
+        builds the next item while the consumer works on the current one.
 
     Yields
     ------
     The items of ``items``. An exception raised while producing is raised here,
     in the consumer; closing the generator stops the producer at its next item.
     """
-    slots: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    room = threading.Semaphore(max(1, depth))
+    ready: queue.SimpleQueue = queue.SimpleQueue()
     stop = threading.Event()
 
-    def offer(item) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def produce() -> None:
+        source = iter(items)
         try:
-            for item in items:
-                if not offer((item, None)):
+            while True:
+                while not room.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
                     return
+                try:
+                    item = next(source)
+                except StopIteration:
+                    ready.put((_DONE, None))
+                    return
+                ready.put((item, None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
-            offer((_DONE, exc))
-            return
-        offer((_DONE, None))
+            ready.put((_DONE, exc))
 
     worker = threading.Thread(target=produce, name="fraudgraph-prefetch", daemon=True)
     worker.start()
     try:
         while True:
-            item, error = slots.get()
+            item, error = ready.get()
             if item is _DONE:
                 if error is not None:
                     raise error
                 return
+            room.release()
             yield item
     finally:
         stop.set()

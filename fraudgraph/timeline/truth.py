@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph.timeline import envelope as env
+from fraudgraph.timeline.frames import ID_KEYS
 from fraudgraph.timeline.world import seconds
 
 SCHEMA = pa.schema([
@@ -72,13 +74,18 @@ class EventTruth:
         self.confirmed = np.r_[fp["confirmed"].to_numpy(dtype=np.int64), 0]
 
     def rows(self, ready: pa.Table) -> pa.Table:
+        """Truth rows of the events in ``ready`` that need one, with the event keys for ordering.
+
+        ``ready`` holds internal event columns (see :mod:`~fraudgraph.timeline.frames`)
+        with the event id as :data:`~fraudgraph.timeline.frames.ID_KEYS`.
+        """
         if ready.num_rows == 0:
-            return SCHEMA.empty_table()
-        pidx = pc.index_in(ready["person"], value_set=self.person_ids).fill_null(-1).to_numpy(zero_copy_only=False)
+            return _with_keys(SCHEMA.empty_table(), np.zeros(0, np.uint64), np.zeros(0, np.uint64))
+        pidx = pc.index_in(ready["person"].combine_chunks(), value_set=self.person_ids).fill_null(-1).to_numpy(zero_copy_only=False)
         keep = (pidx >= 0) | pc.is_valid(ready["pattern_id"]).to_numpy(zero_copy_only=False) \
             | pc.is_valid(ready["accident"]).to_numpy(zero_copy_only=False)
         idx = np.flatnonzero(keep)
-        sub = ready.take(pa.array(idx))
+        sub = ready.select(["time", "event_type", "person", "pattern_id", "accident", "original_recipient", *ID_KEYS]).take(pa.array(idx))
         pidx = pidx[idx]
         time = sub["time"].to_numpy()
         is_fraud, fraud_type = self.ctx.pattern_labels(sub["pattern_id"])
@@ -89,8 +96,9 @@ class EventTruth:
         mask = ~known
         accident = sub["accident"]
         eligible = np.where(known, ~unconfirmed & (confirmed <= self.ctx.world.end), True)
-        return pa.table({
-            "event_id": sub["event_id"],
+        hi, lo = sub[ID_KEYS[0]].to_numpy(), sub[ID_KEYS[1]].to_numpy()
+        rows = pa.table({
+            "event_id": env.uuid_text(hi, lo),
             "time": pa.array(time),
             "event_type": sub["event_type"],
             "person_id": sub["person"],
@@ -107,3 +115,8 @@ class EventTruth:
             "days_to_fraud": pa.array((started - time) / 86_400.0, mask=mask),
             "is_train_eligible": pa.array(eligible),
         }, schema=SCHEMA)
+        return _with_keys(rows, hi, lo)
+
+
+def _with_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
+    return table.append_column(ID_KEYS[0], pa.array(hi, pa.uint64())).append_column(ID_KEYS[1], pa.array(lo, pa.uint64()))

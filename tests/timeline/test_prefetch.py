@@ -33,7 +33,7 @@ def test_producer_runs_at_most_depth_ahead_and_stops_when_the_consumer_closes():
     stream = prefetch(items(), depth=2)
     assert next(stream) == 0
     time.sleep(0.3)
-    assert len(produced) <= 4  # one taken, two waiting, one blocked in put
+    assert len(produced) <= 3  # one taken, at most two more made ahead
     stream.close()
     assert not any(t.name == "fraudgraph-prefetch" and t.is_alive() for t in threading.enumerate())
     assert len(produced) < 10

@@ -1,7 +1,8 @@
 import numpy as np
 import pyarrow as pa
 
-from fraudgraph.timeline.engine import _KEYS, _order, _release
+from fraudgraph.timeline.engine import _order, _release
+from fraudgraph.timeline.frames import ID_KEYS as _KEYS
 
 
 def _keys(rng, n):
