@@ -4,12 +4,16 @@ Reads only the envelope columns it needs, part by part, so the test's memory
 stays small although the run writes millions of events.
 """
 
+import io
 import json
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,18 +21,26 @@ import fraudgraph
 from fraudgraph import schema
 from fraudgraph.timeline import envelope as env
 
+_ID = re.compile(r'"((?:per|dev|ip|acc|com|cir)_[0-9a-f]{8,16})"')
+
+
+def _fields(payloads: pa.ChunkedArray, names: list[str]) -> pa.Table:
+    """Parse JSON payloads with Arrow's reader and keep ``names``."""
+    text = "\n".join(payloads.to_pylist()).encode()
+    return pajson.read_json(io.BytesIO(text)).select(names) if text else pa.table({n: [] for n in names})
+
 
 @pytest.fixture(scope="module")
 def at_scale(tmp_path_factory):
-    out = tmp_path_factory.mktemp("scale") / "ds"
+    root = tmp_path_factory.mktemp("scale")
     ds = fraudgraph.generate("default", seed=21, persons=20_000, days=90)
-    ds.write(out, formats=["parquet"])
+    out = ds.write(root / "ds", formats=["parquet"])
     parts = sorted((out / "events").glob("part-*.parquet"))
-    counts = []
+    counts, initiated, completed, sampled = [], [], [], []
     last_key = None
     ordered = True
     for path in parts:
-        table = pq.read_table(path, columns=["event_id", "event_type", "timestamp"])
+        table = pq.read_table(path, columns=["event_id", "event_type", "timestamp", "payload"])
         seconds = pc.strptime(table["timestamp"], "%Y-%m-%dT%H:%M:%SZ", "s").cast(pa.int64()).to_numpy()
         hi, lo = env.uuid_sort_keys(table["event_id"].combine_chunks())
         if last_key is not None:
@@ -39,27 +51,34 @@ def at_scale(tmp_path_factory):
         last_key = (seconds[-1], hi[-1], lo[-1])
         hour = pc.utf8_slice_codeunits(table["timestamp"], 11, 13)
         date = pc.utf8_slice_codeunits(table["timestamp"], 0, 10)
-        frame = pa.table({"event_type": table["event_type"], "date": date, "hour": hour}).group_by(
-            ["event_type", "date", "hour"]).aggregate([([], "count_all")]).to_pandas()
-        counts.append(frame)
+        counts.append(pa.table({"event_type": table["event_type"], "date": date, "hour": hour}).group_by(
+            ["event_type", "date", "hour"]).aggregate([([], "count_all")]).to_pandas())
+        kind = table["event_type"]
+        initiated.append(_fields(table.filter(pc.equal(kind, "transaction-initiated"))["payload"],
+                                 ["transaction_id", "account_id"]).to_pandas())
+        completed.append(_fields(table.filter(pc.equal(kind, "transaction-completed"))["payload"],
+                                 ["transaction_id", "balance_after"]).to_pandas())
+        sampled += table["payload"].take(pa.array(np.arange(0, table.num_rows, 97))).to_pylist()
     counts = pd.concat(counts).groupby(["event_type", "date", "hour"], as_index=False)["count_all"].sum()
     counts["hour"] = counts["hour"].astype(int)
     counts["date"] = pd.to_datetime(counts["date"])
     manifest = json.loads((out / "manifest.json").read_text())
-    return ds, counts, ordered, manifest, len(parts)
+    money = pd.concat(completed).merge(pd.concat(initiated), on="transaction_id", how="left")
+    return SimpleNamespace(ds=ds, out=out, root=root, counts=counts, ordered=ordered, manifest=manifest,
+                           parts=len(parts), money=money, sampled=sampled)
 
 
 def test_every_event_type_appears_in_global_order(at_scale):
-    _, counts, ordered, manifest, parts = at_scale
-    assert ordered, "timestamps (then ids) decrease somewhere in file order"
+    counts, manifest = at_scale.counts, at_scale.manifest
+    assert at_scale.ordered, "timestamps (then ids) decrease somewhere in file order"
     assert set(counts["event_type"]) == set(schema.EVENT_TYPES)
     assert counts.groupby("event_type")["count_all"].sum().to_dict() == manifest["counts"]["events"]
-    assert parts >= 5  # millions of events, bounded parts
+    assert at_scale.parts >= 5  # millions of events, bounded parts
     assert sum(manifest["counts"]["events"].values()) > 5_000_000
 
 
 def test_hour_of_day_has_lunch_and_evening_peaks_and_quiet_nights(at_scale):
-    _, counts, *_ = at_scale
+    counts = at_scale.counts
 
     def shares(event_type):
         by_hour = counts[counts["event_type"] == event_type].groupby("hour")["count_all"].sum()
@@ -76,7 +95,7 @@ def test_hour_of_day_has_lunch_and_evening_peaks_and_quiet_nights(at_scale):
 
 
 def test_paydays_weekends_and_market_hours_show_in_counts_by_date(at_scale):
-    _, counts, *_ = at_scale
+    counts = at_scale.counts
     daily = counts[counts["event_type"] == "transaction-initiated"].groupby("date")["count_all"].sum()
     payday = daily.index.day.isin([1, 15, 16])
     assert daily[payday].mean() > 1.1 * daily[~payday & (daily.index.day < 28)].mean()
@@ -86,10 +105,57 @@ def test_paydays_weekends_and_market_hours_show_in_counts_by_date(at_scale):
 
 
 def test_remittance_seasons_are_visible(at_scale):
-    _, counts, *_ = at_scale
+    counts = at_scale.counts
     daily = counts[counts["event_type"] == "remittance-initiated"].groupby("date")["count_all"].sum()
     holidays = daily[(daily.index.month == 1) & (daily.index.day <= 7)].mean()
     carnival = daily[(daily.index.month == 2) & daily.index.day.isin(range(10, 21))].mean()
     ordinary = daily[((daily.index.month == 1) & (daily.index.day >= 10)) | ((daily.index.month == 3) & (daily.index.day <= 25))].mean()
     assert holidays > 2.0 * ordinary
     assert carnival > 1.5 * ordinary
+
+
+def test_every_id_in_a_payload_exists_in_the_graph(at_scale):
+    known = set()
+    for frame in at_scale.ds.graph.nodes.values():
+        known.update(frame["id"].astype(str))
+    found = {i for payload in at_scale.sampled for i in _ID.findall(payload)}
+    assert len(at_scale.sampled) > 50_000 and len(found) > 10_000
+    unknown = found - known
+    assert not unknown, f"{len(unknown)} ids not in the graph, e.g. {sorted(unknown)[:3]}"
+
+
+def test_balances_never_go_below_their_limit(at_scale):
+    money = at_scale.money.dropna(subset=["balance_after"])
+    accounts = at_scale.ds.graph.nodes["Account"].set_index("id")
+    assert money["account_id"].notna().all() and len(money) > 500_000
+    limit = accounts.loc[money["account_id"], "credit_limit"].to_numpy()
+    opening = accounts.loc[money["account_id"], "opening_balance"].to_numpy()
+    is_card = accounts.loc[money["account_id"], "account_type"].to_numpy() == "credit_card"
+    floor = np.minimum(-limit, np.where(is_card, -opening, opening))
+    assert (money["balance_after"].astype(float).to_numpy() >= floor - 0.01).all()
+
+
+def test_pattern_schedules_show_up_as_events(at_scale):
+    ds, out = at_scale.ds, at_scale.out
+    truth = pd.concat([pq.read_table(p, columns=["event_type", "pattern_id"]).to_pandas()
+                       for p in sorted((out / "truth" / "events").glob("*.parquet"))])
+    scripted = ds.truth.schedule
+    money = scripted[scripted["kind"].isin(["transfer", "card_payment", "refund", "cash_deposit", "bill_payment"])
+                     & (scripted["time"] < pd.Timestamp(ds.scenario.end_date))]
+    expected = money.groupby("pattern_id").size()
+    seen = truth[truth["event_type"] == "transaction-initiated"].groupby("pattern_id").size()
+    assert len(expected) > 20
+    assert (seen.reindex(expected.index).fillna(0) >= expected).all()
+
+
+def test_same_bytes_with_another_window(at_scale):
+    ds = at_scale.ds
+    ds.scenario.events.window_days = 5
+    try:
+        again = ds.write(at_scale.root / "again", formats=["parquet"])
+    finally:
+        ds.scenario.events.window_days = 1
+    for folder in ("events", "truth/events", "features/transactions"):
+        first = sorted((at_scale.out / folder).glob("part-*.parquet"))
+        assert [p.name for p in first] == [p.name for p in sorted((again / folder).glob("part-*.parquet"))]
+        assert all(p.read_bytes() == (again / folder / p.name).read_bytes() for p in first)
