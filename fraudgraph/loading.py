@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from fraudgraph import schema
+from fraudgraph.checks import stream_problems
 from fraudgraph.config import Scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
@@ -17,7 +18,6 @@ from fraudgraph.exporters import get_exporter
 from fraudgraph.exporters.tables import TableExporter
 from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.output import MANIFEST
-from fraudgraph.stream_checks import stream_problems
 from fraudgraph.truth import TABLES as TRUTH_TABLES
 from fraudgraph.truth import Truth
 
@@ -164,7 +164,7 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
 
     The event streams (events, their truth, transaction features) are checked
     part file by part file with bounded memory, see
-    :func:`fraudgraph.stream_checks.stream_problems`: global (timestamp,
+    :func:`fraudgraph.checks.stream_problems`: global (timestamp,
     event_id) order, unique event ids, counts per event type, the envelope's
     values, truth and feature rows that point at real events, and the same
     events in the same order in every format.

@@ -21,10 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import fraudgraph
-from fraudgraph import stream_checks
+from fraudgraph.checks import readers
+from fraudgraph.checks.keys import uuid_keys
 from fraudgraph.loading import validate_folder
 from fraudgraph.pipeline import prepare
-from fraudgraph.stream_checks import uuid_keys
 
 FORMATS = ("parquet", "csv", "jsonl")  # the order in which validate reports per-format problems
 FRESH_ID = "00000000-0000-4000-8000-000000000000"
@@ -139,8 +139,8 @@ def test_small_batches_find_the_same_problems(copy, monkeypatch):
     edit(copy, "events/part-00002", lambda f, fmt: swap(f, 10, 4_000), formats=("csv",))
     expected = problems(copy)
     assert len(expected) == 2
-    monkeypatch.setattr(stream_checks, "BATCH_ROWS", 700)
-    monkeypatch.setattr(stream_checks, "BLOCK_BYTES", 100_000)
+    monkeypatch.setattr(readers, "BATCH_ROWS", 700)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 100_000)
     assert problems(copy) == expected
 
 
