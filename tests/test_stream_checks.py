@@ -22,7 +22,7 @@ import pytest
 
 import fraudgraph
 from fraudgraph.checks import readers
-from fraudgraph.checks.keys import uuid_keys
+from fraudgraph.checks.keys import folded_keys
 from fraudgraph.loading import validate_folder
 from fraudgraph.pipeline import prepare
 
@@ -375,13 +375,13 @@ def test_cli_lists_stream_problems_and_exits_1(copy):
     assert "1 problem(s)" in r.stderr and "'login-failed' events, the manifest's counts.events says" in r.stderr
 
 
-def test_uuid_keys_are_exact_on_canonical_ids():
+def test_folded_keys_are_exact_on_canonical_ids():
     rng = np.random.default_rng(4)
     raw = [bytes(rng.integers(0, 256, 16, dtype=np.uint8)).hex() for _ in range(2_000)]
     ids = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in raw]
     # ids one hex digit apart, in either half, must get different keys
     near = [ids[0][:-1] + ("0" if ids[0][-1] != "0" else "1"), ("0" if ids[0][0] != "0" else "1") + ids[0][1:]]
-    keys, canonical = uuid_keys(pa.array(ids + near + ids[:3] + ["ABC", None, ids[0].upper()]))
+    keys, canonical = folded_keys(pa.array(ids + near + ids[:3] + ["ABC", None, ids[0].upper()]))
     assert canonical.tolist() == [True] * (len(ids) + 5) + [False] * 3
     assert len(np.unique(keys[: len(ids) + 2])) == len(ids) + 2
     assert keys[-3:].tolist() == keys[:3].tolist()

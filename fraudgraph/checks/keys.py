@@ -12,21 +12,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.checks.arrays import string_buffers
 from fraudgraph.checks.problems import Problems
 from fraudgraph.checks.readers import key_column
+from fraudgraph.timeline.envelope import uuid_sort_keys
 
 #: Most duplicated event ids listed one by one.
 MAX_DUPLICATES_LISTED = 20
 
 #: A canonical UUID: lowercase hex, hyphenated.
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-_HEX_COLUMNS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
-_NIBBLE = np.zeros(256, np.uint8)
-_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
 
 
-def uuid_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def folded_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """64-bit keys of the canonical UUIDs among ``ids``.
 
     Parameters
@@ -45,7 +42,7 @@ def uuid_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> keys, ok = uuid_keys(pa.array(["0d184cbe-7293-4dd7-8d58-c8c3f3317753", "x"]))
+    >>> keys, ok = folded_keys(pa.array(["0d184cbe-7293-4dd7-8d58-c8c3f3317753", "x"]))
     >>> len(keys), ok.tolist()
     (1, [True, False])
     """
@@ -55,17 +52,13 @@ def uuid_keys(ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def canonical_keys(ids: pa.Array, canonical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`uuid_keys` for ``ids`` whose canonical ones are already known (``canonical``)."""
+    """:func:`folded_keys` for ``ids`` whose canonical ones are already known (``canonical``)."""
     good = ids.filter(pa.array(canonical))
     n = len(good)
     if n == 0:
         return np.zeros(0, np.uint64), canonical
-    offsets, data = string_buffers(good)
-    chars = data[offsets[0]: offsets[0] + 36 * n].reshape(n, 36)[:, _HEX_COLUMNS]
-    nibbles = _NIBBLE[chars]
-    packed = np.ascontiguousarray((nibbles[:, 0::2] << 4) | nibbles[:, 1::2])  # the UUID's 16 bytes
-    halves = packed.view(">u8").astype(np.uint64)
-    return _mix(halves[:, 0]) ^ halves[:, 1], canonical
+    hi, lo = uuid_sort_keys(good)
+    return _mix(hi) ^ lo, canonical
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -116,7 +109,7 @@ def report_duplicates(sorted_keys: np.ndarray, references: list[tuple[Path, str,
     seen: dict[str, list[str]] = {}
     for file, fmt, rel in references:
         ids = key_column(file, fmt, "event_id")
-        keys, canonical = uuid_keys(ids)
+        keys, canonical = folded_keys(ids)
         rows = np.flatnonzero(canonical)[np.isin(keys, listed)]
         for row, value in zip(rows, ids.take(pa.array(rows)).to_pylist()):
             seen.setdefault(value, []).append(f"{rel} row {row + 1:,}")

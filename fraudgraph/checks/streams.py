@@ -29,8 +29,8 @@ from fraudgraph.checks.keys import (
     Keys,
     canonical_keys,
     contains,
+    folded_keys,
     report_duplicates,
-    uuid_keys,
 )
 from fraudgraph.checks.problems import Problems, one_line
 from fraudgraph.checks.readers import READABLE, Unreadable, tables
@@ -163,7 +163,7 @@ def _scan_events(path: Path, entry: dict, order: Order, counts: Counter, problem
                 collect[0].add(keys)
                 is_tx = pc.is_in(col(table, "event_type"), value_set=TRANSACTION_TYPES).fill_null(False)
                 tx = col(table, "transaction_id").filter(is_tx).drop_null()
-                keys, canonical = uuid_keys(tx)
+                keys, canonical = folded_keys(tx)
                 tx_parts.append(np.unique(keys))
                 if not canonical.all():
                     odd_tx.update(tx.filter(pa.array(~canonical)).to_pylist())
@@ -201,7 +201,7 @@ def _scan_keys(path: Path, entry: dict, column: str, known: np.ndarray, odd: set
     try:
         for table in tables(path / rel, fmt, (column,), problems, rel):
             values = col(table, column)
-            keys, canonical = uuid_keys(values)
+            keys, canonical = folded_keys(values)
             present = np.zeros(len(values), bool)
             present[canonical] = contains(known, keys)
             if odd and not present.all():

@@ -27,7 +27,12 @@ from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.family import DayPlan, Family, Outcome
 from fraudgraph.timeline.features import PointInTimeFeatures
-from fraudgraph.timeline.frames import CORRELATION_KEYS, EVENT_SCHEMA, ID_KEYS
+from fraudgraph.timeline.frames import (
+    CORRELATION_KEYS,
+    EVENT_SCHEMA,
+    ID_KEYS,
+    with_id_keys,
+)
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.prefetch import prefetch
@@ -163,7 +168,7 @@ class Timeline:
         """Transaction ids and point-in-time features, the transactions' own events, then event ids."""
         seeds = self.seeds
         tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
-        feature_table = _with_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+        feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
         if renderer is not None and len(allpay):
             rng = seeds.rng("timeline", "transactions", day.index, "render")
             tables = tables + list(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
@@ -177,17 +182,16 @@ class Timeline:
         keys, inverse = np.unique(corr, return_inverse=True)
         corr_hi, corr_lo = env.uuid_keys(self.seeds.rng("timeline", "correlation_ids", day.index), len(keys))
         hi, lo = env.uuid_keys(self.seeds.rng("timeline", "event_ids", day.index), n)
-        events = _with_keys(events, hi, lo)
+        events = with_id_keys(events, hi, lo)
         return (events.append_column(CORRELATION_KEYS[0], pa.array(corr_hi[inverse]))
                 .append_column(CORRELATION_KEYS[1], pa.array(corr_lo[inverse])))
 
     def _public(self, ready: pa.Table) -> pa.Table:
         """The envelope columns (and, on request, the labels) of released events."""
         n = ready.num_rows
-        services = {name: et.service for name, et in schema.EVENT_TYPES.items()}
-        service = pa.array([services[t] for t in ready["event_type"].unique().to_pylist()], pa.large_string())
-        index = pc.index_in(ready["event_type"], value_set=ready["event_type"].unique())
-        service = service.take(index)
+        types = ready["event_type"].unique()
+        service = pa.array([schema.EVENT_TYPES[t].service for t in types.to_pylist()], pa.large_string())
+        service = service.take(pc.index_in(ready["event_type"], value_set=types))
         cols = {
             "event_id": env.uuid_text(ready[ID_KEYS[0]].to_numpy(), ready[ID_KEYS[1]].to_numpy()),
             "event_type": ready["event_type"],
@@ -203,11 +207,6 @@ class Timeline:
             cols["fraud_type"] = fraud_type
             cols["pattern_id"] = ready["pattern_id"]
         return pa.table(cols)
-
-
-def _with_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
-    """Attach the keys of each row's own id (see :func:`envelope.uuid_keys`)."""
-    return table.append_column(ID_KEYS[0], pa.array(hi, pa.uint64())).append_column(ID_KEYS[1], pa.array(lo, pa.uint64()))
 
 
 class _Waiting:

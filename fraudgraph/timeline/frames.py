@@ -57,6 +57,11 @@ def payments(n: int = 0, **columns) -> pd.DataFrame:
 ID_KEYS = ("_id_hi", "_id_lo")
 CORRELATION_KEYS = ("_corr_hi", "_corr_lo")
 
+
+def with_id_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
+    """``table`` with the keys of each row's own id appended as :data:`ID_KEYS`."""
+    return table.append_column(ID_KEYS[0], pa.array(hi, pa.uint64())).append_column(ID_KEYS[1], pa.array(lo, pa.uint64()))
+
 #: Internal event columns (before the engine adds ids and the envelope).
 EVENT_SCHEMA = pa.schema([
     ("time", pa.int64()),

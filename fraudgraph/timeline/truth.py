@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudgraph.timeline import envelope as env
-from fraudgraph.timeline.frames import ID_KEYS
+from fraudgraph.timeline.frames import ID_KEYS, with_id_keys
 from fraudgraph.timeline.world import seconds
 
 SCHEMA = pa.schema([
@@ -80,7 +80,7 @@ class EventTruth:
         with the event id as :data:`~fraudgraph.timeline.frames.ID_KEYS`.
         """
         if ready.num_rows == 0:
-            return _with_keys(SCHEMA.empty_table(), np.zeros(0, np.uint64), np.zeros(0, np.uint64))
+            return with_id_keys(SCHEMA.empty_table(), np.zeros(0, np.uint64), np.zeros(0, np.uint64))
         pidx = pc.index_in(ready["person"].combine_chunks(), value_set=self.person_ids).fill_null(-1).to_numpy(zero_copy_only=False)
         keep = (pidx >= 0) | pc.is_valid(ready["pattern_id"]).to_numpy(zero_copy_only=False) \
             | pc.is_valid(ready["accident"]).to_numpy(zero_copy_only=False)
@@ -115,8 +115,4 @@ class EventTruth:
             "days_to_fraud": pa.array((started - time) / 86_400.0, mask=mask),
             "is_train_eligible": pa.array(eligible),
         }, schema=SCHEMA)
-        return _with_keys(rows, hi, lo)
-
-
-def _with_keys(table: pa.Table, hi: np.ndarray, lo: np.ndarray) -> pa.Table:
-    return table.append_column(ID_KEYS[0], pa.array(hi, pa.uint64())).append_column(ID_KEYS[1], pa.array(lo, pa.uint64()))
+        return with_id_keys(rows, hi, lo)
