@@ -32,7 +32,7 @@ from pydantic import Field, model_validator
 from fraudgraph import schema
 from fraudgraph.graph import isin
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime, to_seconds, trend
+from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, monthly_rate, to_datetime, to_seconds, trend
 from fraudgraph.population.circles import PERIOD_DAYS
 from fraudgraph.population.money import INDUSTRY_SPEND
 from fraudgraph.population.sampling import DAY
@@ -572,28 +572,13 @@ class _Merchants:
         return [next((h[t] for t in types if t in h), None) for h in held]
 
 
-class _Links:
-    """Edges queued during a call and added in one batch per type at the end (one link call, not one per instance)."""
-
-    def __init__(self, kit: Toolkit):
-        self.kit = kit
-        self._pending: dict[tuple, list] = {}
-
-    def queue(self, key, src: str, dst: str, **props) -> None:
-        self._pending.setdefault(key, []).append((src, dst, props))
+class _Links(EdgeQueue):
+    """The call's queued edges, with friend ties between colluders."""
 
     def friends(self, pairs, since: int) -> None:
         """Friend ties (people who collude or pay each other kickbacks know each other)."""
         for a, b in pairs:
             self.queue(("Person", "KNOWS", "Person"), a, b, kind="friend", since=int(since))
-
-    def flush(self) -> None:
-        for key, rows in self._pending.items():
-            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
-            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
-                     for name, v in props.items()}
-            self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props)
-        self._pending = {}
 
 
 def _run(rng, count: int, config, makers: dict, kit: Toolkit, ctx) -> list[PatternInstance]:

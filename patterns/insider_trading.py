@@ -25,7 +25,7 @@ from pydantic import Field
 from fraudgraph import market_hours as mh
 from fraudgraph.graph import isin
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import Toolkit, blend, drifted, eligible, monthly_rate, to_datetime
+from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, drifted, eligible, monthly_rate
 from fraudgraph.population.sampling import DAY
 
 TRADES = ("Account", "TRADES", "Company")
@@ -79,7 +79,7 @@ class InsiderTrading(Injector):
             inst = self._one_fraud(world, kit, rng, config, ctx)
             if inst is not None:
                 out.append(inst)
-        world.flush()
+        world.edges.flush()
         return out
 
     def _one_fraud(self, world: _World, kit: Toolkit, rng, config, ctx):
@@ -128,7 +128,7 @@ class InsiderTrading(Injector):
         if new_tie:  # they know each other (family or friends) from well before the tip
             kind = "family" if rng.random() < 0.3 else "friend"
             since = t_tip - int(rng.uniform(60, 1500) * DAY)
-            world.queue(KNOWS, insider, tippee, kind=kind, since=since)
+            world.edges.queue(KNOWS, insider, tippee, kind=kind, since=since)
         if opened:
             account = kit.new_accounts([tippee], "brokerage", [opened_at])[0]
             world.holdings[tippee] = account
@@ -184,7 +184,7 @@ class InsiderTrading(Injector):
                 inst = self._outside_trader(world, kit, rng, config, ctx)
             if inst is not None:
                 out.append(inst)
-        world.flush()
+        world.edges.flush()
         return out
 
     def _outside_trader(self, world: _World, kit: Toolkit, rng, config, ctx):
@@ -331,7 +331,7 @@ class _World:
         self._typical = dict(zip((trades["src"] + "|" + trades["dst"]).tolist(), trades["typical_quantity"].tolist()))
         self._typical_pool = trades["typical_quantity"].to_numpy()
         self._prices: dict[str, float] = {}
-        self._pending: dict[tuple, list] = {}
+        self.edges = EdgeQueue(kit)  # added in one batch per type at the end of the call
         self._traders = sorted(p for p in self.holdings if p in self.ordinary)
         self._trader_created = None
 
@@ -403,20 +403,8 @@ class _World:
         new = key not in self._typical
         self._typical.setdefault(key, typical)
         if new:
-            self.queue(TRADES, account, company, **props)
+            self.edges.queue(TRADES, account, company, **props)
         return new
-
-    def queue(self, key, src: str, dst: str, **props) -> None:
-        """Edges are added in one batch per type at the end (one link call instead of one per instance)."""
-        self._pending.setdefault(key, []).append((src, dst, props))
-
-    def flush(self) -> None:
-        for key, rows in self._pending.items():
-            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
-            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
-                     for name, v in props.items()}
-            self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props)
-        self._pending = {}
 
     def price(self, company: str, rng) -> float:
         if company not in self._prices:

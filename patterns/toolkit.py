@@ -607,6 +607,32 @@ class Toolkit:
                       since=to_datetime(np.full(src.size, start)))
 
 
+class EdgeQueue:
+    """Edges queued one at a time during a call and added in one ``Toolkit.link`` per edge type by ``flush``.
+
+    ``since`` values are epoch seconds; other properties keep their Python type
+    (strings become object columns).
+    """
+
+    def __init__(self, kit: Toolkit):
+        self.kit = kit
+        self._pending: dict[tuple, list] = {}
+
+    def queue(self, key, src: str, dst: str, **props) -> None:
+        self._pending.setdefault(key, []).append((src, dst, props))
+
+    def flush(self) -> dict[tuple, tuple[list, np.ndarray]]:
+        """Add the queued edges; per edge type, the queued ``(src, dst, props)`` rows and which pairs were new."""
+        added = {}
+        for key, rows in self._pending.items():
+            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
+            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
+                     for name, v in props.items()}
+            added[key] = (rows, self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props))
+        self._pending = {}
+        return added
+
+
 def eligible(rng: np.random.Generator, ids: list, used: set[str], overlap: float) -> np.ndarray:
     """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
     taken = np.fromiter((i in used for i in ids), bool, len(ids))

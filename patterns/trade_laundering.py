@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 
 from fraudgraph import schema
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import Toolkit, blend, eligible, monthly_rate, to_datetime
+from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, eligible, monthly_rate, to_datetime
 from fraudgraph.population.companies import INDUSTRY_DATA, SUFFIXES, SURNAMES
 from fraudgraph.population.sampling import DAY
 
@@ -90,12 +90,11 @@ class TradeBasedLaundering(Injector):
             k = len(companies)
             over = rng.random() < config.over_invoicing_share
             b = ctx.knobs.amount_blending
-            if over:
-                lo, hi = np.log(config.over_ratio_min), np.log(config.over_ratio_max)
-                ratios = np.exp(lo + (hi - lo) * rng.random(k - 1) ** (1 + 2 * b))  # blending leans to the mild end
-            else:
-                lo, hi = np.log(config.under_ratio_max), np.log(config.under_ratio_min)
-                ratios = np.exp(lo + (hi - lo) * rng.random(k - 1) ** (1 + 2 * b))
+            # log-ratio from its mild end to its extreme one; blending leans to the mild end
+            mild, extreme = ((config.over_ratio_min, config.over_ratio_max) if over
+                             else (config.under_ratio_max, config.under_ratio_min))
+            lo, hi = np.log(mild), np.log(extreme)
+            ratios = np.exp(lo + (hi - lo) * rng.random(k - 1) ** (1 + 2 * b))
             ratios = blended_ratio(ratios, b)
             roles = ["front"] + ["shell"] * (k - 2) + ["beneficiary"]
             inst = self._chain(world, kit, rng, config, ctx, companies, roles, ratios, over, is_fraud=True)
@@ -152,8 +151,8 @@ class TradeBasedLaundering(Injector):
             s_co, b_co, s_acc, b_acc = companies[seller], companies[buyer], accounts[seller], accounts[buyer]
             rate = monthly_rate(n, ctx)
             props = {"goods": goods, "invoice_amount": invoice, "goods_value": value, "monthly_count": rate, "since": int(ship_t[0])}
-            world.queue(SUPPLIES, s_co, b_co, **props)
-            world.queue(TRANSFERS, b_acc, s_acc, kind="supplier", typical_amount=float(np.median(paid)),
+            world.edges.queue(SUPPLIES, s_co, b_co, **props)
+            world.edges.queue(TRANSFERS, b_acc, s_acc, kind="supplier", typical_amount=float(np.median(paid)),
                         monthly_count=rate, since=int(pay_t[0]))
             rows.add(ship_t, "shipment", SUPPLIES_STEM, s_co, b_co, per_invoice, units, goods)
             rows.add(pay_t, "transfer", TRANSFERS_STEM, b_acc, s_acc, paid, detail="invoice_payment")
@@ -208,7 +207,7 @@ class _Companies:
         values = sup["goods_value"].to_numpy()
         self._values = values if values.size else np.array([4_000.0])
         self.created_here: set[str] = set()
-        self._pending: dict[tuple, list] = {}
+        self.edges = EdgeQueue(kit)  # added in one batch per type by flush
 
     def pick(self, rng, k: int) -> list[str]:
         """Up to ``k`` distinct free ordinary companies, traders favoured."""
@@ -259,20 +258,11 @@ class _Companies:
         self.kit.ctx.used_companies.update(ids.tolist())
         return ids.tolist()
 
-    def queue(self, key, src: str, dst: str, **props) -> None:
-        """Edges are added in one batch per type at the end (one link call instead of one per shipment lane)."""
-        self._pending.setdefault(key, []).append((src, dst, props))
-
     def flush(self) -> None:
         """Add the queued edges; SUPPLIES relationships that already existed now carry the scheme's invoices."""
-        for key, rows in self._pending.items():
-            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
-            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
-                     for name, v in props.items()}
-            new = self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props)
+        for key, (rows, new) in self.edges.flush().items():
             if key == SUPPLIES and not new.all():
                 self._overwrite([{"src": r[0], "dst": r[1], **r[2]} for r, is_new in zip(rows, new) if not is_new])
-        self._pending = {}
 
     def _overwrite(self, updates: list[dict]) -> None:
         table = self.graph.edges[SUPPLIES]
