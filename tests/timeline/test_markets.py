@@ -21,6 +21,8 @@ from fraudgraph.timeline.family import Outcome
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.world import TimelineWorld
 
+from .drive import drive
+
 SEED = 11
 DAY = 86_400
 
@@ -53,24 +55,9 @@ def _context(dataset, world, seed=SEED, **markets) -> TimelineContext:
 
 def simulate(ctx, ledger: bool = True, seed: int = SEED, days: int | None = None):
     """Drive the family day by day through a real ledger (or an all-ok fake one)."""
-    family = mk.Markets(ctx)
-    seeds = SeedTree(seed)
     world = ctx.world
-    book = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
-    tables, pays = [], []
-    for index in range(days or ctx.days):
-        day = ctx.day(index)
-        plan = family.plan(day, seeds.rng("timeline", family.name, index))
-        n = len(plan.payments)
-        if ledger:
-            outcome = book.apply(plan.payments)
-        else:
-            outcome = Outcome(ok=np.ones(n, bool), reason=np.full(n, None, object), balance_after=np.full(n, np.nan))
-        pays.append(plan.payments.assign(ok=outcome.ok, day=index))
-        tables += plan.events + family.settle(day, plan, outcome, seeds.rng("timeline", family.name, index, "settle"))
-    events = pa.concat_tables(tables).to_pandas()
-    events["data"] = [json.loads(p) for p in events["payload"]]
-    return events, pd.concat(pays, ignore_index=True), family
+    book = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status) if ledger else None
+    return drive(mk.Markets(ctx), ctx, seed, days, book)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ from fraudgraph.timeline.family import Outcome
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.world import TimelineWorld
 
+from .drive import drive
+
 SEED = 5
 STAGES = list(rem.STAGES)
 
@@ -50,22 +52,7 @@ def _context(dataset, world, scenario=None, seed=SEED) -> TimelineContext:
 
 def simulate(ctx, days=None, ledger=None, seed=SEED):
     """Drive the family day by day; all payments succeed unless a ledger is given."""
-    family = rem.Remittances(ctx)
-    seeds = SeedTree(seed)
-    tables, pays = [], []
-    for index in range(days or ctx.days):
-        day = ctx.day(index)
-        plan = family.plan(day, seeds.rng("timeline", family.name, index))
-        n = len(plan.payments)
-        if ledger is None:
-            outcome = Outcome(ok=np.ones(n, bool), reason=np.full(n, None, object), balance_after=np.full(n, np.nan))
-        else:
-            outcome = ledger.apply(plan.payments)
-        pays.append(plan.payments.assign(ok=outcome.ok, day=index))
-        tables += plan.events + family.settle(day, plan, outcome, seeds.rng("timeline", family.name, index, "settle"))
-    events = pa.concat_tables(tables).to_pandas()
-    events["data"] = [json.loads(p) for p in events["payload"]]
-    return events, pd.concat(pays, ignore_index=True), family
+    return drive(rem.Remittances(ctx), ctx, seed, days, ledger)
 
 
 @pytest.fixture(scope="module")
