@@ -556,8 +556,12 @@ class Circles(Family):
         account = self._account_at(person, items["time"])
         items["corr"] = self._new_corr(n)
         items["account"] = account
-        items["count"] = np.where(items["cycle"] >= 0, self._cycles["received"][np.maximum(items["cycle"], 0)],
-                                  np.rint(items["amount"] / self.contribution[items["circle"]])).astype(np.int64)
+        # a scripted payout (cycle -1) counts the contributions its amount stands for; a simulated one,
+        # those its cycle received (indexed only where it has a cycle: the log may still be empty)
+        count = np.rint(items["amount"] / self.contribution[items["circle"]]).astype(np.int64)
+        sim = items["cycle"] >= 0
+        count[sim] = self._cycles["received"][items["cycle"][sim]]
+        items["count"] = count
         items["frame"] = make_payments(
             n, time=items["time"], src=-1, dst=account, amount=items["amount"], tx_type="circle_payout",
             corr=items["corr"], pattern_id=items["pattern"], src_kind="circle_pool",
