@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from fraudgraph import schema
 from fraudgraph.errors import ConfigError, UnknownNameError
@@ -46,7 +47,40 @@ def check_weights(value: dict[str, float], allowed: tuple[str, ...]) -> dict[str
     return value
 
 
-class _Section(BaseModel):
+def range_pairs(model: type[BaseModel]) -> list[tuple[str, str]]:
+    """The ``(low, high)`` field pairs of a parameter model, by name: ``min_x``/``max_x`` and ``x_min``/``x_max``."""
+    names = set(model.model_fields)
+    pairs = []
+    for name in model.model_fields:
+        if name.startswith("min_") and "max_" + name[4:] in names:
+            pairs.append((name, "max_" + name[4:]))
+        elif name.endswith("_min") and name[:-4] + "_max" in names:
+            pairs.append((name, name[:-4] + "_max"))
+    return pairs
+
+
+class ParameterModel(BaseModel):
+    """Base of every parameter model: unknown keys are rejected and every min/max pair must be ordered.
+
+    A pair is found by name (:func:`range_pairs`), so a new ``min_x``/``max_x``
+    field is checked without code of its own; an inverted pair is reported as
+    a ``range_order`` error that :func:`format_validation_error` words like
+    every other range error.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _ordered_ranges(self):
+        for low, high in range_pairs(type(self)):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise PydanticCustomError("range_order", "{low} ({low_value}) must be <= {high} ({high_value})",
+                                          {"low": low, "high": high, "low_value": lo, "high_value": hi})
+        return self
+
+
+class _Section(ParameterModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
@@ -153,14 +187,6 @@ class AccountsConfig(_Section):
     def _status(cls, v):
         return check_weights(v, schema.ACCOUNT_STATUSES)
 
-    @model_validator(mode="after")
-    def _limits(self):
-        if self.credit_limit_min > self.credit_limit_max:
-            raise ValueError(
-                f"accounts.credit_limit_min ({self.credit_limit_min}) must be <= accounts.credit_limit_max ({self.credit_limit_max})"
-            )
-        return self
-
 
 class CompaniesConfig(_Section):
     """Employers and merchants."""
@@ -209,16 +235,6 @@ class CirclesConfig(_Section):
     @classmethod
     def _rot(cls, v):
         return check_weights(v, schema.ROTATION_ORDERS)
-
-    @model_validator(mode="after")
-    def _ranges(self):
-        if self.min_members > self.max_members:
-            raise ValueError(f"circles.min_members ({self.min_members}) must be <= circles.max_members ({self.max_members})")
-        if self.contribution_min > self.contribution_max:
-            raise ValueError(
-                f"circles.contribution_min ({self.contribution_min}) must be <= circles.contribution_max ({self.contribution_max})"
-            )
-        return self
 
 
 class MoneyConfig(_Section):
@@ -368,7 +384,8 @@ class IdentityEventsConfig(_Section):
 class EventsConfig(_Section):
     """Event streams derived by walking the graph over time."""
 
-    streams: list[str] = Field(default_factory=lambda: list(STREAMS), description="Event families to produce.")
+    streams: list[str] = Field(default_factory=lambda: list(STREAMS),
+                               description="Event families to produce (kept in the order of STREAMS).")
     part_rows: int = Field(1_000_000, ge=1_000, le=100_000_000, description="Most events per part file.")
     window_days: int = Field(1, ge=1, le=366, description="Days released per batch (memory grows with it; never changes the output).")
     transactions: TransactionsConfig = Field(default_factory=TransactionsConfig)
@@ -387,7 +404,7 @@ class EventsConfig(_Section):
         unknown = [s for s in v if s not in STREAMS]
         if unknown:
             raise ValueError(f"has unknown stream {unknown[0]!r}; expected names from {list(STREAMS)}")
-        return list(dict.fromkeys(v))
+        return [s for s in STREAMS if s in v]  # one order, whatever the user's: the manifest must not depend on it
 
 
 class DriftConfig(_Section):
@@ -400,7 +417,8 @@ class DriftConfig(_Section):
 class OutputConfig(_Section):
     """What to write."""
 
-    formats: list[str] = Field(default_factory=lambda: ["csv", "jsonl", "parquet"], description="Output formats.")
+    formats: list[str] = Field(default_factory=lambda: ["csv", "jsonl", "parquet"],
+                               description="Output formats (kept in alphabetical order).")
 
     @field_validator("formats", mode="before")
     @classmethod
@@ -410,7 +428,7 @@ class OutputConfig(_Section):
         v = [str(f).strip().lower() for f in v if str(f).strip()]
         if not v:
             raise ValueError("must name at least one format")
-        return list(dict.fromkeys(v))
+        return sorted(set(v))  # one order, whatever the user's: the manifest must not depend on it
 
 
 class Scenario(_Section):
@@ -555,6 +573,11 @@ def format_validation_error(exc: ValidationError, source: str = "scenario", mode
         valid = _field_names(loc[:-1], model)
         where = f" in '{parent.rstrip('.')}'" if parent else ""
         return f"Unknown parameter '{path}'{where} of {source}; valid parameters: {', '.join(valid)}{more}"
+    if kind == "range_order":
+        ctx = first["ctx"]
+        node = prefix + "".join(f"{part}." for part in loc)
+        return (f"The '{node}{ctx['low']}' parameter of {source} must be <= '{node}{ctx['high']}' "
+                f"({ctx['high_value']!r}). Got {ctx['low_value']!r} instead{more}.")
     if kind == "value_error" and not loc:
         return f"Invalid {source}: {_strip_value_error(first['msg'])}{more}"
     expected = _expected(loc, first, model)

@@ -153,7 +153,7 @@ class AccountTakeover(Injector):
             # made in the attacker's session: the event flows on the victim's edge to the new device
             draft.schedule(t_change, "identity_change", stem(USES_DEVICE), victim, devices[i],
                            detail=np.array(changes, dtype=object))
-            choices = np.arange(config.min_links, max(config.min_links, config.max_links) + 1)
+            choices = np.arange(config.min_links, config.max_links + 1)
             weights = 0.5 ** np.arange(choices.size)  # mostly one new link, sometimes a burst of them
             n_links = int(rng.choice(choices, p=weights / weights.sum()))
             gaps = (rng.uniform(10 * 60, 12 * HOUR, n_links) * scale).astype(np.int64)
@@ -286,7 +286,7 @@ class SleeperTakeover(AccountTakeover):
     def _when(self, kit: Toolkit, config, opened: int, born: int) -> tuple[int, dict] | None:
         """After a dormant spell of ``min_dormant_days`` or more that began no later than the scenario start."""
         ctx, rng = kit.ctx, kit.rng
-        lo_days, hi_days = config.min_dormant_days, max(config.min_dormant_days, config.max_dormant_days)
+        lo_days, hi_days = config.min_dormant_days, config.max_dormant_days
         hi = ctx.end - 4 * DAY
         t0 = int(ctx.start + DAY + kit.fraction(ctx.start + DAY, ctx.start + DAY + max(hi - ctx.start - DAY, 1))
                  * max(hi - ctx.start - DAY, 1))

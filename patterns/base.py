@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from fraudgraph.config import format_validation_error
+from fraudgraph.config import ParameterModel, format_validation_error
 from fraudgraph.errors import ConfigError, UnknownNameError
 from fraudgraph.graph import PropertyGraph
 
@@ -31,8 +31,8 @@ ENTRY_POINT_GROUP = "fraudgraph.patterns"
 SCHEDULE_COLUMNS = ("time", "kind", "edge_type", "src", "dst", "amount", "quantity", "detail")
 
 
-class InjectorConfig(BaseModel):
-    """Parameters every injector accepts; subclasses add their own."""
+class InjectorConfig(ParameterModel):
+    """Parameters every injector accepts; subclasses add their own (every ``min_x``/``max_x`` pair is checked)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
 from fraudgraph.patterns.money_mule import (
-    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _Ledger, _not_below_min, _onboard,
+    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _Ledger, _onboard,
 )
 from fraudgraph.patterns.toolkit import Toolkit, to_seconds
 from fraudgraph.population.money import INDUSTRY_SPEND
@@ -51,11 +51,6 @@ class BustOutConfig(InjectorConfig):
     min_burst_payments: int = Field(4, ge=1, le=500, description="Fewest payments in the burst.")
     max_burst_payments: int = Field(20, ge=1, le=500, description="Most payments in the burst.")
     max_new_merchants: int = Field(2, ge=1, le=50, description="Most merchants first paid during the burst.")
-
-    @field_validator("max_history_days", "max_burst_days", "max_utilisation", "max_burst_payments")
-    @classmethod
-    def _ranges(cls, v, info):
-        return _not_below_min(v, info)
 
 
 class BustOut(Injector):

@@ -559,7 +559,7 @@ class DeviceSharing(Injector):
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
-        lo, hi = config.min_persons, max(config.min_persons, config.max_persons)
+        lo, hi = config.min_persons, config.max_persons
         sizes = rng.integers(lo, hi + 1, count)
         n_syn = np.clip(rng.binomial(sizes, config.synthetic_share), 0, sizes)
         if 0.0 < config.synthetic_share < 1.0:
@@ -569,7 +569,7 @@ class DeviceSharing(Injector):
         drafts, requests, synthetic = [], [], []
         for i in range(count):
             rec = recruits[offsets[i]:offsets[i + 1]]
-            start, end = kit.window(rng.uniform(config.min_days, max(config.min_days, config.max_days)))
+            start, end = kit.window(rng.uniform(config.min_days, config.max_days))
             end = int(world.clamp(end))
             draft = Draft(self.name, True, start, end)
             city, country = world.random_place()

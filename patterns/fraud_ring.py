@@ -56,9 +56,9 @@ class FraudRing(Injector):
         household_max = world.largest_household()  # share addresses only where households exist
         plans, requests = [], []
         for _ in range(count):
-            k = int(rng.integers(config.min_identities, max(config.min_identities, config.max_identities) + 1))
+            k = int(rng.integers(config.min_identities, config.max_identities + 1))
             n = k + 1  # position 0 is the collector
-            start, end = kit.window(rng.uniform(config.min_days, max(config.min_days, config.max_days)))
+            start, end = kit.window(rng.uniform(config.min_days, config.max_days))
             end = int(world.clamp(end))
             season = rng.uniform(2, 2 + config.max_seasoning_days * ctx.knobs.camouflage) * DAY
             born0 = int(max(start - season, ctx.start - 3 * 365 * DAY))

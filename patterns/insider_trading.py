@@ -86,7 +86,7 @@ class InsiderTrading(Injector):
         t_ann = _announcement_time(rng, ctx)
         if t_ann is None:
             return None
-        lo, hi = sorted((config.min_lead_days, config.max_lead_days))
+        lo, hi = config.min_lead_days, config.max_lead_days
         spread = 0.3 + 0.7 * ctx.knobs.timing_spread
         lead = (lo + rng.random() * (hi - lo) * spread) * DAY
         t_tip = int(t_ann - lead)
@@ -139,7 +139,7 @@ class InsiderTrading(Injector):
         total = max(2, round(float(blend(loud, quiet, ctx.knobs.amount_blending))))
         news = _pick_news(rng)
         price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
-        n_buys = int(rng.integers(config.min_buys, max(config.min_buys, config.max_buys) + 1))
+        n_buys = int(rng.integers(config.min_buys, config.max_buys + 1))
         buy_t = _buy_times(kit, buy_from, buy_to, n_buys)
         total = max(total, n_buys)
         buy_q = _split(rng, total, n_buys)
@@ -197,7 +197,7 @@ class InsiderTrading(Injector):
             if t_ann is None:
                 return None
             price, jump = world.price(company, rng), rng.uniform(*NEWS[news])
-        lo, hi = sorted((config.min_lead_days, config.max_lead_days))
+        lo, hi = config.min_lead_days, config.max_lead_days
         first_buy_at = int(t_ann - (lo + rng.random() * (hi - lo) * (0.3 + 0.7 * ctx.knobs.timing_spread)) * DAY)
         trader = world.pick_trader(rng, exclude_company=company, before=first_buy_at - 30 * DAY, unconnected=True)
         if trader is None:

@@ -44,7 +44,7 @@ class IPRecycling(Injector):
         world = Identities(kit)
         if not world.proxy_kinds():
             return []  # nobody in this world uses a VPN or a host: a proxy pool would be a giveaway
-        lo, hi = config.min_persons, max(config.min_persons, config.max_persons)
+        lo, hi = config.min_persons, config.max_persons
         sizes = rng.integers(lo, hi + 1, count)
         recruits = _few_addresses(kit, int(sizes.sum()))
         offsets = np.r_[0, np.cumsum(sizes)]
@@ -55,9 +55,9 @@ class IPRecycling(Injector):
             if users.size < 3:
                 continue
             kind = world.pick_proxy_kind(0.65)
-            start, end = kit.window(rng.uniform(config.min_days, max(config.min_days, config.max_days)))
+            start, end = kit.window(rng.uniform(config.min_days, config.max_days))
             end = int(world.clamp(end))
-            n_ip = int(rng.integers(config.min_ips, max(config.min_ips, config.max_ips) + 1))
+            n_ip = int(rng.integers(config.min_ips, config.max_ips + 1))
             draft = Draft(self.name, True, start, end)
             info = cycle(kit, world, draft, users, devices, kind, n_ip, 1.0 - config.new_ip_prob, (start, end), True,
                          logins=(3, 12), user_role="proxy_user", ip_role="proxy_ip")
@@ -77,7 +77,7 @@ class IPRecycling(Injector):
     def inject_decoys(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
-        lo, hi = config.min_persons, max(config.min_persons, config.max_persons)
+        lo, hi = config.min_persons, config.max_persons
         drafts = []
         for _ in range(count):
             size = int(rng.integers(lo, hi + 1))

@@ -39,7 +39,7 @@ class KitingCycle(Injector):
         out = []
         bank_of = graph.nodes["Account"].set_index("id")["institution"]
         for _ in range(count):
-            k = int(rng.integers(config.min_accounts, max(config.min_accounts, config.max_accounts) + 1))
+            k = int(rng.integers(config.min_accounts, config.max_accounts + 1))
             owners = kit.recruit_persons(k)  # one colluder per account: every hop is a p2p transfer
             if owners.size < 3:
                 break
@@ -68,7 +68,7 @@ class KitingCycle(Injector):
             if k < 3:
                 continue
             base = _amount(rng, kit, ctx.knobs.amount_blending)
-            rounds = int(rng.integers(config.min_rounds, max(config.min_rounds, config.max_rounds) + 1))
+            rounds = int(rng.integers(config.min_rounds, config.max_rounds + 1))
             decay = rng.uniform(0.97, 0.995)
             src = np.array(accounts, dtype=object)
             dst = np.roll(src, -1)

@@ -89,20 +89,6 @@ class MoneyMuleConfig(InjectorConfig):
     def _known_variants(cls, v):
         return check_weights(v, VARIANTS)
 
-    @field_validator("max_width", "max_chain", "max_rounds", "max_pass_through", "max_holding_hours")
-    @classmethod
-    def _ranges(cls, v, info):
-        return _not_below_min(v, info)
-
-
-def _not_below_min(value, info):
-    """Validator of a ``max_x`` field: it may not be below ``min_x`` (declared before it)."""
-    name = "min_" + info.field_name.removeprefix("max_")
-    low = info.data.get(name)
-    if low is not None and value < low:
-        raise ValueError(f"must be at least '{name}' ({low})")
-    return value
-
 
 class MoneyMule(Injector):
     name = "money_mule"

@@ -42,7 +42,6 @@ from fraudgraph.patterns.money_mule import (
     PAYS_EDGE,
     _balanced,
     _Ledger,
-    _not_below_min,
     _scheduled_instance,
 )
 from fraudgraph.patterns.toolkit import Toolkit
@@ -89,11 +88,6 @@ class StructuringConfig(InjectorConfig):
         if any(w < 0 for w in v) or not any(w > 0 for w in v):
             raise ValueError("must hold non-negative weights, at least one of them positive")
         return v
-
-    @field_validator("max_smurfs", "max_deposits", "max_window_days")
-    @classmethod
-    def _ranges(cls, v, info):
-        return _not_below_min(v, info)
 
 
 class Structuring(Injector):

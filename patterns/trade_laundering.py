@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
@@ -61,14 +61,6 @@ class TradeLaunderingConfig(InjectorConfig):
     min_shipments: int = Field(2, ge=1, le=100, description="Fewest shipments on each link.")
     max_shipments: int = Field(8, ge=1, le=100, description="Most shipments on each link.")
     new_companies: bool = Field(True, description="Create shell companies when too few ordinary ones are free.")
-
-    @model_validator(mode="after")
-    def _ranges(self):
-        for lo, hi in (("min_companies", "max_companies"), ("over_ratio_min", "over_ratio_max"),
-                       ("under_ratio_min", "under_ratio_max"), ("min_shipments", "max_shipments")):
-            if getattr(self, lo) > getattr(self, hi):
-                raise ValueError(f"{lo} ({getattr(self, lo)}) must be <= {hi} ({getattr(self, hi)})")
-        return self
 
 
 class TradeBasedLaundering(Injector):

@@ -2,8 +2,10 @@ import pytest
 import yaml
 
 from fraudgraph import Scenario, preset_names
-from fraudgraph.config import resolve_scenario
+from fraudgraph.config import ParameterModel, range_pairs, resolve_scenario
 from fraudgraph.errors import ConfigError, UnknownNameError
+from fraudgraph.patterns.base import available_patterns, get_injector
+from fraudgraph.pipeline import prepare
 
 
 def test_presets_shipped():
@@ -54,13 +56,69 @@ def test_out_of_range_names_field_value_and_range(change, field, value):
     assert "\n" not in message
 
 
-def test_min_greater_than_max_rejected():
-    with pytest.raises(ConfigError, match=r"circles.min_members \(13\) must be <= circles.max_members \(12\)"):
-        Scenario().override({"circles.min_members": 13})
-    with pytest.raises(ConfigError, match="contribution_min"):
-        Scenario().override({"circles.contribution_min": 500, "circles.contribution_max": 100})
-    with pytest.raises(ConfigError, match="credit_limit_min"):
-        Scenario().override({"accounts.credit_limit_min": 9e4})
+def _parameter_models(model, path=""):
+    """Every parameter model reachable from ``model``: (dotted path of its section, model class)."""
+    yield path, model
+    for name, info in model.model_fields.items():
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, ParameterModel):
+            yield from _parameter_models(sub, f"{path}{name}.")
+
+
+def _every_range_pair():
+    pairs = []
+    for section, model in _parameter_models(Scenario):
+        pairs += [("scenario", section, low, high) for low, high in range_pairs(model)]
+    for name in available_patterns():
+        model = get_injector(name).config_model
+        pairs += [(name, f"fraud.patterns.{name}.", low, high) for low, high in range_pairs(model)]
+    return pairs
+
+
+def test_every_min_max_pair_is_found():
+    found = {(owner, low) for owner, _, low, _ in _every_range_pair()}
+    # the pairs the issue named, and one of each naming style
+    for owner, low in [("scenario", "min_members"), ("scenario", "contribution_min"), ("scenario", "credit_limit_min"),
+                       ("kiting_cycle", "min_accounts"), ("device_sharing", "min_persons"),
+                       ("fraud_ring", "min_identities"), ("ip_recycling", "min_ips"),
+                       ("account_takeover", "min_links"), ("collusion", "min_colluders"),
+                       ("trade_based_laundering", "over_ratio_min")]:
+        assert (owner, low) in found
+    assert len(found) >= 35
+
+
+def _admissible(infos):
+    """The narrowest [lowest, highest] interval that every field in ``infos`` admits (open ends nudged inside)."""
+    lowest, highest = -1e6, 1e6
+    for info in infos:
+        for meta in info.metadata:
+            if getattr(meta, "ge", None) is not None:
+                lowest = max(lowest, meta.ge)
+            if getattr(meta, "gt", None) is not None:
+                lowest = max(lowest, meta.gt + (1 if info.annotation is int else 0.01))
+            if getattr(meta, "le", None) is not None:
+                highest = min(highest, meta.le)
+            if getattr(meta, "lt", None) is not None:
+                highest = min(highest, meta.lt - (1 if info.annotation is int else 0.01))
+    return lowest, highest
+
+
+@pytest.mark.parametrize("owner, section, low, high", _every_range_pair(),
+                         ids=lambda v: v if isinstance(v, str) and v and not v.endswith(".") else None)
+def test_every_inverted_range_is_rejected_in_one_form(owner, section, low, high):
+    model = dict(_parameter_models(Scenario))[section] if owner == "scenario" else get_injector(owner).config_model
+    fields = model.model_fields
+    lowest, highest = _admissible([fields[low], fields[high]])
+    is_int = fields[high].annotation is int
+    high_value = int(lowest) if is_int else round(lowest, 2)
+    low_value = high_value + 1 if is_int else round((lowest + highest) / 2, 2)
+    assert lowest <= high_value < low_value <= highest
+    with pytest.raises(ConfigError) as err:
+        prepare(Scenario().override({f"{section}{low}": low_value, f"{section}{high}": high_value}))
+    message = str(err.value)
+    assert message == (f"The '{section}{low}' parameter of scenario must be <= '{section}{high}' ({high_value!r}). "
+                       f"Got {low_value!r} instead."), message
+    prepare(Scenario().override({f"{section}{low}": high_value, f"{section}{high}": high_value}))  # equal ends are a range
 
 
 def test_unknown_keys_rejected_with_valid_names(tmp_path):
