@@ -87,7 +87,7 @@ class _Section(ParameterModel):
 class PersonsConfig(_Section):
     """Who lives in the world."""
 
-    count: int = Field(10_000, ge=1, le=50_000_000, description="Number of legitimate persons (synthetic identities of fraud patterns come on top).")
+    count: int = Field(2_000, ge=1, le=50_000_000, description="Number of legitimate persons (synthetic identities of fraud patterns come on top).")
     countries: dict[str, float] = Field(
         default_factory=lambda: {"US": 0.9, "CA": 0.05, "GB": 0.05},
         description="Weights of countries of residence (ISO codes with documented fictional phone and never-issued id ranges).",
@@ -192,7 +192,7 @@ class CompaniesConfig(_Section):
     """Employers and merchants."""
 
     per_1000_persons: float = Field(15.0, gt=0.0, le=1000.0, description="Companies per 1000 persons.")
-    listed_share: float = _prob(0.04, "Share of companies listed on an exchange.")
+    listed_share: float = _prob(0.04, "Share of companies listed on an exchange (at least one when above 0).")
     merchant_share: float = _prob(0.55, "Share of companies that accept customer payments.")
     employment_rate: float = _prob(0.62, "Share of persons employed by a company in the world.")
     officer_share: float = _prob(0.03, "Share of employees who are officers.")
@@ -446,7 +446,7 @@ class Scenario(_Section):
     description: str = Field("", description="What the scenario is for.")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="Root of the seed tree.")
     start_date: dt.date = Field(dt.date(2025, 1, 1), description="First simulated day (UTC).")
-    days: int = Field(90, ge=1, le=3660, description="Length of the simulated span in days.")
+    days: int = Field(30, ge=1, le=3660, description="Length of the simulated span in days.")
     persons: PersonsConfig = Field(default_factory=PersonsConfig)
     devices: DevicesConfig = Field(default_factory=DevicesConfig)
     ips: IPsConfig = Field(default_factory=IPsConfig)

@@ -88,8 +88,21 @@ def test_hardness_high_bound():
     assert report["overall"]["company"]["auc"] <= 0.70, report["overall"]["company"]
 
 
-def test_default_scenario_fraud_share():
-    ds = fraudgraph.generate("default", seed=11)
+def _fraud_person_share(ds) -> float:
     labels = ds.truth.node_labels
     involved = labels[(labels["label"] == "Person") & labels["is_fraud"]]["id"].nunique()
-    assert 0.001 <= involved / ds.graph.num_nodes("Person") <= 0.01
+    return involved / ds.graph.num_nodes("Person")
+
+
+def test_fraud_share_follows_the_budget():
+    assert 0.001 <= _fraud_person_share(fraudgraph.generate("default", seed=11, persons=10_000, days=90)) <= 0.01
+
+
+def test_the_default_world_shows_every_typology_with_its_decoys():
+    """The quick start's world is small: one instance per typology is the floor, which lifts the share."""
+    ds = fraudgraph.generate("default", seed=11)
+    patterns = ds.truth.patterns
+    for name in available_patterns():
+        mine = patterns[patterns["typology"] == name]
+        assert mine["is_fraud"].any() and (~mine["is_fraud"]).any(), name
+    assert _fraud_person_share(ds) <= 0.04

@@ -55,8 +55,13 @@ def _write(world, graph, rng, organizer, member_circle, member_person, cfg) -> N
     size = np.bincount(member_circle, minlength=n_circles)
 
     window = 400 * DAY
-    created = np.maximum(created_person[organizer], world.start - (rng.random(n_circles) * window).astype(np.int64))
-    created = np.minimum(created + (rng.random(n_circles) * 30 * DAY).astype(np.int64), world.end - 1)
+    earliest = np.maximum(created_person[organizer], world.start - (rng.random(n_circles) * window).astype(np.int64))
+    lag = rng.random(n_circles)
+    created = earliest + (lag * 30 * DAY).astype(np.int64)
+    # a circle that would be created after the end is created in what is left of the span instead
+    # (the same draw, scaled), so that short spans do not pile circles up on their last second
+    room = np.maximum(world.end - earliest, 1)
+    created = np.where(created >= world.end, earliest + (lag * room).astype(np.int64), created)
     start_day = (created + (3 + rng.random(n_circles) * 25).astype(np.int64) * DAY) // DAY * DAY
     duration = size * PERIOD_DAYS[frequency] * DAY
     ended = start_day + duration <= world.start

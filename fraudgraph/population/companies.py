@@ -64,6 +64,8 @@ def build_companies(world: World, graph: PropertyGraph) -> None:
     size = 1.0 + rng.pareto(1.2, size=n)
     p_listed = np.clip(cfg.listed_share * size / size.mean(), 0.0, 1.0)
     is_listed = rng.random(n) < p_listed
+    if cfg.listed_share > 0 and not is_listed.any():
+        is_listed[np.argmax(size)] = True  # a small world still has a market: its largest company is listed
     ticker = np.full(n, None, dtype=object)
     if is_listed.any():
         ticker[is_listed] = _tickers(rng, int(is_listed.sum()))

@@ -16,7 +16,7 @@ PAYS = ("Account", "PAYS", "Company")
 
 def _generate(seed=5, count=12, **settings):
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 3000, "fraud.person_share": 0.0,
+        "persons.count": 3000, "days": 90, "fraud.person_share": 0.0,
         "fraud.patterns": {"bust_out": {"count": count, **settings}}})
     return fraudgraph.generate(scenario, seed=seed)
 

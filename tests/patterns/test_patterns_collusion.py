@@ -18,7 +18,7 @@ P_OWNS = ("Person", "OWNS", "Account")
 
 def scenario():
     return fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 4000, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
+        "persons.count": 4000, "days": 90, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
         "fraud.patterns": {"collusion": {"count": 8}}})
 
 
@@ -170,7 +170,7 @@ def test_truth_consistent_with_graph(ds):
 
 def test_tiny_circles_fall_back_to_merchant_collusion():
     s = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 1500, "circles.min_members": 2, "circles.max_members": 2, "circles.participation": 0.1,
+        "persons.count": 1500, "days": 90, "circles.min_members": 2, "circles.max_members": 2, "circles.participation": 0.1,
         "fraud.person_share": 0.0, "fraud.patterns": {"collusion": {"count": 3, "circle_share": 1.0}}})
     small = fraudgraph.generate(s, seed=4)
     p = small.truth.patterns

@@ -13,7 +13,7 @@ USES_DEVICE, USES_IP, OWNS = ("Person", "USES_DEVICE", "Device"), ("Person", "US
 
 def generate(seed=5):
     scenario = fraudgraph.Scenario.from_preset("default").override(
-        {"persons.count": 3000, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}})
+        {"persons.count": 3000, "days": 90, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}})
     return fraudgraph.generate(scenario, seed=seed)
 
 

@@ -14,7 +14,7 @@ TRANSFERS, OWNS = ("Account", "TRANSFERS_TO", "Account"), ("Person", "OWNS", "Ac
 
 def generate(seed=5):
     scenario = fraudgraph.Scenario.from_preset("default").override(
-        {"persons.count": 3000, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}})
+        {"persons.count": 3000, "days": 90, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}})
     return fraudgraph.generate(scenario, seed=seed)
 
 

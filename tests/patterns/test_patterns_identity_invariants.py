@@ -21,7 +21,7 @@ KNOWS, TRANSFERS, PAYS = ("Person", "KNOWS", "Person"), ("Account", "TRANSFERS_T
 @pytest.fixture(scope="module")
 def ds():
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 2500, "fraud.person_share": 0.0,
+        "persons.count": 2500, "days": 90, "fraud.person_share": 0.0,
         "fraud.patterns": {name: {"count": 3} for name in MINE}})
     return fraudgraph.generate(scenario, seed=21)
 

@@ -17,7 +17,7 @@ P_OWNS = ("Person", "OWNS", "Account")
 
 def scenario():
     return fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 4000, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
+        "persons.count": 4000, "days": 90, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
         "fraud.patterns": {"insider_trading": {"count": 4}}})
 
 
@@ -145,7 +145,7 @@ def test_graph_valid_and_invariants_hold(ds):
 def many_idle_accounts():
     """Twelve instances in a world where a third of the accounts are dormant, frozen or closed."""
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 4000, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
+        "persons.count": 4000, "days": 90, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
         "accounts.status_weights": {"active": 0.65, "dormant": 0.1, "frozen": 0.1, "closed": 0.15},
         "fraud.patterns": {"insider_trading": {"count": 12}}})
     return fraudgraph.generate(scenario, seed=11)

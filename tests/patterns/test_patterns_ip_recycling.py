@@ -13,7 +13,7 @@ USES_DEVICE, USES_IP, SEEN_AT = ("Person", "USES_DEVICE", "Device"), ("Person", 
 
 def generate(seed=5, **changes):
     scenario = fraudgraph.Scenario.from_preset("default").override(
-        {"persons.count": 3000, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}, **changes})
+        {"persons.count": 3000, "days": 90, "fraud.person_share": 0.0, "fraud.patterns": {NAME: {"count": 4}}, **changes})
     return fraudgraph.generate(scenario, seed=seed)
 
 
@@ -111,7 +111,7 @@ def test_truth_consistent_with_graph(ds):
 
 
 def test_no_proxy_pool_where_nobody_uses_a_proxy():
-    ds = generate(seed=2, **{"persons.count": 600, "ips.vpn_share": 0.0, "ips.hosting_share": 0.0})
+    ds = generate(seed=2, **{"persons.count": 600, "days": 90, "ips.vpn_share": 0.0, "ips.hosting_share": 0.0})
     assert not ds.truth.patterns["is_fraud"].any()
     assert not ds.graph.nodes["IP"]["kind"].isin(["vpn", "hosting"]).any()
 

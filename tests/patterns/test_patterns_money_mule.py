@@ -18,7 +18,7 @@ EDGE = "Account_TRANSFERS_TO_Account"
 
 def _generate(seed=5, count=12, **settings):
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 3000, "fraud.person_share": 0.0,
+        "persons.count": 3000, "days": 90, "fraud.person_share": 0.0,
         "fraud.patterns": {"money_mule": {"count": count, **settings}}})
     return fraudgraph.generate(scenario, seed=seed)
 

@@ -16,7 +16,7 @@ EDGE = "Account_TRANSFERS_TO_Account"
 
 def _generate(seed=5, count=12, persons=3000, **fraud):
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": persons, "fraud.person_share": 0.0, **{f"fraud.{k}": v for k, v in fraud.items()},
+        "persons.count": persons, "days": 90, "fraud.person_share": 0.0, **{f"fraud.{k}": v for k, v in fraud.items()},
         "fraud.patterns": {"structuring": {"count": count}}})
     return fraudgraph.generate(scenario, seed=seed)
 

@@ -18,7 +18,7 @@ ORDINARY_BAND = (0.7, 1.45)
 
 def scenario():
     return fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 4000, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
+        "persons.count": 4000, "days": 90, "companies.listed_share": 0.2, "fraud.person_share": 0.0,
         "fraud.patterns": {"trade_based_laundering": {"count": 5}}})
 
 
@@ -78,7 +78,7 @@ def test_fraud_invoices_far_from_goods_value(ds, supplies, patterns):
 
 def test_low_hardness_keeps_fraud_outside_ordinary_prices():
     s = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 3000, "fraud.person_share": 0.0, "fraud.hardness": "low",
+        "persons.count": 3000, "days": 90, "fraud.person_share": 0.0, "fraud.hardness": "low",
         "fraud.patterns": {"trade_based_laundering": {"count": 4}}})
     low = fraudgraph.generate(s, seed=5)
     sup = low.graph.edges[("Company", "SUPPLIES", "Company")]
@@ -164,7 +164,7 @@ def test_deterministic(ds):
 
 def test_shell_companies_when_ordinary_ones_run_out():
     s = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 600, "fraud.person_share": 0.0, "fraud.patterns": {"trade_based_laundering": {"count": 6}}})
+        "persons.count": 600, "days": 90, "fraud.person_share": 0.0, "fraud.patterns": {"trade_based_laundering": {"count": 6}}})
     small = fraudgraph.generate(s, seed=3)
     g = small.graph
     assert g.validate(raise_on_error=False) == []
