@@ -5,7 +5,10 @@ Errors of the user's making print one line on stderr and exit with status 2.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import numpy as np
 from fraudgraph import schema
 from fraudgraph._version import __version__
 from fraudgraph.config import STREAMS, Scenario, preset_names
-from fraudgraph.errors import FraudGraphError
+from fraudgraph.errors import FraudGraphError, OutputError
 from fraudgraph.exporters import available_formats
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
 from fraudgraph.pipeline import generate as generate_dataset
@@ -66,7 +69,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
         write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
                       labels_on_events=labels_on_events)
     elapsed = time.perf_counter() - started
-    click.echo(_counts_table(dataset.graph.counts()))
+    click.echo(_counts_table(dataset.graph.counts(), scenario.persons.count))
     if dataset.event_counts:
         click.echo(f"events: {sum(dataset.event_counts.values()):,} of {len(dataset.event_counts)} types "
                    f"({', '.join(scenario.events.streams)})")
@@ -161,7 +164,7 @@ def stats(directory, fmt):
     g = dataset.graph
     click.echo(f"dataset {directory}: scenario {manifest['scenario']['name']}, seed {manifest['seed']}, "
                f"fraudgraph {manifest['fraudgraph_version']}")
-    click.echo(_counts_table(g.counts()))
+    click.echo(_counts_table(g.counts(), dataset.scenario.persons.count))
     click.echo("")
     header = f"{'edge type':<32} {'side':<4} {'mean':>7} {'median':>7} {'p99':>7} {'max':>8} {'with 0':>8}"
     click.echo(header)
@@ -184,24 +187,55 @@ def report():
 
 @report.command("hardness")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the report as JSON (default: DIRECTORY/hardness.json).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="FILE",
+              help="Also write the report as JSON to FILE ('-': JSON on stdout instead of the table). "
+                   "FILE may not lie inside the dataset folder, which must keep matching its manifest.")
 def report_hardness(directory, json_path):
-    """Best single-feature AUC separating fraud members from everyone else, per typology and overall."""
+    """Best single-feature AUC separating fraud members from everyone else, per typology and overall.
+
+    The table goes to stdout; nothing is written into DIRECTORY.
+    """
     import json
 
     from fraudgraph.report import format_report, hardness_report
 
+    if json_path is not None and str(json_path) != "-":
+        _check_report_path(json_path, directory)
     dataset = read_dataset(directory)
     result = hardness_report(dataset)
+    text = json.dumps(result, indent=2) + "\n"
+    if json_path is not None and str(json_path) == "-":
+        click.echo(text, nl=False)
+        return
     click.echo(format_report(result))
-    json_path = json_path or Path(directory) / "hardness.json"
-    json_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    click.echo(f"\nwrote {json_path}")
+    if json_path is not None:
+        try:
+            json_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"The '--json' file {str(json_path)!r} cannot be written: {exc.strerror}") from None
+        click.echo(f"\nwrote {json_path}")
 
 
-def _counts_table(counts: dict) -> str:
-    rows = [("node type", "rows")] + [(k, f"{v:,}") for k, v in counts["nodes"].items()]
+def _check_report_path(json_path: Path, directory: Path) -> None:
+    """A report file must be writable and lie outside the dataset (whose folder must match its manifest)."""
+    target, dataset = json_path.absolute().resolve(), Path(directory).absolute().resolve()
+    if target == dataset or dataset in target.parents:
+        raise OutputError(f"The '--json' file {str(json_path)!r} lies inside the dataset folder {str(directory)!r}; "
+                          "write reports elsewhere so that the dataset keeps matching its manifest")
+    if not target.parent.is_dir():
+        raise OutputError(f"The '--json' file's folder {str(target.parent)!r} does not exist")
+    if target.is_dir():
+        raise OutputError(f"The '--json' file {str(json_path)!r} is a folder, expected a file")
+
+
+def _counts_table(counts: dict, persons: int | None = None) -> str:
+    """Rows per node and edge type; Person says how many came from ``persons.count`` and how many patterns added."""
+    def person_rows(label: str, value: int) -> str:
+        if label != "Person" or persons is None or value == persons:
+            return f"{value:,}"
+        return f"{value:,} ({persons:,} + {value - persons:,} synthetic identities of fraud patterns)"
+
+    rows = [("node type", "rows")] + [(k, person_rows(k, v)) for k, v in counts["nodes"].items()]
     rows += [("edge type", "rows")] + [(k, f"{v:,}") for k, v in counts["edges"].items()]
     width = max(len(r[0]) for r in rows)
     lines = []
@@ -210,17 +244,41 @@ def _counts_table(counts: dict) -> str:
             lines.append(f"{name:<{width}}  {'rows':>11}")
             lines.append("-" * (width + 13))
         else:
-            lines.append(f"{name:<{width}}  {value:>11}")
+            number, _, note = value.partition(" ")
+            lines.append(f"{name:<{width}}  {number:>11}" + (f"  {note}" if note else ""))
     return "\n".join(lines)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C, so that every half-written output is removed on the way."""
+
+
+def _terminate(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one unwinding is enough; a second signal must not cut it short
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning every user error into one stderr line and exit status 2."""
+    """Entry point: run the CLI, turning every user error into one stderr line and exit status 2.
+
+    SIGINT exits with status 130 and SIGTERM (``kill``, ``docker stop``, CI
+    timeouts) with 143, in both cases after removing what was half written.
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         cli.main(args=argv, prog_name="fraudgraph", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("error: terminated (SIGTERM)", err=True)
+        sys.exit(143)
+    except BrokenPipeError:
+        # the reader of stdout went away (`fraudgraph scenario show default | head`): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
     except click.ClickException as exc:
         click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(2)
@@ -229,6 +287,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(0)
 
 

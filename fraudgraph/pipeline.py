@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime as dt
 import gc
 import hashlib
 import json
@@ -34,10 +35,18 @@ Progress = Callable[[str], None] | None
 
 
 def plan(formats: list[str], scenario: Scenario | None = None) -> list[str]:
-    """Names of the steps a full run reports to a progress callback, in order."""
+    """Names of the steps a full run reports to a progress callback, in order.
+
+    The event phase, usually the longest, reports once per simulated day
+    (``events <date>``; the callback's text also says how many events are
+    written so far), so a progress bar moves through it.
+    """
     patterns = [f"pattern {name}" for name in plan_counts(scenario)] if scenario is not None else []
+    days = []
+    if scenario is not None and scenario.events.streams:
+        days = [f"events {scenario.start_date + dt.timedelta(days=i)}" for i in range(scenario.days)]
     return ([name for name, _ in STAGES] + patterns + ["truth", "validate"]
-            + [f"write {f}" for f in formats] + ["events", "manifest"])
+            + [f"write {f}" for f in formats] + days + ["manifest"])
 
 
 def prepare(scenario: Scenario | str | Path | dict | None = None, *, seed: int | None = None,
@@ -103,7 +112,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
         formats = dataset.scenario.output.formats
     elif isinstance(formats, str):
         formats = [f.strip().lower() for f in formats.split(",") if f.strip()]
-    formats = check_formats(list(dict.fromkeys(formats)))
+    formats = check_formats(sorted(set(formats)))
     exporters = [get_exporter(name) for name in formats]
     rows = {(folder, spec.file_stem): len(frame) for folder, spec, frame in dataset.table_items()}
     dataset.labels_on_graph = labels_on_graph
@@ -120,9 +129,13 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph)
             return [_describe(tmp, rel, exporter.name, rows[(rel.parts[0], rel.stem)]) for rel in written]
 
-        with ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1)))
+        try:
             files = [f for written in pool.map(write_one, exporters) for f in written]
             files += _write_streams(dataset, tmp, exporters, pool, streams, labels_on_events, progress)
+        finally:
+            # on failure or a signal, drop the writes not yet started; the running ones end before cleanup
+            pool.shutdown(wait=True, cancel_futures=True)
         if progress is not None:
             progress("manifest")
         dataset.files = sorted(files, key=lambda f: f["path"])
@@ -154,16 +167,22 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
         for name, stream_schema in schemas.items():
             writers[(exporter.name, name)] = PartWriter(exporter, root, name, part_rows, stream_schema)
     timeline = dataset.timeline(streams=streams, labels_on_events=labels_on_events)
-    if progress is not None:
-        progress("events")
+    scenario = dataset.scenario
     counts: dict[str, int] = {}
     pending = []
+    done_days = 0
     for window in timeline.windows():
         for future in pending:
             future.result()
         tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
         for row in pc.value_counts(window.events["event_type"]).to_pylist():
             counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+        if progress is not None:
+            released = min(scenario.events.window_days, scenario.days - done_days)
+            total = sum(counts.values())
+            for i in range(done_days, done_days + released):
+                progress(f"events {scenario.start_date + dt.timedelta(days=i)} · {total:,} events")
+            done_days += released
         pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
                    for exporter in exporters]
     for future in pending:
