@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,15 @@ def manifest_formats(manifest: dict[str, Any]) -> list[str]:
 
 
 def verify_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
-    """Check that every file the manifest lists exists with its recorded size and sha256."""
+    """Check that the folder holds exactly the files the manifest lists, with their recorded sizes and sha256.
+
+    A file the manifest does not list (an edited copy, a report written into
+    the folder, a part left by another run) is a problem too: the manifest is
+    the whole description of the dataset.
+    """
     path = Path(path)
-    problems = []
+    problems = [f"{rel}: present in the folder but not listed in the manifest"
+                for rel in unlisted_files(path, manifest)]
     for entry in manifest.get("files", []):
         file = path / entry["path"]
         if not file.is_file():
@@ -67,6 +74,21 @@ def verify_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
         if digest.hexdigest() != entry.get("sha256"):
             problems.append(f"{entry['path']}: sha256 differs from the manifest (file changed or corrupt)")
     return problems
+
+
+def unlisted_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
+    """Files and links under ``path``, other than the manifest, that the manifest does not list (sorted)."""
+    path = Path(path)
+    listed = {entry["path"] for entry in manifest.get("files", [])} | {MANIFEST}
+    found = []
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        base = Path(folder).relative_to(path)
+        for name in sorted(files) + [d for d in dirs if (Path(folder) / d).is_symlink()]:
+            rel = (base / name).as_posix()
+            if rel not in listed:
+                found.append(rel)
+    return sorted(found)
 
 
 def read_graph(path: str | Path, fmt: str, manifest: dict[str, Any]) -> PropertyGraph:

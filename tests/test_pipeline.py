@@ -68,6 +68,26 @@ def test_validate_folder_reports_tampering(written, tmp_path):
     assert "[csv] Person_OWNS_Account: 1 dst ids are not Account nodes" in text
 
 
+def test_every_unlisted_file_fails_validate(written, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "copy"
+    shutil.copytree(written, copy)
+    assert validate_folder(copy)[0] == []
+    (copy / "hardness.json").write_text("{}")
+    (copy / "nodes" / "Person.csv.bak").write_text("id\n")
+    (copy / "extra").mkdir()
+    (copy / "extra" / "notes.txt").write_text("mine")
+    (copy / "link").symlink_to(copy / "extra")
+    problems, _ = validate_folder(copy)
+    assert problems == [f"{rel}: present in the folder but not listed in the manifest"
+                        for rel in ("extra/notes.txt", "hardness.json", "link", "nodes/Person.csv.bak")]
+    r = subprocess.run([sys.executable, "-m", "fraudgraph", "validate", str(copy)], capture_output=True, text=True)
+    assert r.returncode == 1 and "hardness.json: present in the folder but not listed" in r.stderr
+
+
 def test_non_empty_folder_refused_and_untouched(tmp_path, small_dataset):
     out = tmp_path / "out"
     out.mkdir()
@@ -120,3 +140,29 @@ def test_bytes_do_not_depend_on_chunk_size_or_workers(tmp_path, monkeypatch, sma
     monkeypatch.setattr("fraudgraph.pipeline.os.cpu_count", lambda: 1)  # formats one after another
     small_dataset.write(tmp_path / "b", formats="jsonl,parquet")
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_manifest_does_not_depend_on_the_order_of_formats_or_streams(tmp_path):
+    for name, formats, streams in (("a", "csv,jsonl,parquet", "transactions,sessions,circles"),
+                                   ("b", "parquet,jsonl,csv", "circles,sessions,transactions")):
+        scenario = fraudgraph.pipeline.prepare("demo", seed=4, persons=150, days=4, formats=formats, streams=streams)
+        assert scenario.output.formats == ["csv", "jsonl", "parquet"]
+        assert scenario.events.streams == ["transactions", "sessions", "circles"]
+        fraudgraph.generate(scenario).write(tmp_path / name)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_streams_and_formats_never_change_the_graph_or_the_truth(tmp_path):
+    dataset = fraudgraph.generate("demo", seed=9, persons=300, days=6)
+    dataset.write(tmp_path / "none", formats="parquet", streams=[])
+    dataset.write(tmp_path / "some", formats="parquet", streams=["circles"])
+    dataset.write(tmp_path / "all", formats="csv,jsonl,parquet")
+    again = fraudgraph.generate("demo", seed=9, persons=300, days=6)
+    again.write(tmp_path / "again", formats="jsonl,parquet", streams=["markets", "identity"], labels_on_events=True)
+    tables = {name: data for name, data in _files(tmp_path / "none").items()
+              if name.split("/")[0] in ("nodes", "edges", "truth") and not name.startswith("truth/events/")}
+    assert len(tables) == len(schema.NODE_TYPES) + len(schema.EDGE_TYPES) + len(truth.TABLES)
+    for other in ("some", "all", "again"):
+        files = _files(tmp_path / other)
+        for name, data in tables.items():
+            assert files[name] == data, (other, name)

@@ -31,15 +31,26 @@ def test_report_structure_and_detects_a_planted_giveaway():
     assert report["instances"]["kiting_cycle"]["fraud"] == 8
 
 
-def test_cli_report_writes_json(tmp_path):
+def test_cli_report_goes_to_stdout_or_a_named_file_never_into_the_dataset(tmp_path):
     out = tmp_path / "X"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     r = subprocess.run([sys.executable, "-m", "fraudgraph", "generate", "--scenario", "demo", "--persons", "1500",
                         "--out", str(out), "--format", "parquet"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run([sys.executable, "-m", "fraudgraph", "report", "hardness", str(out)],
-                       capture_output=True, text=True, env=env)
-    assert r.returncode == 0, r.stderr
-    assert "OVERALL" in r.stdout
-    data = json.loads((out / "hardness.json").read_text())
+    before = sorted(p.name for p in out.rglob("*"))
+
+    def report(*extra):
+        r = subprocess.run([sys.executable, "-m", "fraudgraph", "report", "hardness", str(out), *extra],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    assert "OVERALL" in report()
+    assert json.loads(report("--json", "-"))["overall"]["person"]["auc"] >= 0.5
+    assert "OVERALL" in report("--json", str(tmp_path / "hardness.json"))
+    data = json.loads((tmp_path / "hardness.json").read_text())
     assert data["overall"]["person"]["auc"] >= 0.5
+    assert sorted(p.name for p in out.rglob("*")) == before
+    r = subprocess.run([sys.executable, "-m", "fraudgraph", "validate", str(out)], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 0, r.stderr

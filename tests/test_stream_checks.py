@@ -362,7 +362,7 @@ def test_broken_json_line_is_named(copy):
 
 def test_part_on_disk_but_not_in_manifest(copy):
     shutil.copy(copy / "events/part-00000.csv", copy / "events/part-00099.csv")
-    assert problems(copy) == ["events/part-00099.csv: a part file on disk that the manifest does not list"]
+    assert problems(copy) == ["events/part-00099.csv: present in the folder but not listed in the manifest"]
 
 
 def test_cli_lists_stream_problems_and_exits_1(copy):

@@ -3,7 +3,8 @@
 It reads every part of ``events/``, ``truth/events/`` and
 ``features/transactions/`` once per format, gathers the event and transaction
 keys of one reference format, and then checks uniqueness, membership, counts
-per event type and parts that the manifest does not list.
+per event type (files the manifest does not list are reported by
+:func:`fraudgraph.loading.verify_files`).
 """
 
 from __future__ import annotations
@@ -138,7 +139,6 @@ def stream_problems(path: str | Path, manifest: dict[str, Any],
             scans = [_scan_keys(path, entries[fmt], KEYS[kind], known, odd, what, problems)
                      for fmt in formats if fmt in entries and (path / entries[fmt]["path"]).is_file()]
             compare_formats(path, scans, KEYS[kind], problems)
-    _unlisted_parts(path, manifest, formats, problems)
     return problems.lines(), {"events": events, "parts": len(event_parts)}
 
 
@@ -245,14 +245,3 @@ def _check_counts(manifest: dict, formats: list[str], counts: dict[str, Counter]
             problems.add(where, f"count {etype}", 1,
                          f"{got:,} {etype!r} events, the manifest's counts.events says {want:,}")
 
-
-def _unlisted_parts(path: Path, manifest: dict, formats: list[str], problems: Problems) -> None:
-    listed = {f["path"] for f in manifest.get("files", [])}
-    for kind in KEYS:
-        folders = {e["path"].rsplit("/", 1)[0] for _, entries in _parts(manifest, kind) for e in entries.values()}
-        for folder in sorted(folders):
-            for fmt in formats:
-                for file in sorted((path / folder).glob(f"part-*.{fmt}")):
-                    rel = file.relative_to(path).as_posix()
-                    if rel not in listed:
-                        problems.add(rel, "unlisted", 1, "a part file on disk that the manifest does not list")
