@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
+import struct
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from fraudgraph.errors import ConfigError
-from fraudgraph.exporters.jsonl import stream_lines, write_lines
+from fraudgraph.exporters.jsonl import stream_lines
 
 _TICK = 0.05
 
@@ -38,49 +42,141 @@ def stream_events(dataset, rate: float, duration: float | None, streams: list[st
         Events per second (> 0).
     duration : float, optional
         Seconds to run; ``None`` runs until the span's events are exhausted or a signal arrives.
+    out : binary file object, optional
+        Where the lines go (default: standard output).
 
     Returns
     -------
     int
-        Events written.
+        Events delivered: written in full and, when the reader closed a pipe,
+        taken out of the pipe by the reader before it closed (what it left
+        unread in the pipe is not counted; see :class:`_Delivery`).
     """
     if not rate > 0:
         raise ConfigError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
     if duration is not None and not duration > 0:
         raise ConfigError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
     out = out if out is not None else sys.stdout.buffer
+    delivery = _Delivery(out)
     stop = {"flag": False}
 
     def _stop(signum, frame):
         stop["flag"] = True
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    written = 0
     started = time.monotonic()
     try:
         for lines in event_batches(dataset, streams):
             pos = 0
             while pos < len(lines):
                 if stop["flag"]:
-                    return written
+                    return delivery.lines
                 elapsed = time.monotonic() - started
                 if duration is not None and elapsed >= duration:
-                    return written
-                due = int(rate * min(elapsed + _TICK, duration if duration is not None else elapsed + _TICK)) - written
+                    return delivery.lines
+                horizon = elapsed + _TICK if duration is None else min(elapsed + _TICK, duration)
+                due = int(rate * horizon) - delivery.lines
                 if due <= 0:
                     time.sleep(_TICK)
                     continue
                 chunk = lines.slice(pos, due)
-                write_lines(chunk, out)
-                out.flush()
+                delivery.write(chunk)
                 pos += len(chunk)
-                written += len(chunk)
-        return written
+        return delivery.lines
     except BrokenPipeError:
-        # the reader went away: silence the interpreter's final flush of stdout
+        # the reader went away: count what it took, and silence the interpreter's final flush of stdout
+        delivered = delivery.taken_by_reader()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return written
+        return delivered
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+class _Delivery:
+    """Lines written to ``out`` and, for a pipe whose reader left, how many of them the reader took.
+
+    Writes go straight to the file descriptor when there is one, so the bytes
+    the kernel accepted are known exactly, even for a write cut short. When the
+    reader closes the pipe, the bytes it never read are still counted by the
+    kernel (``FIONREAD`` on the write end); the lines the reader took are those
+    that end before them.
+    """
+
+    #: Bytes of recent line ends kept to place the reader's position (more than any pipe holds).
+    KEEP_BYTES = 16 << 20
+
+    def __init__(self, out):
+        self.out = out
+        try:
+            out.flush()
+            self.fd = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None
+        self.lines = 0          # lines accepted in full
+        self.bytes = 0          # bytes accepted
+        self._recent: deque[tuple[int, np.ndarray]] = deque()  # (first byte, line ends) of recent chunks
+
+    def write(self, lines: pa.Array) -> None:
+        """Write ``lines`` in full, or raise ``BrokenPipeError`` having counted what was accepted."""
+        start, data = self.bytes, line_bytes(lines)
+        if self.fd is None:
+            self.out.write(data)
+            self.out.flush()
+            self._account(start, lines, len(data))
+            return
+        accepted = 0
+        try:
+            while accepted < len(data):
+                accepted += os.write(self.fd, data[accepted:])
+        finally:
+            self._account(start, lines, accepted)
+
+    def _account(self, start: int, lines: pa.Array, accepted: int) -> None:
+        ends = line_ends(lines)
+        self.bytes = start + int(accepted)
+        self.lines += int(np.searchsorted(ends, accepted, side="right"))
+        self._recent.append((start, ends))
+        while len(self._recent) > 1 and self.bytes - self._recent[1][0] > self.KEEP_BYTES:
+            self._recent.popleft()
+
+    def taken_by_reader(self) -> int:
+        """Complete lines the reader took out of the pipe before closing it."""
+        unread = _unread_bytes(self.fd) if self.fd is not None else None
+        if not unread:
+            return self.lines
+        taken = self.bytes - unread
+        left = sum(int(np.count_nonzero((start + ends > taken) & (start + ends <= self.bytes)))
+                   for start, ends in self._recent)
+        return self.lines - left
+
+
+def line_ends(lines: pa.Array) -> np.ndarray:
+    """Byte offset just past each line, from the start of ``lines``."""
+    lines = lines.cast(pa.large_string())
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
+    return offsets[1:] - offsets[0]
+
+
+def line_bytes(lines: pa.Array) -> memoryview:
+    """The bytes of ``lines`` back to back."""
+    lines = lines.cast(pa.large_string())
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
+    data = lines.buffers()[2]
+    if data is None or not len(lines):
+        return memoryview(b"")
+    return memoryview(data)[int(offsets[0]): int(offsets[-1])]
+
+
+def _unread_bytes(fd: int) -> int | None:
+    """Bytes written to the pipe ``fd`` that no reader has taken (None where the system cannot tell)."""
+    try:
+        import fcntl
+        import termios
+
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return None
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except (ImportError, OSError):
+        return None
