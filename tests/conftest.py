@@ -15,3 +15,17 @@ def written(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("written") / "ds"
     small_dataset.write(out, formats=["jsonl", "csv", "parquet"])
     return out
+
+
+@pytest.fixture(autouse=True)
+def _registries_as_they_were():
+    """Whatever a test registers (formats, typologies) is gone before the next test."""
+    from fraudgraph.exporters import base as exporters
+    from fraudgraph.patterns import base as patterns
+
+    patterns._load()
+    saved = dict(exporters._registry), dict(patterns._registry)
+    yield
+    for registry, before in zip((exporters._registry, patterns._registry), saved):
+        registry.clear()
+        registry.update(before)
