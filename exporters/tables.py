@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from fraudgraph.exporters.base import Exporter
 
 from fraudgraph.graph import conform
+from fraudgraph.units import DAY
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DATE_FORMAT = "%Y-%m-%d"
@@ -60,7 +61,7 @@ def to_arrow(table_type, frame: pd.DataFrame) -> pa.Table:
             mask = np.isnat(raw)
             seconds = raw.view(np.int64)
             if kind == "date":
-                arr = pa.array((seconds // 86_400).astype(np.int32), mask=mask).cast(pa.date32())
+                arr = pa.array((seconds // DAY).astype(np.int32), mask=mask).cast(pa.date32())
             else:
                 arr = pa.array(seconds, mask=mask).cast(_ARROW_TYPES["datetime"])
         elif kind == "string":

@@ -6,10 +6,16 @@ from collections.abc import Callable
 
 from fraudgraph.config import Scenario
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.patterns.base import InjectionContext, Knobs, available_patterns, get_injector, resolve_config
+from fraudgraph.patterns.base import (
+    InjectionContext,
+    Knobs,
+    available_patterns,
+    get_injector,
+    resolve_config,
+)
 from fraudgraph.patterns.toolkit import release_caches
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
+from fraudgraph.units import epoch_seconds
 
 
 def check_patterns(scenario: Scenario) -> None:

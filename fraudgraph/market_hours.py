@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-DAY = 86_400
-HOUR = 3_600
+from fraudgraph.units import DAY, HOUR
+
 #: The exchange session (seconds after midnight UTC): 14:30 to 21:00.
 SESSION_OPEN = 14 * HOUR + HOUR // 2
 SESSION_CLOSE = 21 * HOUR

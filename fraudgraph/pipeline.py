@@ -27,9 +27,9 @@ from fraudgraph.exporters import check_formats, get_exporter
 from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
 from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.population import STAGES, build_population
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import build_truth
+from fraudgraph.units import epoch_seconds
 
 Progress = Callable[[str], None] | None
 

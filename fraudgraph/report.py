@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.dataset import Dataset
+from fraudgraph.units import DAY, to_seconds
 
-DAY = 86_400
 NEAR_THRESHOLDS = ((9_000.0, 10_000.0), (2_700.0, 3_000.0))
 
 
@@ -30,9 +30,6 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> float:
     value = (ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     return float(max(value, 1.0 - value))
 
-
-def _seconds(values) -> np.ndarray:
-    return pd.Series(values).to_numpy(dtype="datetime64[s]").astype(np.int64)
 
 
 def _count(ids: pd.Series, keys: pd.Series) -> np.ndarray:
@@ -63,7 +60,7 @@ def account_features(ds: Dataset) -> pd.DataFrame:
         near |= (amounts["typical_amount"] >= lo).to_numpy() & (amounts["typical_amount"] < hi).to_numpy()
     near_share = pd.Series(near, index=amounts.index).groupby(amounts["src"].to_numpy()).mean()
     end = int(pd.Timestamp(ds.scenario.end_date).timestamp())
-    acc["age_days"] = (end - _seconds(acc["opened_at"])) / DAY
+    acc["age_days"] = (end - to_seconds(acc["opened_at"])) / DAY
     acc["transfer_out"] = acc["id"].map(out_amt).fillna(0).to_numpy()
     acc["transfer_in"] = acc["id"].map(in_amt).fillna(0).to_numpy()
     acc["card_spend"] = acc["id"].map(pay_amt).fillna(0).to_numpy()
@@ -92,7 +89,7 @@ def person_features(ds: Dataset) -> pd.DataFrame:
         f[f"{name}_degree"] = _count(ids, g.edges[key]["src"])
     f["shared_device_persons"] = ids.map(_co_users(g.edges[("Person", "USES_DEVICE", "Device")])).fillna(0).to_numpy()
     f["shared_ip_persons"] = ids.map(_co_users(g.edges[("Person", "USES_IP", "IP")])).fillna(0).to_numpy()
-    f["tenure_days"] = (end - _seconds(p["created_at"])) / DAY
+    f["tenure_days"] = (end - to_seconds(p["created_at"])) / DAY
 
     acc = account_features(ds)
     owns = g.edges[("Person", "OWNS", "Account")][["src", "dst"]].merge(acc, left_on="dst", right_on="id")
@@ -112,7 +109,7 @@ def person_features(ds: Dataset) -> pd.DataFrame:
     for key, col in ((("Person", "OWNS", "Account"), "since"), (("Person", "USES_DEVICE", "Device"), "first_seen"),
                      (("Person", "USES_IP", "IP"), "first_seen")):
         e = g.edges[key]
-        times.append(pd.DataFrame({"p": e["src"], "t": _seconds(e[col])}))
+        times.append(pd.DataFrame({"p": e["src"], "t": to_seconds(e[col])}))
     t = pd.concat(times, ignore_index=True)
     recent = (t["t"] >= start).groupby(t["p"]).mean()
     f["recent_link_share"] = ids.map(recent).fillna(0).to_numpy()

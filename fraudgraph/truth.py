@@ -17,8 +17,8 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.schema import Property as P
 from fraudgraph.schema import TableSpec
+from fraudgraph.units import DAY
 
-DAY = 86_400
 LABEL_DELAY_SIGMA = 0.8  # log-normal shape of the confirmation delay
 
 PATTERNS = TableSpec("patterns", "One row per injected instance, fraud or decoy.", (

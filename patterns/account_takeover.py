@@ -22,16 +22,26 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import Injector, InjectorConfig
+from fraudgraph.patterns.device_sharing import (
+    CONTEXT,
+    KNOWS,
+    SEEN_AT,
+    TRANSFERS,
+    USES_DEVICE,
+    USES_IP,
+    Draft,
+    Identities,
+    blend,
+    loud_amounts,
+    open_accounts,
+    stem,
+)
+from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig
-from fraudgraph.patterns.device_sharing import (
-    CONTEXT, DAY, HOUR, KNOWS, SEEN_AT, TRANSFERS, USES_DEVICE, USES_IP, Draft, Identities, blend, loud_amounts,
-    open_accounts, stem,
-)
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime, to_seconds
-
+from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
 
 EDGE = stem(TRANSFERS)
 

@@ -22,14 +22,26 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    make_schedule,
+)
+from fraudgraph.patterns.money_mule import (
+    EDGE,
+    EVERYDAY,
+    KEY,
+    PAYS,
+    PAYS_EDGE,
+    _Ledger,
+    _onboard,
+)
+from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.money_mule import (
-    DAY, EDGE, EVERYDAY, HOUR, KEY, MONTH, PAYS, PAYS_EDGE, _Ledger, _onboard,
-)
-from fraudgraph.patterns.toolkit import Toolkit, to_seconds
 from fraudgraph.population.money import INDUSTRY_SPEND
+from fraudgraph.units import DAY, HOUR, MONTH, to_seconds
 
 VARIANTS = ("recruited", "synthetic_identity")
 DECOY_VARIANTS = ("large_purchase", "spending_spree")

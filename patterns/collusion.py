@@ -27,15 +27,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    ScheduleRows,
+)
+from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, monthly_rate, trend
 from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, monthly_rate, to_datetime, to_seconds, trend
 from fraudgraph.population.circles import PERIOD_DAYS
 from fraudgraph.population.money import INDUSTRY_SPEND
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
 
 MEMBER_OF = ("Person", "MEMBER_OF", "Circle")
 ORGANIZES = ("Person", "ORGANIZES", "Circle")
@@ -45,7 +50,6 @@ WORKS_AT = ("Person", "WORKS_AT", "Company")
 MEMBER_STEM = "Person_MEMBER_OF_Circle"
 PAYS_STEM = "Account_PAYS_Company"
 TRANSFERS_STEM = "Account_TRANSFERS_TO_Account"
-HOUR = 3600
 #: Merchants whose customers legitimately return a lot (decoys) and those a colluding merchant is drawn from.
 RETURNS_INDUSTRIES = ("retail", "technology", "entertainment", "travel")
 

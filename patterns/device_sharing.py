@@ -24,14 +24,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    empty_schedule,
+    make_schedule,
+)
+from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, empty_schedule, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime, to_seconds
 from fraudgraph.population import pii
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, YEAR, to_datetime, to_seconds
 
 USES_DEVICE = ("Person", "USES_DEVICE", "Device")
 USES_IP = ("Person", "USES_IP", "IP")
@@ -44,8 +50,6 @@ TRANSFERS = ("Account", "TRANSFERS_TO", "Account")
 #: USES_IP context for each IP kind (the inverse of the population's KIND_OF_CONTEXT).
 CONTEXT = {"residential": "home", "mobile": "mobile", "corporate": "work", "public_wifi": "public",
            "vpn": "vpn", "hosting": "hosting"}
-HOUR = 3600
-YEAR = int(365.25 * DAY)
 SPENDING = ("checking", "credit_card", "wallet")
 
 

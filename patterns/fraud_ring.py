@@ -17,16 +17,28 @@ persons at one address, created within days, sharing a tablet).
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
-
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.device_sharing import (
-    CONTEXT, DAY, KNOWS, SEEN_AT, TRANSFERS, USES_DEVICE, USES_IP, Draft, Identities, blend, camouflage,
-    loud_amounts, open_accounts, pool_addresses, stem,
+    CONTEXT,
+    KNOWS,
+    SEEN_AT,
+    TRANSFERS,
+    USES_DEVICE,
+    USES_IP,
+    Draft,
+    Identities,
+    blend,
+    camouflage,
+    loud_amounts,
+    open_accounts,
+    pool_addresses,
+    stem,
 )
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime
-from fraudgraph.population import pii
+from fraudgraph.patterns.toolkit import Toolkit
+from pydantic import Field
 
+from fraudgraph.population import pii
+from fraudgraph.units import DAY, to_datetime
 
 EDGE = stem(TRANSFERS)
 

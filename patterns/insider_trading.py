@@ -20,20 +20,31 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    ScheduleRows,
+)
+from fraudgraph.patterns.toolkit import (
+    EdgeQueue,
+    Toolkit,
+    blend,
+    drifted,
+    eligible,
+    monthly_rate,
+)
 from pydantic import Field
 
 from fraudgraph import market_hours as mh
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, drifted, eligible, monthly_rate
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, HOUR
 
 TRADES = ("Account", "TRADES", "Company")
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 TRADES_STEM = "Account_TRADES_Company"
 KNOWS_STEM = "Person_KNOWS_Person"
-HOUR = 3600
 #: Least exchange-session time (seconds) that the buys before an announcement, or the sales after it, spread over.
 MIN_SESSION_ROOM = HOUR
 

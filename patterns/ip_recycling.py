@@ -12,15 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import Injector, InjectorConfig
+from fraudgraph.patterns.device_sharing import (
+    CONTEXT,
+    SEEN_AT,
+    USES_DEVICE,
+    USES_IP,
+    Draft,
+    Identities,
+    open_accounts,
+    pool_addresses,
+    stem,
+)
+from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.patterns.base import Injector, InjectorConfig
-from fraudgraph.patterns.device_sharing import (
-    CONTEXT, DAY, SEEN_AT, USES_DEVICE, USES_IP, Draft, Identities, open_accounts, pool_addresses, stem,
-)
-from fraudgraph.patterns.toolkit import Toolkit, to_datetime, to_seconds
+from fraudgraph.units import DAY, to_datetime, to_seconds
 
 
 class IPRecyclingConfig(InjectorConfig):

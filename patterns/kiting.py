@@ -11,11 +11,16 @@ directed cycle, monthly, at one or two banks).
 from __future__ import annotations
 
 import numpy as np
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    make_schedule,
+)
+from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate
 from pydantic import Field
 
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, make_schedule
-from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate, to_datetime
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, HOUR, to_datetime
 
 KEY = ("Account", "TRANSFERS_TO", "Account")
 EDGE = "Account_TRANSFERS_TO_Account"
@@ -78,7 +83,7 @@ class KitingCycle(Injector):
             times, amounts, hops_src, hops_dst = [], [], [], []
             round_starts = np.sort(start + (kit.fraction(start, end, rounds) * (end - start)).astype(np.int64))
             for r, t0 in enumerate(round_starts):
-                hop_gap = (rng.uniform(0.2, 6.0, k) * 3600 * (0.3 + ctx.knobs.timing_spread)).astype(np.int64)
+                hop_gap = (rng.uniform(0.2, 6.0, k) * HOUR * (0.3 + ctx.knobs.timing_spread)).astype(np.int64)
                 times += list(t0 + np.cumsum(hop_gap))
                 amounts += list(np.round(base * decay**r * rng.uniform(0.985, 1.0, k), 2))
                 hops_src += list(src)

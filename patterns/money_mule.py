@@ -52,10 +52,8 @@ from pydantic import Field, field_validator
 
 from fraudgraph.config import check_weights
 from fraudgraph.graph import isin
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, HOUR, MONTH
 
-HOUR = 3_600
-MONTH = 30 * DAY
 KEY = ("Account", "TRANSFERS_TO", "Account")
 EDGE = "Account_TRANSFERS_TO_Account"
 PAYS = ("Account", "PAYS", "Company")

@@ -32,12 +32,9 @@ from fraudgraph.patterns.base import (
     make_schedule,
 )
 from fraudgraph.patterns.money_mule import (
-    DAY,
     EDGE,
     EVERYDAY,
-    HOUR,
     KEY,
-    MONTH,
     PAYS,
     PAYS_EDGE,
     _balanced,
@@ -48,6 +45,7 @@ from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field, field_validator
 
 from fraudgraph.config import check_weights
+from fraudgraph.units import DAY, HOUR, MONTH
 
 VARIANTS = ("smurfing", "split_deposits", "split_transfers")
 DECOY_VARIANTS = ("rent", "tuition", "car_sale", "cash_business")

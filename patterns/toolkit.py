@@ -12,26 +12,26 @@ import weakref
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import InjectionContext
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.population import pii
 from fraudgraph.population.devices import CLIENTS, assign_clients, fingerprints
 from fraudgraph.population.geography import COUNTRY_CURRENCY
-from fraudgraph.population.networks import CGNAT_BASE, CGNAT_SIZE, RESERVED_BASE, RESERVED_SIZE, dotted
-from fraudgraph.population.sampling import DAY, unique_integers
-
-from fraudgraph.patterns.base import InjectionContext
+from fraudgraph.population.networks import (
+    CGNAT_BASE,
+    CGNAT_SIZE,
+    RESERVED_BASE,
+    RESERVED_SIZE,
+    dotted,
+)
+from fraudgraph.population.sampling import unique_integers
+from fraudgraph.units import DAY, to_datetime, to_seconds
 
 EdgeKey = tuple[str, str, str]
 
 
-def to_datetime(seconds) -> np.ndarray:
-    return np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")
-
-
-def to_seconds(values) -> np.ndarray:
-    return np.asarray(pd.Series(values).to_numpy(dtype="datetime64[s]")).astype(np.int64)
 
 
 def trend(t, ctx: InjectionContext):

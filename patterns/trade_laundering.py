@@ -22,20 +22,30 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from fraudgraph.patterns.base import (
+    Injector,
+    InjectorConfig,
+    PatternInstance,
+    ScheduleRows,
+)
+from fraudgraph.patterns.toolkit import (
+    EdgeQueue,
+    Toolkit,
+    blend,
+    eligible,
+    monthly_rate,
+)
 from pydantic import Field
 
 from fraudgraph import schema
-from fraudgraph.patterns.base import Injector, InjectorConfig, PatternInstance, ScheduleRows
-from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, eligible, monthly_rate, to_datetime
 from fraudgraph.population.companies import INDUSTRY_DATA, SUFFIXES, SURNAMES
-from fraudgraph.population.sampling import DAY
+from fraudgraph.units import DAY, YEAR, to_datetime
 
 SUPPLIES = ("Company", "SUPPLIES", "Company")
 TRANSFERS = ("Account", "TRANSFERS_TO", "Account")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 SUPPLIES_STEM = "Company_SUPPLIES_Company"
 TRANSFERS_STEM = "Account_TRANSFERS_TO_Account"
-YEAR = int(365.25 * DAY)
 
 #: How likely a company of each industry is to be picked (traders first), for fraud and decoys alike.
 INDUSTRY_WEIGHT = {"import_export": 8.0, "transport": 3.0, "manufacturing": 3.0, "retail": 2.0, "technology": 1.5,

@@ -4,9 +4,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from fraudgraph.patterns.base import available_patterns
 
 import fraudgraph
-from fraudgraph.patterns.base import available_patterns
 from fraudgraph.report import hardness_report
 
 

@@ -1,10 +1,10 @@
 import pytest
 import yaml
+from fraudgraph.patterns.base import available_patterns, get_injector
 
 from fraudgraph import Scenario, preset_names
 from fraudgraph.config import ParameterModel, range_pairs, resolve_scenario
 from fraudgraph.errors import ConfigError, UnknownNameError
-from fraudgraph.patterns.base import available_patterns, get_injector
 from fraudgraph.pipeline import prepare
 
 

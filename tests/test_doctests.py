@@ -11,8 +11,6 @@ import pkgutil
 
 import pytest
 
-import fraudgraph
-
 
 def _modules() -> list[str]:
     names = set()

@@ -9,9 +9,13 @@ from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.geography import COUNTRY_CURRENCY
 from fraudgraph.population.sampling import (
-    choice_from_weights, later_than, pick_weighted, seconds_to_datetime, unique_integers,
+    choice_from_weights,
+    later_than,
+    pick_weighted,
+    unique_integers,
 )
 from fraudgraph.population.world import World
+from fraudgraph.units import to_datetime
 
 INSTITUTIONS = (
     "Harborview Bank", "Lakeside Federal Credit Union", "Pinecrest Savings Bank", "Northwind National Bank",
@@ -92,7 +96,7 @@ def build_accounts(world: World, graph: PropertyGraph) -> None:
         "institution": np.array(INSTITUTIONS[:n_inst], dtype=object)[inst],
         "account_type": np.array(schema.ACCOUNT_TYPES)[types],
         "currency": pd.Series(country).map(COUNTRY_CURRENCY).to_numpy(dtype=object),
-        "opened_at": seconds_to_datetime(np.concatenate([opened, c_opened])),
+        "opened_at": to_datetime(np.concatenate([opened, c_opened])),
         "status": np.array(schema.ACCOUNT_STATUSES)[status],
         "opening_balance": np.round(balance, 2),
         "credit_limit": limit,
@@ -115,12 +119,12 @@ def build_accounts(world: World, graph: PropertyGraph) -> None:
         "src": world["person_id"][np.concatenate([person, co_owner])],
         "dst": ids[np.concatenate([np.arange(n_person_acc), joint_acc])],
         "role": np.concatenate([np.full(n_person_acc, "primary"), np.full(joint_acc.size, "joint")]),
-        "since": seconds_to_datetime(np.concatenate([opened, joint_since])),
+        "since": to_datetime(np.concatenate([opened, joint_since])),
     }))
     graph.add_edges(("Company", "OWNS", "Account"), pd.DataFrame({
         "src": world["company_id"][company],
         "dst": ids[n_person_acc:],
-        "since": seconds_to_datetime(c_opened),
+        "since": to_datetime(c_opened),
     }))
     world["account_id"] = ids
     world["account_type"] = types

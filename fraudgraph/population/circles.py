@@ -9,9 +9,14 @@ from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.geography import COUNTRY_CURRENCY
 from fraudgraph.population.sampling import (
-    DAY, choice_from_weights, group_index, later_than, pick_in_groups, rank_in_groups, seconds_to_datetime,
+    choice_from_weights,
+    group_index,
+    later_than,
+    pick_in_groups,
+    rank_in_groups,
 )
 from fraudgraph.population.world import World
+from fraudgraph.units import DAY, to_datetime
 
 PERIOD_DAYS = np.array([7, 14, 30])  # schema.FREQUENCIES order
 NAME_WORDS = ("Sou-Sou", "Savings Circle", "Sol", "Susu", "Partner Hand", "Tontine", "Kès", "Box Hand")
@@ -88,10 +93,10 @@ def _write(world, graph, rng, organizer, member_circle, member_person, cfg) -> N
         "currency": pd.Series(country, dtype=object).map(COUNTRY_CURRENCY).to_numpy(dtype=object),
         "frequency": np.array(schema.FREQUENCIES)[frequency],
         "max_members": (size + extra_seats).astype(np.int64),
-        "start_date": seconds_to_datetime(start_day),
+        "start_date": to_datetime(start_day),
         "rotation_order": np.array(schema.ROTATION_ORDERS)[rotation],
         "status": status,
-        "created_at": seconds_to_datetime(created),
+        "created_at": to_datetime(created),
     }))
     position = rank_in_groups(rng, member_circle) + 1
     is_organizer = member_person == organizer[member_circle]
@@ -102,10 +107,10 @@ def _write(world, graph, rng, organizer, member_circle, member_person, cfg) -> N
         "src": person_ids[member_person],
         "dst": ids[member_circle],
         "position": position,
-        "joined_at": seconds_to_datetime(joined),
+        "joined_at": to_datetime(joined),
     }))
     graph.add_edges(("Person", "ORGANIZES", "Circle"), pd.DataFrame({
         "src": person_ids[organizer],
         "dst": ids,
-        "since": seconds_to_datetime(created),
+        "since": to_datetime(created),
     }))

@@ -7,12 +7,15 @@ import pandas as pd
 
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.sampling import (
-    DAY, group_index, later_than, pick_in_groups, pick_weighted, rank_in_groups, seconds_to_datetime,
+    group_index,
+    later_than,
+    pick_in_groups,
+    pick_weighted,
+    rank_in_groups,
     unique_integers,
 )
 from fraudgraph.population.world import World
-
-YEAR = int(365.25 * DAY)
+from fraudgraph.units import YEAR, to_datetime
 
 # industry: (weight, merchant propensity, name nouns)
 INDUSTRY_DATA = {
@@ -87,7 +90,7 @@ def build_companies(world: World, graph: PropertyGraph) -> None:
         "is_listed": is_listed,
         "ticker": ticker,
         "is_merchant": is_merchant,
-        "incorporated_at": seconds_to_datetime(incorporated),
+        "incorporated_at": to_datetime(incorporated),
     }))
     world["company_id"] = ids
     world["company_city"] = city
@@ -143,7 +146,7 @@ def _build_employment(world: World, graph: PropertyGraph, rng: np.random.Generat
         "src": world["person_id"][person],
         "dst": world["company_id"][company],
         "role": roles[role],
-        "since": seconds_to_datetime(since),
+        "since": to_datetime(since),
     }))
     world["employee_person"] = person
     world["employee_company"] = company

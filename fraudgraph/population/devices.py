@@ -10,8 +10,9 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.sampling import choice_from_weights, later_than, seconds_to_datetime
+from fraudgraph.population.sampling import choice_from_weights, later_than
 from fraudgraph.population.world import World
+from fraudgraph.units import to_datetime
 
 APP = "CircleApp"
 _IOS = ("16.7", "17.4", "17.6", "18.1", "18.3")
@@ -110,7 +111,7 @@ def build_devices(world: World, graph: PropertyGraph) -> None:
         "device_type": np.array(types)[device_type],
         "os": CLIENTS["os"].to_numpy()[client],
         "user_agent": CLIENTS["user_agent"].to_numpy()[client],
-        "first_seen": seconds_to_datetime(first_seen),
+        "first_seen": to_datetime(first_seen),
         "is_emulator": CLIENTS["is_emulator"].to_numpy()[client],
     }))
 
@@ -128,7 +129,7 @@ def build_devices(world: World, graph: PropertyGraph) -> None:
         "src": world["person_id"][user],
         "dst": ids[device],
         "is_primary": np.concatenate([primary, np.zeros(member.size, bool)]),
-        "first_seen": seconds_to_datetime(edge_seen),
+        "first_seen": to_datetime(edge_seen),
     }))
     world["device_id"] = ids
     world["device_type"] = device_type

@@ -14,8 +14,14 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.companies import INDUSTRY_DATA
-from fraudgraph.population.sampling import group_index, later_than, pick_in_groups, pick_weighted, seconds_to_datetime
+from fraudgraph.population.sampling import (
+    group_index,
+    later_than,
+    pick_in_groups,
+    pick_weighted,
+)
 from fraudgraph.population.world import World
+from fraudgraph.units import to_datetime
 
 T = schema.ACCOUNT_TYPES
 #: Which account a person uses first for everyday money (lower is preferred), by account type.
@@ -133,7 +139,7 @@ def _transfers(world: World, graph: PropertyGraph, rng: np.random.Generator) -> 
         "kind": np.array(TRANSFER_KINDS)[edges["kind"].to_numpy()],
         "typical_amount": np.maximum(edges["amount"].to_numpy(), 1.0),
         "monthly_count": np.round(edges["rate"].to_numpy(), 3),
-        "since": seconds_to_datetime(since),
+        "since": to_datetime(since),
     }))
 
 
@@ -159,7 +165,7 @@ def _supplies(world: World, graph: PropertyGraph, rng: np.random.Generator, buye
         "invoice_amount": invoice,
         "goods_value": value,
         "monthly_count": np.round(rate, 3),
-        "since": seconds_to_datetime(since),
+        "since": to_datetime(since),
     }))
 
 
@@ -181,7 +187,7 @@ def _trades(world: World, graph: PropertyGraph, rng: np.random.Generator) -> Non
         "dst": world["company_id"][company],
         "monthly_count": np.round(np.exp(rng.normal(np.log(1.5), 0.8, account.size)), 3),
         "typical_quantity": np.maximum(1, np.round(np.exp(rng.normal(np.log(40), 1.0, account.size)))).astype(np.int64),
-        "since": seconds_to_datetime(later_than(rng, earliest, world.end, 90)),
+        "since": to_datetime(later_than(rng, earliest, world.end, 90)),
     }))
 
 
@@ -229,5 +235,5 @@ def _payments(world: World, graph: PropertyGraph, rng: np.random.Generator) -> N
         "channel": channel,
         "typical_amount": np.maximum(_lognormal(rng, median, 0.5, account.size), 1.0),
         "monthly_count": np.round(per_month * np.exp(rng.normal(0, 0.5, account.size)), 3),
-        "since": seconds_to_datetime(since),
+        "since": to_datetime(since),
     }))

@@ -15,8 +15,9 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.sampling import later_than, seconds_to_datetime, unique_integers
+from fraudgraph.population.sampling import later_than, unique_integers
 from fraudgraph.population.world import World
+from fraudgraph.units import to_datetime
 
 CONTEXTS = ("home", "mobile", "work", "public", "vpn", "hosting")
 KIND_OF_CONTEXT = {"home": "residential", "mobile": "mobile", "work": "corporate", "public": "public_wifi",
@@ -195,14 +196,14 @@ def _write_tables(world: World, graph: PropertyGraph, rng: np.random.Generator, 
         "city": world.geo.city[ip_city],
         "lat": np.round(world.geo.lat[ip_city] + rng.normal(0, 1, n_ips) * jitter, 4),
         "lon": np.round(world.geo.lon[ip_city] + rng.normal(0, 1, n_ips) * jitter, 4),
-        "first_seen": seconds_to_datetime(first_seen),
+        "first_seen": to_datetime(first_seen),
     }))
     person_ids = world["person_id"]
     graph.add_edges(("Person", "USES_IP", "IP"), pd.DataFrame({
         "src": person_ids[uses["person"].to_numpy()],
         "dst": ids[uses["ip"].to_numpy()],
         "context": np.array(CONTEXTS)[uses["context"].to_numpy()],
-        "first_seen": seconds_to_datetime(uses["seen"].to_numpy()),
+        "first_seen": to_datetime(uses["seen"].to_numpy()),
     }))
 
     # SEEN_AT: a device is seen at the addresses its users connect from, where the device type fits
@@ -219,6 +220,6 @@ def _write_tables(world: World, graph: PropertyGraph, rng: np.random.Generator, 
     graph.add_edges(("Device", "SEEN_AT", "IP"), pd.DataFrame({
         "src": world["device_id"][seen["device"].to_numpy()],
         "dst": ids[seen["ip"].to_numpy()],
-        "first_seen": seconds_to_datetime(seen["t"].to_numpy()),
+        "first_seen": to_datetime(seen["t"].to_numpy()),
     }))
     world["ip_id"] = ids

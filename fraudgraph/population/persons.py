@@ -8,10 +8,10 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population import pii
-from fraudgraph.population.sampling import DAY, choice_from_weights, seconds_to_datetime, unique_integers
+from fraudgraph.population.sampling import choice_from_weights, unique_integers
 from fraudgraph.population.world import World
+from fraudgraph.units import DAY, YEAR, to_datetime
 
-YEAR = 365.25 * DAY
 #: Age range (years, at the scenario start) of each segment, in schema.SEGMENTS order.
 SEGMENT_AGES = np.array([[18, 26], [22, 36], [27, 56], [30, 75], [62, 92], [19, 52]], dtype=float)
 MAX_HOUSEHOLD = 8
@@ -111,7 +111,7 @@ def build_persons(world: World, graph: PropertyGraph) -> None:
         "name": names,
         "email": email,
         "phone": phones,
-        "date_of_birth": seconds_to_datetime(dob),
+        "date_of_birth": to_datetime(dob),
         "address": addresses,
         "city": world.geo.city[city],
         "state": world.geo.state[city],
@@ -119,7 +119,7 @@ def build_persons(world: World, graph: PropertyGraph) -> None:
         "national_id": national_ids,
         "segment": np.array(schema.SEGMENTS)[segment],
         "kyc_level": np.array(schema.KYC_LEVELS)[kyc],
-        "created_at": seconds_to_datetime(created),
+        "created_at": to_datetime(created),
     }))
     world["person_id"] = ids
     world["person_city"] = city

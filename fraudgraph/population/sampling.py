@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DAY = 86_400
+from fraudgraph.units import DAY
 
 
 def choice_from_weights(rng: np.random.Generator, weights: dict[str, float], keys: tuple[str, ...], n: int) -> np.ndarray:
@@ -111,6 +111,3 @@ def pairs_within_groups(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray
     offset = np.arange(a_pos.size) - np.repeat(np.concatenate([[0], np.cumsum(later)[:-1]]), later)
     return order[a_pos], order[first_partner + offset]
 
-
-def seconds_to_datetime(seconds: np.ndarray) -> np.ndarray:
-    return np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")

@@ -7,9 +7,14 @@ import pandas as pd
 
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.sampling import (
-    group_index, later_than, pairs_within_groups, pick_in_groups, pick_weighted, seconds_to_datetime,
+    group_index,
+    later_than,
+    pairs_within_groups,
+    pick_in_groups,
+    pick_weighted,
 )
 from fraudgraph.population.world import World
+from fraudgraph.units import to_datetime
 
 KINDS = ("family", "coworker", "friend")  # earlier kinds win when a pair has several reasons
 
@@ -60,7 +65,7 @@ def build_social(world: World, graph: PropertyGraph) -> None:
         "src": ids[s],
         "dst": ids[d],
         "kind": np.array(KINDS)[ties["kind"].to_numpy()],
-        "since": seconds_to_datetime(since),
+        "since": to_datetime(since),
     }))
     world["knows_a"] = s
     world["knows_b"] = d

@@ -7,7 +7,6 @@ the Unix epoch (UTC).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,10 +14,7 @@ import numpy as np
 from fraudgraph.config import Scenario
 from fraudgraph.population.geography import Geography
 from fraudgraph.seeding import SeedTree
-
-
-def epoch_seconds(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+from fraudgraph.units import epoch_seconds
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fraudgraph.timeline.family import Day
+from fraudgraph.units import DAY, HOUR
 
 
 def _profile(weights) -> np.ndarray:
@@ -77,13 +78,13 @@ def times_in_day(rng: np.random.Generator, day: Day, n: int, profile: str,
     """
     hours = np.searchsorted(_CDF[profile], rng.random(n) * _CDF[profile][-1], side="right")
     hours = np.minimum(hours, 23)
-    secs = hours * 3600.0 + rng.random(n) * 3600.0 + np.asarray(shift_hours) * 3600.0
-    return day.start + (np.floor(secs).astype(np.int64) % 86_400)
+    secs = hours * HOUR + rng.random(n) * HOUR + np.asarray(shift_hours) * HOUR
+    return day.start + (np.floor(secs).astype(np.int64) % DAY)
 
 
 def off_hours(times: np.ndarray) -> np.ndarray:
     """Whether each time falls between 00:00 and 05:59."""
-    return (np.asarray(times) % 86_400) < 6 * 3600
+    return (np.asarray(times) % DAY) < 6 * HOUR
 
 
 #: Remittance seasons (month, first day, last day, multiplier); later rows win on overlap.

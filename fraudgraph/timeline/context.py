@@ -12,8 +12,9 @@ import pyarrow.compute as pc
 from fraudgraph.config import Scenario
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.family import Day
-from fraudgraph.timeline.world import TimelineWorld, seconds
+from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
+from fraudgraph.units import DAY, to_seconds
 
 
 class TimelineContext:
@@ -44,7 +45,7 @@ class TimelineContext:
         self.activity = rng.gamma(2.0, 0.5, n)
         self.chronotype = np.clip(rng.normal(0.0, 1.2, n), -4.0, 4.0)
         schedule = truth.schedule.copy()
-        schedule["t"] = seconds(schedule["time"]) if len(schedule) else np.zeros(0, np.int64)
+        schedule["t"] = to_seconds(schedule["time"]) if len(schedule) else np.zeros(0, np.int64)
         schedule = schedule.sort_values(["t", "pattern_id", "step"], kind="stable").reset_index(drop=True)
         self.schedule = schedule
         self._sched_t = schedule["t"].to_numpy(dtype=np.int64)
@@ -64,7 +65,7 @@ class TimelineContext:
         return is_fraud, fraud_type
 
     def day(self, index: int) -> Day:
-        start = self.world.start + index * 86_400
+        start = self.world.start + index * DAY
         return Day(index=index, start=start, date=np.datetime64(start, "s").astype("datetime64[D]"))
 
     def scripted(self, day: Day, kinds: tuple[str, ...]) -> pd.DataFrame:

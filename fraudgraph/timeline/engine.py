@@ -39,6 +39,7 @@ from fraudgraph.timeline.prefetch import prefetch
 from fraudgraph.timeline.truth import EventTruth
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
+from fraudgraph.units import epoch_seconds
 
 #: Family classes by stream name, imported on first use.
 FAMILIES = {
@@ -89,8 +90,6 @@ class Timeline:
 
     def __init__(self, graph: PropertyGraph, truth: Truth, scenario: Scenario, seeds: SeedTree,
                  streams: list[str] | None = None, labels_on_events: bool = False):
-        from fraudgraph.population.world import epoch_seconds
-
         self.scenario = scenario
         self.seeds = seeds
         self.streams = [s for s in STREAMS if s in (streams if streams is not None else scenario.events.streams)]

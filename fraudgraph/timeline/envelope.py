@@ -12,6 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph.units import DAY
+
 EVENT_VERSION = "1.0"
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -110,7 +112,7 @@ def iso_seconds(seconds: np.ndarray) -> pa.Array:
     n = seconds.size
     if n == 0:
         return pa.array([], pa.large_string())
-    day, second = np.divmod(seconds, 86_400)
+    day, second = np.divmod(seconds, DAY)
     first = int(day.min())
     dates = np.datetime_as_string(np.arange(first, int(day.max()) + 1).astype("datetime64[D]"))
     if dates.dtype.itemsize != 40:  # years outside 0000-9999: fall back to the general formatter

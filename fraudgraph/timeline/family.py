@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from fraudgraph.timeline.frames import payments as empty_payments
+from fraudgraph.units import DAY
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Day:
 
     @property
     def end(self) -> int:
-        return self.start + 86_400
+        return self.start + DAY
 
     @property
     def weekday(self) -> int:

@@ -30,6 +30,7 @@ import pyarrow as pa
 from fraudgraph.timeline.clock import off_hours
 from fraudgraph.timeline.family import Day, Outcome
 from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.units import DAY
 
 SCHEMA = pa.schema([
     ("transaction_id", pa.large_string()),
@@ -96,7 +97,7 @@ class PointInTimeFeatures:
         keys = np.concatenate([ya * (1 << 34) + yt, a * (1 << 34) + t])
         sorted_keys = np.sort(keys, kind="stable")
         q = a * (1 << 34) + t
-        v24 = np.searchsorted(sorted_keys, q, side="left") - np.searchsorted(sorted_keys, q - 86_400, side="left")
+        v24 = np.searchsorted(sorted_keys, q, side="left") - np.searchsorted(sorted_keys, q - DAY, side="left")
         today_before = _prior_in_group(a)
         feats["velocity_24h"] = v24 + _prior_in_group(q)   # plus earlier rows in the same second
         feats["velocity_7d"] = (self.count7[a] + today_before).astype(np.int64)

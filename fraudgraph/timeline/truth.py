@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.frames import ID_KEYS, with_id_keys
-from fraudgraph.timeline.world import seconds
+from fraudgraph.units import DAY, to_seconds
 
 SCHEMA = pa.schema([
     ("event_id", pa.large_string()),
@@ -52,7 +52,7 @@ def fraud_persons(truth) -> pd.DataFrame:
         return pd.DataFrame({"person_id": pd.Series([], dtype=str), "started": np.zeros(0, np.int64),
                              "confirmed": np.zeros(0, np.int64), "fraud_type": pd.Series([], dtype=str)})
     rows = nl.join(pat[["start", "fraud_confirmed_at"]], on="pattern_id")
-    rows["started"] = seconds(rows["start"])
+    rows["started"] = to_seconds(rows["start"])
     conf = rows["fraud_confirmed_at"]
     rows["confirmed"] = np.where(conf.isna(), np.iinfo(np.int64).max,
                                  conf.fillna(pd.Timestamp(0)).to_numpy(dtype="datetime64[s]").astype(np.int64))
@@ -112,7 +112,7 @@ class EventTruth:
             "fraud_started_at": pa.array(started, mask=mask),
             "fraud_confirmed_at": pa.array(confirmed, mask=mask | unconfirmed),
             "is_pre_fraud": pa.array(time < started, mask=mask),
-            "days_to_fraud": pa.array((started - time) / 86_400.0, mask=mask),
+            "days_to_fraud": pa.array((started - time) / DAY, mask=mask),
             "is_train_eligible": pa.array(eligible),
         }, schema=SCHEMA)
         return with_id_keys(rows, hi, lo)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudgraph.graph import PropertyGraph
+from fraudgraph.units import to_seconds
 
 
 def arrow_ids(values) -> pa.Array:
@@ -36,10 +37,6 @@ def positions(ids: pa.Array, values) -> np.ndarray:
     found = pc.index_in(arrow_ids(values), value_set=ids)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
-
-def seconds(column: pd.Series) -> np.ndarray:
-    """A datetime column as int64 epoch seconds."""
-    return column.to_numpy(dtype="datetime64[s]").astype(np.int64)
 
 
 @dataclass
@@ -106,11 +103,11 @@ class TimelineWorld:
         self.n = {label: len(frame) for label, frame in nodes.items()}
 
         persons = nodes["Person"]
-        self.person_created = seconds(persons["created_at"])
+        self.person_created = to_seconds(persons["created_at"])
 
         dev = nodes["Device"]
         self.device_type = dev["device_type"].to_numpy(dtype=object)
-        self.device_first_seen = seconds(dev["first_seen"])
+        self.device_first_seen = to_seconds(dev["first_seen"])
         self.device_user_agent = arrow_ids(dev["user_agent"])
 
         ips = nodes["IP"]
@@ -120,13 +117,13 @@ class TimelineWorld:
         self.ip_lon = ips["lon"].to_numpy(dtype=np.float64)
         self.ip_city = arrow_ids(ips["city"])
         self.ip_country = arrow_ids(ips["country"])
-        self.ip_first_seen = seconds(ips["first_seen"])
+        self.ip_first_seen = to_seconds(ips["first_seen"])
 
         acc = nodes["Account"]
         self.account_type = acc["account_type"].to_numpy(dtype=object)
         self.account_currency = arrow_ids(acc["currency"])
         self.account_status = acc["status"].to_numpy(dtype=object)
-        self.account_opened = seconds(acc["opened_at"])
+        self.account_opened = to_seconds(acc["opened_at"])
         self.opening_balance = acc["opening_balance"].to_numpy(dtype=np.float64)
         self.credit_limit = acc["credit_limit"].to_numpy(dtype=np.float64)
         self.is_credit = self.account_type == "credit_card"
@@ -140,11 +137,11 @@ class TimelineWorld:
         ud = edges[("Person", "USES_DEVICE", "Device")]
         self.uses_device = Adjacency.build(self.pos("Person", ud["src"]), self.pos("Device", ud["dst"]), self.n["Person"])
         self.uses_device_primary = ud["is_primary"].to_numpy(dtype=bool)[self.uses_device.rows]
-        self.uses_device_since = seconds(ud["first_seen"])[self.uses_device.rows]
+        self.uses_device_since = to_seconds(ud["first_seen"])[self.uses_device.rows]
         ui = edges[("Person", "USES_IP", "IP")]
         self.uses_ip = Adjacency.build(self.pos("Person", ui["src"]), self.pos("IP", ui["dst"]), self.n["Person"])
         self.uses_ip_context = ui["context"].to_numpy(dtype=object)[self.uses_ip.rows]
-        self.uses_ip_since = seconds(ui["first_seen"])[self.uses_ip.rows]
+        self.uses_ip_since = to_seconds(ui["first_seen"])[self.uses_ip.rows]
         seen = edges[("Device", "SEEN_AT", "IP")]
         self.seen_at = Adjacency.build(self.pos("Device", seen["src"]), self.pos("IP", seen["dst"]), self.n["Device"])
 

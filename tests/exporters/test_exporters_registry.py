@@ -1,8 +1,13 @@
 import pytest
+from fraudgraph.exporters import (
+    available_formats,
+    get_exporter,
+    register_exporter,
+    registry,
+)
+from fraudgraph.exporters.base import Exporter
 
 from fraudgraph.errors import FraudGraphError, UnknownNameError
-from fraudgraph.exporters import available_formats, get_exporter, register_exporter, registry
-from fraudgraph.exporters.base import Exporter
 
 
 def test_builtin_formats():

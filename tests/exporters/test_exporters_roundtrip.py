@@ -6,9 +6,9 @@ import json
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from fraudgraph.exporters import get_exporter
 
 from fraudgraph import schema
-from fraudgraph.exporters import get_exporter
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from fraudgraph.patterns.bust_out import DECOY_VARIANTS, VARIANTS
 
 import fraudgraph
 from fraudgraph.errors import ConfigError
-from fraudgraph.patterns.bust_out import DECOY_VARIANTS, VARIANTS
 
 DAY = np.timedelta64(1, "D")
 PAYS = ("Account", "PAYS", "Company")

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-import fraudgraph
 from fraudgraph.patterns.base import InjectionContext, Knobs
 from fraudgraph.patterns.toolkit import Toolkit, drifted, trend
+
+import fraudgraph
 
 DAY = 86_400
 SPAN = 120 * DAY

@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from fraudgraph.patterns.money_mule import DECOY_VARIANTS, VARIANTS
 
 import fraudgraph
 from fraudgraph.errors import ConfigError
-from fraudgraph.patterns.money_mule import DECOY_VARIANTS, VARIANTS
 
 HOUR = 3_600
 TRANSFERS = ("Account", "TRANSFERS_TO", "Account")

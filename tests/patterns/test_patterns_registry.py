@@ -1,9 +1,14 @@
 import pytest
+from fraudgraph.patterns.base import (
+    available_patterns,
+    get_injector,
+    register_injector,
+    registry,
+)
 
 import fraudgraph
 from fraudgraph.errors import ConfigError, UnknownNameError
 from fraudgraph.injection import plan_counts
-from fraudgraph.patterns.base import available_patterns, get_injector, register_injector, registry
 
 
 def test_kiting_registered_and_instantiable():

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from fraudgraph.patterns.structuring import DECOY_VARIANTS, VARIANTS
 
 import fraudgraph
 from fraudgraph.errors import ConfigError
-from fraudgraph.patterns.structuring import DECOY_VARIANTS, VARIANTS
 
 DAY = 86_400
 EDGE = "Account_TRANSFERS_TO_Account"

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from fraudgraph.patterns.trade_laundering import blended_ratio
 
 import fraudgraph
-from fraudgraph.patterns.trade_laundering import blended_ratio
 
 SUPPLIES = ("Company", "SUPPLIES", "Company")
 TRANSFERS = ("Account", "TRANSFERS_TO", "Account")

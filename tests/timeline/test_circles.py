@@ -10,13 +10,13 @@ import pytest
 
 import fraudgraph
 from fraudgraph.population.circles import PERIOD_DAYS
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.schema import EVENT_TYPES, FREQUENCIES
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.families.circles import Circles
 from fraudgraph.timeline.family import Outcome
-from fraudgraph.timeline.world import TimelineWorld, seconds
+from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.units import epoch_seconds, to_seconds
 
 DAY = 86_400
 SEED = 5
@@ -85,7 +85,7 @@ def cycle_starts(ev, ds) -> np.ndarray:
     """When the cycle each event names started (from the circle's start date and period)."""
     circles = ds.graph.nodes["Circle"].set_index("id")
     period = circles.loc[ev["circle_id"], "frequency"].map(dict(zip(FREQUENCIES, PERIOD_DAYS))).to_numpy() * DAY
-    return seconds(circles.loc[ev["circle_id"], "start_date"]) + (ev["cycle"].to_numpy(dtype=np.int64) - 1) * period
+    return to_seconds(circles.loc[ev["circle_id"], "start_date"]) + (ev["cycle"].to_numpy(dtype=np.int64) - 1) * period
 
 
 def settled_window(ev, ds, margin_days=12):
@@ -127,7 +127,7 @@ def test_times_never_before_planning_day_and_payments_within_it(run, ds):
 def test_no_member_event_before_joined_at(run, ds):
     ev = run.events
     mo = ds.graph.edges[MEMBER_OF]
-    joined = pd.Series(seconds(mo["joined_at"]), index=pd.MultiIndex.from_arrays([mo["dst"], mo["src"]]))
+    joined = pd.Series(to_seconds(mo["joined_at"]), index=pd.MultiIndex.from_arrays([mo["dst"], mo["src"]]))
     for field in ("member_id", "recipient_id"):
         rows = ev[ev[field].notna()]
         t = joined.reindex(pd.MultiIndex.from_arrays([rows["circle_id"], rows[field]])).to_numpy()
@@ -136,7 +136,7 @@ def test_no_member_event_before_joined_at(run, ds):
     # created and joined events sit on the graph's own times
     created = ev[ev["event_type"] == "circle-created"]
     circles = ds.graph.nodes["Circle"].set_index("id")
-    assert (created["time"].to_numpy() == seconds(circles.loc[created["circle_id"], "created_at"])).all()
+    assert (created["time"].to_numpy() == to_seconds(circles.loc[created["circle_id"], "created_at"])).all()
 
 
 def test_rates_within_tolerance(run, ds):
@@ -254,7 +254,7 @@ def test_scripted_rows_appear_with_pattern_id_and_are_not_simulated_twice(run, d
     circles = ds.graph.nodes["Circle"].set_index("id")
     cid = scripted.index
     period = circles.loc[cid, "frequency"].map(dict(zip(FREQUENCIES, PERIOD_DAYS))).to_numpy() * DAY
-    start = seconds(circles.loc[cid, "start_date"])
+    start = to_seconds(circles.loc[cid, "start_date"])
     takeover = pd.Series(start + np.maximum((scripted.to_numpy() - start) // period, 0) * period, index=cid)
     assert len(cid) >= 8
     money = ev[ev["pattern_id"].isna() & ev["circle_id"].isin(cid) & ev["event_type"].isin(
@@ -271,7 +271,7 @@ def test_ended_circles_are_silent_and_running_ones_resume(run, ds):
     assert not ev["circle_id"].isin(ended).any()
     start = epoch_seconds(ds.scenario.start_date)
     period = circles["frequency"].map(dict(zip(FREQUENCIES, PERIOD_DAYS))) * DAY
-    first_in_span = pd.Series(np.maximum(-((seconds(circles["start_date"]) - start) // period.to_numpy()), 0) + 1,
+    first_in_span = pd.Series(np.maximum(-((to_seconds(circles["start_date"]) - start) // period.to_numpy()), 0) + 1,
                               index=circles.index)
     cycles = ev[ev["pattern_id"].isna() & ev["cycle"].notna() & (ev["event_type"] != "circle-completed")]
     assert (cycles["cycle"].to_numpy() >= first_in_span.loc[cycles["circle_id"]].to_numpy()).all()

@@ -11,11 +11,11 @@ import pytest
 
 from fraudgraph import schema
 from fraudgraph.population.pii import UK_DRAMA_BLOCKS
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.families import identity as idf
 from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.units import epoch_seconds
 
 SEED = 5
 

@@ -12,7 +12,6 @@ import pytest
 import fraudgraph
 from fraudgraph import schema
 from fraudgraph.config import Scenario
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline import clock
 from fraudgraph.timeline.context import TimelineContext
@@ -20,6 +19,7 @@ from fraudgraph.timeline.families import markets as mk
 from fraudgraph.timeline.family import Outcome
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.units import epoch_seconds
 
 from .drive import drive
 

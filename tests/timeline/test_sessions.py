@@ -13,11 +13,11 @@ import pyarrow.json as pa_json
 import pytest
 
 from fraudgraph import schema
-from fraudgraph.population.world import epoch_seconds
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.families import sessions as ss
 from fraudgraph.timeline.world import TimelineWorld
+from fraudgraph.units import epoch_seconds
 
 SEED = 5
 DAYS = 24  # simulated days of the module's stream (of the dataset's 40)

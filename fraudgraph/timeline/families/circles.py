@@ -56,9 +56,8 @@ from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import empty_events
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
-from fraudgraph.timeline.world import seconds
+from fraudgraph.units import DAY, HOUR, to_seconds
 
-DAY = 86_400
 #: Days after a cycle starts during which a contribution is on time.
 GRACE_DAYS = 2
 #: Schedule kinds this family turns into events.
@@ -157,8 +156,8 @@ class Circles(Family):
         c = world.graph.nodes["Circle"]
         self.n_circles = len(c)
         self.ids = world.ids["Circle"]
-        self.start = seconds(c["start_date"]) if len(c) else np.zeros(0, np.int64)
-        self.created = seconds(c["created_at"]) if len(c) else np.zeros(0, np.int64)
+        self.start = to_seconds(c["start_date"]) if len(c) else np.zeros(0, np.int64)
+        self.created = to_seconds(c["created_at"]) if len(c) else np.zeros(0, np.int64)
         freq = c["frequency"].to_numpy(dtype=object)
         days = dict(zip(FREQUENCIES, PERIOD_DAYS))
         self.period = np.array([days[f] for f in freq], dtype=np.int64) * DAY
@@ -176,7 +175,7 @@ class Circles(Family):
         circle = world.pos("Circle", mo["dst"])
         person = world.pos("Person", mo["src"])
         position = mo["position"].to_numpy(dtype=np.int64)
-        joined = seconds(mo["joined_at"]) if len(mo) else np.zeros(0, np.int64)
+        joined = to_seconds(mo["joined_at"]) if len(mo) else np.zeros(0, np.int64)
         order = np.lexsort((person, position, circle))
         self.m_circle, self.m_person = circle[order], person[order]
         self.m_position, self.m_joined = position[order], joined[order]
@@ -245,7 +244,7 @@ class Circles(Family):
         last_start = self.start[c] + (self.size[c] - 1) * self.period[c]
         completes = ~agg["failed"].to_numpy() & (last_start < self.world.end - DAY)
         done = c[completes]
-        self._queue.append(time=agg["last"].to_numpy()[completes] + 3600, kind=COMPLETE, circle=done,
+        self._queue.append(time=agg["last"].to_numpy()[completes] + HOUR, kind=COMPLETE, circle=done,
                            q=self.size[done], pattern=agg["pattern"].to_numpy(dtype=object)[completes])
 
     # -- the day ------------------------------------------------------------------------
@@ -450,7 +449,7 @@ class Circles(Family):
             self.outstanding[c] -= 1
             if self.state[c] not in (RUNNING, FINISHING):
                 continue
-            after = int(t + 60 + rng.integers(0, 3600))
+            after = int(t + 60 + rng.integers(0, HOUR))
             if log["received"][r] * 2 < log["due"][r]:
                 self.state[c] = FAILED
                 fail_c.append(c), fail_t.append(after), fail_q.append(int(log["q"][r]))

@@ -27,7 +27,8 @@ from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family
 from fraudgraph.timeline.frames import events as make_events
-from fraudgraph.timeline.world import arrow_ids, seconds
+from fraudgraph.timeline.world import arrow_ids
+from fraudgraph.units import to_seconds
 
 #: Which field an everyday change touches.
 FIELDS = np.array(["email", "phone"], dtype=object)
@@ -95,7 +96,7 @@ class Identity(Family):
         """USES_DEVICE edges first seen in the span."""
         w = self.ctx.world
         edges = w.graph.edges[("Person", "USES_DEVICE", "Device")]
-        since = seconds(edges["first_seen"])
+        since = to_seconds(edges["first_seen"])
         keep = self._in_span(since)
         edges = edges[keep]
         person, device = w.pos("Person", edges["src"]), w.pos("Device", edges["dst"])
@@ -110,14 +111,14 @@ class Identity(Family):
         """Links to one's own accounts created in the span, and the scripted ``bank_link`` rows."""
         w, ctx = self.ctx.world, self.ctx
         edges = w.graph.edges[("Account", "TRANSFERS_TO", "Account")]
-        since = seconds(edges["since"])
+        since = to_seconds(edges["since"])
         own = edges[self._in_span(since) & (edges["kind"] == "own_accounts").to_numpy()]
         scripted = ctx.schedule[ctx.schedule["kind"] == "bank_link"]
         scripted_pairs = pd.MultiIndex.from_arrays([scripted["src"].astype(str), scripted["dst"].astype(str)])
         own = own[~pd.MultiIndex.from_arrays([own["src"].astype(str), own["dst"].astype(str)]).isin(scripted_pairs)]
         label = self._labels.get("Account_TRANSFERS_TO_Account", {})
         frame = pd.DataFrame({
-            "time": np.concatenate([seconds(own["since"]), scripted["t"].to_numpy(dtype=np.int64)]),
+            "time": np.concatenate([to_seconds(own["since"]), scripted["t"].to_numpy(dtype=np.int64)]),
             "src": np.concatenate([w.pos("Account", own["src"]), w.pos("Account", scripted["src"])]),
             "dst": np.concatenate([w.pos("Account", own["dst"]), w.pos("Account", scripted["dst"])]),
             "pattern": np.concatenate([

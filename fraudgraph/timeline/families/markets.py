@@ -68,10 +68,8 @@ from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
-from fraudgraph.timeline.world import seconds
+from fraudgraph.units import DAY, HOUR, to_seconds
 
-DAY = 86_400
-HOUR = 3_600
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 TRADES = ("Account", "TRADES", "Company")
@@ -621,7 +619,7 @@ class _Ties:
         relation = np.full(a.size, FRIEND, dtype=np.int8)
         for code, name in enumerate(RELATIONS):
             relation[kind == name] = code
-        since = np.maximum(seconds(knows["since"])[ok], np.maximum(world.person_created[a], world.person_created[b]))
+        since = np.maximum(to_seconds(knows["since"])[ok], np.maximum(world.person_created[a], world.person_created[b]))
         act_a, act_b = activity[a], activity[b]
         n = world.n["Person"]
         keys = np.minimum(a, b) * n + np.maximum(a, b)
@@ -653,7 +651,7 @@ class _Staff:
         works = world.graph.edges[WORKS_AT]
         person, company = world.pos("Person", works["src"]), world.pos("Company", works["dst"])
         ok = (person >= 0) & (company >= 0)
-        since = np.maximum(seconds(works["since"])[ok], world.person_created[person[ok]])
+        since = np.maximum(to_seconds(works["since"])[ok], world.person_created[person[ok]])
         person, company = person[ok], company[ok]
         order = np.lexsort((person, company))
         person, company, since = person[order], company[order], since[order]
@@ -685,7 +683,7 @@ class _Book:
         account, company = world.pos("Account", trades["src"]), world.pos("Company", trades["dst"])
         ok = (account >= 0) & (company >= 0)
         account, company = account[ok], company[ok]
-        since = np.maximum(seconds(trades["since"])[ok], world.account_opened[account])
+        since = np.maximum(to_seconds(trades["since"])[ok], world.account_opened[account])
         typical = np.maximum(trades["typical_quantity"].to_numpy(dtype=np.float64)[ok], 1.0)
         listed = world.company_listed & pc.is_valid(world.company_ticker).to_numpy(zero_copy_only=False)
         live = listed[company] & (world.account_status[account] == "active")
@@ -740,7 +738,7 @@ class _PricePath:
         n = world.n["Company"]
         self.listed = world.company_listed & pc.is_valid(world.company_ticker).to_numpy(zero_copy_only=False)
         self.companies = np.flatnonzero(self.listed)
-        self.incorporated = seconds(world.graph.nodes["Company"]["incorporated_at"]) if n else np.zeros(0, np.int64)
+        self.incorporated = to_seconds(world.graph.nodes["Company"]["incorporated_at"]) if n else np.zeros(0, np.int64)
         self.level = np.where(self.listed, rng.normal(np.log(PRICE_MEDIAN), PRICE_SIGMA, n), np.nan)
         self.scripted = _scripted_announcements(ctx, self.listed)
         self._anchors(world)

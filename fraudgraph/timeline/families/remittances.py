@@ -40,6 +40,7 @@ from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
+from fraudgraph.units import DAY, HOUR
 
 DAYS_PER_MONTH = 365.25 / 12
 DELIVERY_METHODS = ("mobile_wallet", "bank_deposit", "cash_pickup_agent")
@@ -453,20 +454,20 @@ class Remittances(Family):
         t_refused = t_pay + rng.integers(25, 91, n)
         t_captured = t_pay + rng.integers(20, 181, n)
         hours = np.maximum(rng.gamma(2.0, 1.0, n) * self.method_hours[method] / 2.0, 0.2)
-        duration = (hours * 3600.0).astype(np.int64)
+        duration = (hours * HOUR).astype(np.int64)
         t_submitted = np.maximum(t_init + (rng.uniform(0.05, 0.25, n) * duration).astype(np.int64), t_captured + 1)
         t_transit = np.maximum(t_init + (rng.uniform(0.35, 0.8, n) * duration).astype(np.int64), t_submitted + 1)
         t_done = np.maximum(t_init + duration, t_transit + 1)
         t_fail = np.select([fate == COMPLIANCE, fate == PARTNER, fate == UNREACHABLE],
-                           [t_check + rng.integers(300, 4 * 3600, n),
-                            t_submitted + rng.integers(60, 6 * 3600, n),
-                            t_done + rng.integers(0, 48 * 3600, n)], t_done)
+                           [t_check + rng.integers(300, 4 * HOUR, n),
+                            t_submitted + rng.integers(60, 6 * HOUR, n),
+                            t_done + rng.integers(0, 48 * HOUR, n)], t_done)
         return Batch(
             sender=sender, recipient=recipient, method=method, send=send, fee=fee, rate=self.rate,
             receive=receive, fate=fate, refunded=refunded, t_init=t_init, t_check=t_check, t_pay=t_pay,
             t_refused=t_refused, t_captured=t_captured, t_submitted=t_submitted, t_transit=t_transit,
-            t_done=t_done, t_fail=t_fail, refund_lag=rng.integers(60, 3600, n),
-            refund_delay=rng.integers(86_400, 3 * 86_400, n), corr=self._next_corr(n),
+            t_done=t_done, t_fail=t_fail, refund_lag=rng.integers(60, HOUR, n),
+            refund_delay=rng.integers(DAY, 3 * DAY, n), corr=self._next_corr(n),
             remittance_id=env.uuids(rng, n), code=confirmation_codes(rng, n),
             paid=np.flatnonzero(fate != COMPLIANCE))
 

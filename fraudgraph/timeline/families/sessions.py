@@ -43,8 +43,7 @@ from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family
 from fraudgraph.timeline.frames import events as make_events
-
-DAY = 86_400
+from fraudgraph.units import DAY, HOUR, to_seconds
 
 #: Actions inside a session and their everyday weights.
 ACTION_TYPES = np.array(["page_view", "button_click", "form_submit", "circle_browse", "circle_join_request",
@@ -85,7 +84,7 @@ QUIET_STATUSES = ("dormant", "closed")
 #: A person who logs in from a new device often used one of their own shortly before (setting up a new
 #: phone; or, in a takeover, the session in which they were phished): the chance, and how long before.
 PRIOR_SESSION_RATE = 0.4
-PRIOR_SESSION_SECONDS = (600, 3 * 3600)
+PRIOR_SESSION_SECONDS = (600, 3 * HOUR)
 
 #: Session shape: log-normal duration (sigma) and a floor per action.
 DURATION_SIGMA = 0.9
@@ -182,7 +181,7 @@ class Sessions(Family):
 
         seen = w.graph.edges[("Device", "SEEN_AT", "IP")]
         seen_keys = w.pos("Device", seen["src"]) * self._n_ip + w.pos("IP", seen["dst"])
-        self._seen_keys, self._seen_first = _first_seen_index(seen_keys, _seconds(seen["first_seen"]))
+        self._seen_keys, self._seen_first = _first_seen_index(seen_keys, to_seconds(seen["first_seen"]))
 
         users = w.graph.edges[("Person", "USES_DEVICE", "Device")]
         self._device_users = _reverse(w.pos("Device", users["dst"]), w.pos("Person", users["src"]), w.n["Device"])
@@ -532,7 +531,7 @@ class Sessions(Family):
         has = (prev_time >= 0) & (prev_ip >= 0) & (batch.ip >= 0)
         p, c = prev_ip[has], batch.ip[has]
         km = _haversine(w.ip_lat[p], w.ip_lon[p], w.ip_lat[c], w.ip_lon[c])
-        hours = np.maximum(batch.time[has] - prev_time[has], 60) / 3600.0
+        hours = np.maximum(batch.time[has] - prev_time[has], 60) / HOUR
         speed = km / hours
         impossible = np.zeros(n, dtype=bool)
         impossible[has] = (km >= IMPOSSIBLE_MIN_KM) & (speed >= IMPOSSIBLE_SPEED_KMH)
@@ -586,9 +585,6 @@ def _plain(person, device, ip, time, exact: bool) -> _Batch:
     return _Batch(person.astype(np.int64), device.astype(np.int64), ip.astype(np.int64), time.astype(np.int64),
                   np.full(n, None, dtype=object), np.zeros(n, bool), np.full(n, exact, dtype=bool))
 
-
-def _seconds(column: pd.Series) -> np.ndarray:
-    return column.to_numpy(dtype="datetime64[s]").astype(np.int64)
 
 
 def _first_seen_index(keys: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.frames import strings
-from fraudgraph.timeline.world import seconds
+from fraudgraph.units import DAY, HOUR, to_seconds
 
 KIND_TYPE = {"own_accounts": "bank_transfer", "household": "p2p_transfer", "p2p": "p2p_transfer",
              "payroll": "payroll", "supplier": "bank_transfer"}
@@ -98,7 +98,7 @@ class Transactions(Family):
             "tx_type": pd.Series(kind, dtype=object).map(types).to_numpy(dtype=object),
             "typical": edges["typical_amount"].to_numpy(dtype=np.float64),
             "rate": edges["monthly_count"].to_numpy(dtype=np.float64) / 30.44,
-            "since": seconds(edges["since"]),
+            "since": to_seconds(edges["since"]),
             "user": world.account_holder[src],
         }
 
@@ -209,7 +209,7 @@ class Transactions(Family):
         if payroll.empty:
             return make_payments()
         runs = payroll.groupby("src", sort=True).agg(time=("time", "min"), amount=("amount", "sum")).reset_index()
-        day_start = runs["time"].to_numpy() - runs["time"].to_numpy() % 86_400
+        day_start = runs["time"].to_numpy() - runs["time"].to_numpy() % DAY
         return make_payments(len(runs), time=np.maximum(runs["time"].to_numpy() - 600, day_start), src=-1,
                              dst=runs["src"].to_numpy(), amount=np.round(runs["amount"].to_numpy(), 2),
                              tx_type="payroll_funding", src_kind="external")
@@ -279,7 +279,7 @@ class Transactions(Family):
         if not need.any():
             return make_payments()
         rows = out[need]
-        lead = (3600 * rng.uniform(1, 48, int(need.sum()))).astype(np.int64)
+        lead = (HOUR * rng.uniform(1, 48, int(need.sum()))).astype(np.int64)
         time = np.maximum(rows["first"].to_numpy() - lead, np.maximum(world.account_opened[acc[need]], world.start))
         return make_payments(int(need.sum()), time=time, src=-1, dst=acc[need],
                              amount=np.round(short[need] * rng.uniform(1.02, 1.15, int(need.sum())), -1),
@@ -332,7 +332,7 @@ class Transactions(Family):
         if len(pick) == 0:
             return
         base = pay.iloc[pick]
-        delay = (86_400 * (2 + rng.exponential(4.0, len(pick)))).astype(np.int64)
+        delay = (DAY * (2 + rng.exponential(4.0, len(pick)))).astype(np.int64)
         refunds = make_payments(
             len(pick), time=base["time"].to_numpy() + delay, src=base["dst"].to_numpy(), dst=base["src"].to_numpy(),
             amount=np.round(base["amount"].to_numpy() * np.where(rng.random(len(pick)) < 0.8, 1.0, 0.5), 2),
@@ -378,7 +378,7 @@ class Transactions(Family):
             step = np.arange(len(rows)) - np.repeat(np.cumsum(extra) - extra, extra) + 1
             # seconds apart, on the same day as the original
             dup["time"] = np.minimum(dup["time"].to_numpy() + step * rng.integers(1, 20, len(rows)),
-                                     dup["time"].to_numpy() - dup["time"].to_numpy() % 86_400 + 86_399)
+                                     dup["time"].to_numpy() - dup["time"].to_numpy() % DAY + DAY - 1)
             dup["accident"] = "burst"
             pay = pd.concat([pay, dup], ignore_index=True)
         return pay
@@ -463,7 +463,7 @@ class Transactions(Family):
             ])
             out.append(make_events("transaction-flagged", time[idx] + 1, corr[idx], payload,
                                    person=user_ids.take(pa.array(idx)), pattern_id=pattern.take(pa.array(idx))))
-        hold = np.where(flagged & (score >= 0.95), 3600 * (1 + rng.integers(0, 6, n)), 0)
+        hold = np.where(flagged & (score >= 0.95), HOUR * (1 + rng.integers(0, 6, n)), 0)
         delay = 2 + rng.exponential(self.cfg.completion_seconds_mean, n).astype(np.int64) + hold
         done = np.flatnonzero(ok)
         if len(done):
