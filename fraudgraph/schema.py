@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fraudgraph.vocab import devices
+
 #: Property kinds and what they mean on disk.
 DTYPES = ("string", "int", "float", "bool", "datetime", "date")
 
@@ -128,12 +130,14 @@ P = Property
 SEGMENTS = ("student", "young_professional", "family", "affluent", "retiree", "gig_worker")
 KYC_LEVELS = ("basic", "standard", "enhanced")
 COUNTRIES = ("US", "CA", "GB")
-DEVICE_TYPES = ("ios", "android", "web_desktop", "web_mobile")
+DEVICE_TYPES = devices.DEVICE_TYPES
 IP_KINDS = ("residential", "mobile", "public_wifi", "corporate", "vpn", "hosting")
 ACCOUNT_TYPES = ("checking", "savings", "wallet", "credit_card", "business", "brokerage")
 ACCOUNT_STATUSES = ("active", "dormant", "frozen", "closed")
 CURRENCIES = ("USD", "CAD", "GBP")
 FREQUENCIES = ("weekly", "biweekly", "monthly")
+#: Days between contributions, in FREQUENCIES order.
+PERIOD_DAYS = (7, 14, 30)
 ROTATION_ORDERS = ("sequential", "random", "need_based")
 CIRCLE_STATUSES = ("pending", "active", "completed", "failed")
 GOODS = ("electronics", "textiles", "food", "machinery", "chemicals", "furniture", "vehicles_parts", "medical_supplies")

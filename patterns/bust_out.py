@@ -40,8 +40,8 @@ from fraudgraph.patterns.money_mule import (
 from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
-from fraudgraph.population.money import INDUSTRY_SPEND
 from fraudgraph.units import DAY, HOUR, MONTH, to_seconds
+from fraudgraph.vocab.industries import INDUSTRY_SPEND
 
 VARIANTS = ("recruited", "synthetic_identity")
 DECOY_VARIANTS = ("large_purchase", "spending_spree")

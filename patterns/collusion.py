@@ -38,9 +38,9 @@ from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.population.circles import PERIOD_DAYS
-from fraudgraph.population.money import INDUSTRY_SPEND
+from fraudgraph.schema import PERIOD_DAYS
 from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
+from fraudgraph.vocab.industries import INDUSTRY_SPEND
 
 MEMBER_OF = ("Person", "MEMBER_OF", "Circle")
 ORGANIZES = ("Person", "ORGANIZES", "Circle")

@@ -36,8 +36,8 @@ from pydantic import Field
 
 from fraudgraph import schema
 from fraudgraph.graph import isin
-from fraudgraph.population import pii
 from fraudgraph.units import DAY, YEAR, to_datetime, to_seconds
+from fraudgraph.vocab import pii
 
 USES_DEVICE = ("Person", "USES_DEVICE", "Device")
 USES_IP = ("Person", "USES_IP", "IP")

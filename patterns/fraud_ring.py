@@ -37,8 +37,8 @@ from fraudgraph.patterns.device_sharing import (
 from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
-from fraudgraph.population import pii
 from fraudgraph.units import DAY, to_datetime
+from fraudgraph.vocab import pii
 
 EDGE = stem(TRANSFERS)
 

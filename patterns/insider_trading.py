@@ -12,7 +12,7 @@ kind of announcement and sell after it, or an insider's friend who invests in th
 insider's company on a steady schedule that has nothing to do with announcements.
 Timing and accounts give nothing away: announcements come out on weekdays in the
 hours ordinary ones do, every trade falls in the exchange session
-(:mod:`fraudgraph.market_hours`, the definition the ``markets`` stream uses), and
+(:mod:`fraudgraph.vocab.market_hours`, the definition the ``markets`` stream uses), and
 traders trade from active brokerage accounts opened before their first order.
 """
 
@@ -36,9 +36,9 @@ from fraudgraph.patterns.toolkit import (
 )
 from pydantic import Field
 
-from fraudgraph import market_hours as mh
 from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR
+from fraudgraph.vocab import market_hours as mh
 
 TRADES = ("Account", "TRADES", "Company")
 KNOWS = ("Person", "KNOWS", "Person")
@@ -442,7 +442,7 @@ def _announcement_time(rng, ctx) -> int | None:
     """A time for an announcement that leaves room for the tip before it and the sales after it.
 
     It falls on a weekday, in the hours when listed companies publish news
-    (:data:`fraudgraph.market_hours.ANNOUNCE_SLOTS`), as ordinary announcements do; None
+    (:data:`fraudgraph.vocab.market_hours.ANNOUNCE_SLOTS`), as ordinary announcements do; None
     where the span holds no such day.
     """
     span = ctx.end - ctx.start

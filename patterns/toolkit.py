@@ -16,18 +16,18 @@ from fraudgraph.patterns.base import InjectionContext
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph, isin
-from fraudgraph.population import pii
-from fraudgraph.population.devices import CLIENTS, assign_clients, fingerprints
-from fraudgraph.population.geography import COUNTRY_CURRENCY
-from fraudgraph.population.networks import (
+from fraudgraph.units import DAY, to_datetime, to_seconds
+from fraudgraph.vocab import pii
+from fraudgraph.vocab.devices import CLIENTS, assign_clients, fingerprints
+from fraudgraph.vocab.draw import unique_integers
+from fraudgraph.vocab.geography import COUNTRY_CURRENCY
+from fraudgraph.vocab.networks import (
     CGNAT_BASE,
     CGNAT_SIZE,
     RESERVED_BASE,
     RESERVED_SIZE,
     dotted,
 )
-from fraudgraph.population.sampling import unique_integers
-from fraudgraph.units import DAY, to_datetime, to_seconds
 
 EdgeKey = tuple[str, str, str]
 

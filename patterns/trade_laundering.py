@@ -38,8 +38,8 @@ from fraudgraph.patterns.toolkit import (
 from pydantic import Field
 
 from fraudgraph import schema
-from fraudgraph.population.companies import INDUSTRY_DATA, SUFFIXES, SURNAMES
 from fraudgraph.units import DAY, YEAR, to_datetime
+from fraudgraph.vocab.industries import INDUSTRY_DATA, SUFFIXES, SURNAMES
 
 SUPPLIES = ("Company", "SUPPLIES", "Company")
 TRANSFERS = ("Account", "TRANSFERS_TO", "Account")

@@ -7,15 +7,15 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.geography import COUNTRY_CURRENCY
 from fraudgraph.population.sampling import (
     choice_from_weights,
     later_than,
     pick_weighted,
-    unique_integers,
 )
 from fraudgraph.population.world import World
 from fraudgraph.units import to_datetime
+from fraudgraph.vocab.draw import unique_integers
+from fraudgraph.vocab.geography import COUNTRY_CURRENCY
 
 INSTITUTIONS = (
     "Harborview Bank", "Lakeside Federal Credit Union", "Pinecrest Savings Bank", "Northwind National Bank",

@@ -7,7 +7,6 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.geography import COUNTRY_CURRENCY
 from fraudgraph.population.sampling import (
     choice_from_weights,
     group_index,
@@ -17,8 +16,9 @@ from fraudgraph.population.sampling import (
 )
 from fraudgraph.population.world import World
 from fraudgraph.units import DAY, to_datetime
+from fraudgraph.vocab.geography import COUNTRY_CURRENCY
 
-PERIOD_DAYS = np.array([7, 14, 30])  # schema.FREQUENCIES order
+PERIOD_DAYS = np.array(schema.PERIOD_DAYS)
 NAME_WORDS = ("Sou-Sou", "Savings Circle", "Sol", "Susu", "Partner Hand", "Tontine", "Kès", "Box Hand")
 NAME_PREFIXES = ("Lakay", "Family", "Unity", "Friends", "Neighbors", "Sisters", "Church", "Hope",
                  "Harvest", "Solidarity", "Cornerstone", "Sunrise", "Heritage", "Village", "Kombit")

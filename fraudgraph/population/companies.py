@@ -12,42 +12,14 @@ from fraudgraph.population.sampling import (
     pick_in_groups,
     pick_weighted,
     rank_in_groups,
-    unique_integers,
 )
 from fraudgraph.population.world import World
 from fraudgraph.units import YEAR, to_datetime
+from fraudgraph.vocab.draw import unique_integers
+from fraudgraph.vocab.industries import INDUSTRY_DATA, SUFFIXES, SURNAMES
 
-# industry: (weight, merchant propensity, name nouns)
-INDUSTRY_DATA = {
-    "retail": (14, 1.7, ("Outfitters", "Goods", "Market", "Emporium", "Supply")),
-    "grocery": (8, 1.8, ("Grocers", "Foods", "Fresh Market", "Pantry")),
-    "restaurants": (12, 1.8, ("Kitchen", "Bistro", "Grill", "Eatery", "Cafe")),
-    "travel": (3, 1.6, ("Travel", "Voyages", "Getaways")),
-    "utilities": (2, 1.5, ("Power", "Energy", "Water Works")),
-    "telecom": (2, 1.5, ("Telecom", "Wireless", "Networks")),
-    "healthcare": (7, 1.1, ("Health", "Clinic", "Care", "Pharmacy")),
-    "education": (4, 0.8, ("Academy", "Learning", "Tutoring")),
-    "entertainment": (4, 1.6, ("Studios", "Entertainment", "Cinemas")),
-    "transport": (5, 1.0, ("Logistics", "Transport", "Freight", "Rides")),
-    "construction": (7, 0.3, ("Builders", "Construction", "Contracting")),
-    "manufacturing": (6, 0.3, ("Manufacturing", "Industries", "Works")),
-    "technology": (7, 0.6, ("Technologies", "Software", "Labs", "Systems")),
-    "finance": (4, 0.6, ("Capital", "Financial", "Advisors")),
-    "real_estate": (5, 0.4, ("Properties", "Realty", "Homes")),
-    "import_export": (3, 0.3, ("Trading", "Imports", "Global Trade")),
-    "professional_services": (7, 0.5, ("Consulting", "Partners", "Associates", "Services")),
-}
-SUFFIXES = ("LLC", "Inc.", "Co.", "Ltd.", "Group", "Corp.", "")
 #: Employment propensity per segment, in schema.SEGMENTS order.
 SEGMENT_EMPLOYMENT = np.array([0.35, 0.92, 0.85, 0.75, 0.08, 0.45])
-SURNAMES = (
-    "Ashford", "Bellamy", "Calloway", "Dunmore", "Everly", "Fairbanks", "Galloway", "Hartwell", "Iverson",
-    "Jennings", "Kingsley", "Lockhart", "Merriweather", "Northcott", "Oakley", "Pemberton", "Quimby",
-    "Radcliffe", "Sterling", "Thornbury", "Underwood", "Vance", "Whitcombe", "Yardley", "Zeller", "Baptiste",
-    "Delacroix", "Etienne", "Fontaine", "Joseph", "Laurent", "Pierre", "Toussaint", "Marceau", "Bishop",
-    "Carver", "Holloway", "Prescott", "Redfield", "Summit", "Harbor", "Meadow", "Granite", "Cedar", "Maple",
-    "Juniper", "Willow", "Keystone", "Lighthouse", "Riverside", "Copperline", "Bluebird", "Silverleaf",
-)
 
 
 def build_companies(world: World, graph: PropertyGraph) -> None:

@@ -13,7 +13,6 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.companies import INDUSTRY_DATA
 from fraudgraph.population.sampling import (
     group_index,
     later_than,
@@ -22,19 +21,12 @@ from fraudgraph.population.sampling import (
 )
 from fraudgraph.population.world import World
 from fraudgraph.units import to_datetime
+from fraudgraph.vocab.industries import INDUSTRY_DATA, INDUSTRY_SPEND
 
 T = schema.ACCOUNT_TYPES
 #: Which account a person uses first for everyday money (lower is preferred), by account type.
 SPEND_PRIORITY = np.array([0, 2, 1, 3, 9, 4])  # checking, savings, wallet, credit_card, business, brokerage
 SPENDING_TYPES = np.array([T.index("checking"), T.index("credit_card"), T.index("wallet")])
-#: industry: (median payment, payments per month)
-INDUSTRY_SPEND = {
-    "retail": (60, 1.5), "grocery": (70, 4.0), "restaurants": (30, 3.0), "travel": (350, 0.3),
-    "utilities": (110, 1.0), "telecom": (75, 1.0), "healthcare": (90, 0.4), "education": (200, 0.5),
-    "entertainment": (35, 1.2), "transport": (25, 2.5), "construction": (900, 0.1),
-    "manufacturing": (300, 0.2), "technology": (40, 0.8), "finance": (150, 0.5),
-    "real_estate": (1400, 0.9), "import_export": (500, 0.2), "professional_services": (250, 0.3),
-}
 TRANSFER_KINDS = ("own_accounts", "household", "p2p", "payroll", "supplier")
 
 

@@ -15,9 +15,19 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population.sampling import later_than, unique_integers
+from fraudgraph.population.sampling import later_than
 from fraudgraph.population.world import World
 from fraudgraph.units import to_datetime
+from fraudgraph.vocab.draw import unique_integers
+from fraudgraph.vocab.networks import (
+    ASN_BASE,
+    CGNAT_BASE,
+    CGNAT_SIZE,
+    PROVIDERS,
+    RESERVED_BASE,
+    RESERVED_SIZE,
+    dotted,
+)
 
 CONTEXTS = ("home", "mobile", "work", "public", "vpn", "hosting")
 KIND_OF_CONTEXT = {"home": "residential", "mobile": "mobile", "work": "corporate", "public": "public_wifi",
@@ -31,42 +41,7 @@ COMPATIBLE = np.array([
 ], dtype=bool)
 MOBILE_CAPABLE = np.array([True, True, False, True])
 
-# (kind, country or "*", provider name); ASN = 64512 + position
-PROVIDERS = (
-    ("residential", "US", "Lakeshore Broadband"), ("residential", "US", "Cedar Fiber"),
-    ("residential", "US", "Summit Cable"), ("residential", "CA", "Maple Fibre"),
-    ("residential", "CA", "Northern Link"), ("residential", "GB", "Thames Broadband"),
-    ("residential", "GB", "Highland Fibre"),
-    ("mobile", "US", "Meridian Mobile"), ("mobile", "US", "Beacon Wireless"), ("mobile", "US", "Pulse Cellular"),
-    ("mobile", "CA", "Aurora Mobile"), ("mobile", "CA", "True North Wireless"),
-    ("mobile", "GB", "Albion Mobile"), ("mobile", "GB", "Crown Cellular"),
-    ("corporate", "*", "Keystone Business Internet"), ("corporate", "*", "Ironclad Networks"),
-    ("public_wifi", "*", "CityNet Hotspots"), ("public_wifi", "*", "CafeLink WiFi"),
-    ("public_wifi", "*", "TransitAir WiFi"),
-    ("vpn", "*", "TunnelFox VPN"), ("vpn", "*", "Veil Privacy Network"), ("vpn", "*", "Nomad Shield VPN"),
-    ("hosting", "*", "Stratus Cloud"), ("hosting", "*", "Anvil Hosting"), ("hosting", "*", "Nimbus Compute"),
-)
-ASN_BASE = 64512
-CGNAT_BASE, CGNAT_SIZE = 100 << 24 | 64 << 16, 1 << 22      # 100.64.0.0/10
-RESERVED_BASE, RESERVED_SIZE = 240 << 24, 1 << 28           # 240.0.0.0/4
 FIRST_USE_DAYS = {"home": 1, "mobile": 1, "work": 30, "public": 60, "vpn": 90, "hosting": 60}
-
-
-def _providers_for(kind: str, countries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Provider positions of ``kind`` for IPs in ``countries``."""
-    out = np.empty(countries.size, dtype=np.int64)
-    for code in np.unique(countries):
-        choices = [i for i, (k, c, _) in enumerate(PROVIDERS) if k == kind and c in (code, "*")]
-        mask = countries == code
-        out[mask] = np.array(choices)[rng.integers(0, len(choices), int(mask.sum()))]
-    return out
-
-
-def dotted(addresses: np.ndarray) -> np.ndarray:
-    """IPv4 integers to dotted-quad strings."""
-    a = np.asarray(addresses, dtype=np.int64)
-    parts = [pd.Series((a >> s) & 255).astype(str) for s in (24, 16, 8, 0)]
-    return (parts[0] + "." + parts[1] + "." + parts[2] + "." + parts[3]).to_numpy(dtype=object)
 
 
 class _Pools:
@@ -89,6 +64,18 @@ class _Pools:
         self.use_person.append(person)
         self.use_ip.append(ip)
         self.use_context.append(np.full(person.size, CONTEXTS.index(context)))
+
+
+def _providers_for(kind: str, countries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Provider positions of ``kind`` for IPs in ``countries``."""
+    out = np.empty(countries.size, dtype=np.int64)
+    for code in np.unique(countries):
+        choices = [i for i, (k, c, _) in enumerate(PROVIDERS) if k == kind and c in (code, "*")]
+        mask = countries == code
+        out[mask] = np.array(choices)[rng.integers(0, len(choices), int(mask.sum()))]
+    return out
+
+
 
 
 def _city_pool(rng, pools, world, kind, users, per_ip, picks_max):

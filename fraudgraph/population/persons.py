@@ -7,10 +7,11 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
-from fraudgraph.population import pii
-from fraudgraph.population.sampling import choice_from_weights, unique_integers
+from fraudgraph.population.sampling import choice_from_weights
 from fraudgraph.population.world import World
 from fraudgraph.units import DAY, YEAR, to_datetime
+from fraudgraph.vocab import pii
+from fraudgraph.vocab.draw import unique_integers
 
 #: Age range (years, at the scenario start) of each segment, in schema.SEGMENTS order.
 SEGMENT_AGES = np.array([[18, 26], [22, 36], [27, 56], [30, 75], [62, 92], [19, 52]], dtype=float)

@@ -57,21 +57,6 @@ def pick_weighted(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.n
     return np.minimum(np.searchsorted(cum, rng.random(n) * cum[-1], side="right"), len(weights) - 1)
 
 
-def unique_integers(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:
-    """``n`` distinct integers drawn uniformly from ``[low, high)``."""
-    span = high - low
-    if n > span:
-        raise ValueError(f"cannot draw {n} distinct integers from a range of {span}")
-    if n > span // 4:
-        return low + rng.permutation(span)[:n].astype(np.int64)
-    values = rng.integers(low, high, size=n, dtype=np.int64)
-    while True:
-        _, first = np.unique(values, return_index=True)
-        dup = np.ones(n, dtype=bool)
-        dup[first] = False
-        if not dup.any():
-            return values
-        values[dup] = rng.integers(low, high, size=int(dup.sum()), dtype=np.int64)
 
 
 def later_than(rng: np.random.Generator, earliest: np.ndarray, end: int, mean_days: float) -> np.ndarray:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fraudgraph.config import Scenario
-from fraudgraph.population.geography import Geography
 from fraudgraph.seeding import SeedTree
 from fraudgraph.units import epoch_seconds
+from fraudgraph.vocab.geography import Geography
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fraudgraph
-from fraudgraph import market_hours
+from fraudgraph.vocab import market_hours
 
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 KNOWS = ("Person", "KNOWS", "Person")

@@ -7,7 +7,7 @@ from population_world import generate_legit
 import fraudgraph
 from fraudgraph import schema
 from fraudgraph.population.accounts import INSTITUTIONS
-from fraudgraph.population.geography import COUNTRY_CURRENCY
+from fraudgraph.vocab.geography import COUNTRY_CURRENCY
 
 P_OWNS = ("Person", "OWNS", "Account")
 C_OWNS = ("Company", "OWNS", "Account")

@@ -5,7 +5,7 @@ import pytest
 from population_world import generate_legit
 
 import fraudgraph
-from fraudgraph.population.geography import COUNTRY_CURRENCY
+from fraudgraph.vocab.geography import COUNTRY_CURRENCY
 
 MEMBER_OF = ("Person", "MEMBER_OF", "Circle")
 ORGANIZES = ("Person", "ORGANIZES", "Circle")

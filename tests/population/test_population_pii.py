@@ -8,7 +8,7 @@ import pytest
 from population_world import generate_legit
 
 import fraudgraph
-from fraudgraph.population import pii
+from fraudgraph.vocab import pii
 
 NANP_RE = re.compile(r"^\+1[2-9][0-8]\d55501\d\d$")
 US_ID_RE = re.compile(r"^9\d\d-(0[1-9]|[1-4]\d)-\d{4}$")

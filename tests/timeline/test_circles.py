@@ -9,8 +9,7 @@ import pyarrow as pa
 import pytest
 
 import fraudgraph
-from fraudgraph.population.circles import PERIOD_DAYS
-from fraudgraph.schema import EVENT_TYPES, FREQUENCIES
+from fraudgraph.schema import EVENT_TYPES, FREQUENCIES, PERIOD_DAYS
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.families.circles import Circles

@@ -10,12 +10,12 @@ import pyarrow as pa
 import pytest
 
 from fraudgraph import schema
-from fraudgraph.population.pii import UK_DRAMA_BLOCKS
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.families import identity as idf
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.units import epoch_seconds
+from fraudgraph.vocab.pii import UK_DRAMA_BLOCKS
 
 SEED = 5
 

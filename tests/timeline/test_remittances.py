@@ -20,6 +20,7 @@ from fraudgraph.timeline.family import Outcome
 from fraudgraph.timeline.ledger import Ledger
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.units import epoch_seconds
+from fraudgraph.vocab import corridors
 
 from .drive import drive
 
@@ -107,7 +108,7 @@ def test_payload_ids_exist_and_times_respect_lifetimes(dataset, world, run):
     assert (init["time"].to_numpy() >= init["sender_account_id"].map(opened).to_numpy()).all()
     assert init["recipient_phone"].str.fullmatch(r"\+50900\d{6}").all()
     first = init["recipient_name"].str.split(" ", n=1).str[0]
-    assert first.isin(rem.HAITIAN_FIRST_NAMES).all()
+    assert first.isin(corridors.HAITIAN_FIRST_NAMES).all()
     assert (init["recipient_country"] == "HT").all() and (init["receive_currency"] == "HTG").all()
     assert init["remittance_id"].is_unique
     assert init["delivery_method"].isin(rem.DELIVERY_METHODS).all()

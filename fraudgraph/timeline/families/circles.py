@@ -48,8 +48,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from fraudgraph.population.circles import PERIOD_DAYS
-from fraudgraph.schema import FREQUENCIES
+from fraudgraph.schema import FREQUENCIES, PERIOD_DAYS
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.clock import times_in_day
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome

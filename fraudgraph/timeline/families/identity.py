@@ -22,13 +22,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.population.pii import EMAIL_DOMAINS, PHONES
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.world import arrow_ids
 from fraudgraph.units import to_seconds
+from fraudgraph.vocab.pii import EMAIL_DOMAINS, PHONES
 
 #: Which field an everyday change touches.
 FIELDS = np.array(["email", "phone"], dtype=object)

@@ -62,13 +62,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph import market_hours
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.units import DAY, HOUR, to_seconds
+from fraudgraph.vocab import market_hours
 
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
@@ -76,7 +76,7 @@ TRADES = ("Account", "TRADES", "Company")
 TRADES_STEM = "Account_TRADES_Company"
 
 DAYS_PER_MONTH = 30.44
-#: The exchange session opens at 14:30 UTC (the ``market`` hour profile starts at 14:00); see :mod:`fraudgraph.market_hours`.
+#: The exchange session opens at 14:30 UTC (the ``market`` hour profile starts at 14:00); see :mod:`fraudgraph.vocab.market_hours`.
 SESSION_OPEN = market_hours.SESSION_OPEN
 TRADING_DAYS_PER_MONTH = 21.0
 

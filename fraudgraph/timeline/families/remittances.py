@@ -17,8 +17,8 @@ and one to three recurring recipients abroad. Every day:
 
 The corridor (``corridor_country``, ``corridor_currency``, the base rate) is a
 parameter. Recipients are synthetic: names from a list of common Haitian names
-and phone numbers that no operator can ever hold (see :func:`recipient_phones`);
-corridors without pools of their own (:data:`CORRIDORS`) reuse Haiti's.
+and phone numbers that no operator can ever hold (see :func:`fraudgraph.vocab.corridors.recipient_phones`);
+corridors without pools of their own (:data:`fraudgraph.vocab.corridors.CORRIDORS`) reuse Haiti's.
 
 Money: a capture the ledger refuses fails the remittance with
 ``insufficient_funds`` (refund ``not_applicable``, the money never left), as
@@ -34,13 +34,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.population.sampling import unique_integers
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.units import DAY, HOUR
+from fraudgraph.vocab.corridors import Corridor, corridor_for, recipient_phones
 
 DAYS_PER_MONTH = 365.25 / 12
 DELIVERY_METHODS = ("mobile_wallet", "bank_deposit", "cash_pickup_agent")
@@ -77,81 +77,6 @@ RATE_REVERSION = 0.12
 USUAL_METHOD_SHARE = 0.9
 #: Share of common-amount remittances that use the sender's favourite amount.
 FAVOURITE_AMOUNT_SHARE = 0.6
-
-#: Common Haitian first names (given names in use across the country and the diaspora).
-HAITIAN_FIRST_NAMES = (
-    "Marie", "Jean", "Pierre", "Joseph", "Rose", "Jacques", "Claude", "Louis", "Anne", "Paul",
-    "Nadège", "Guerline", "Mirlande", "Jocelyne", "Fabiola", "Magalie", "Roselaure", "Widline",
-    "Stéphanie", "Lovely", "Esther", "Sophonie", "Islande", "Myrlande", "Nathalie", "Yolette",
-    "Mackenson", "Kervens", "Evens", "Wilson", "Frantz", "Ricardo", "Wesner", "Jonas", "Dieuseul",
-    "Jean-Claude", "Jean-Robert", "Marie-Carmel", "Marie-Ange", "Rosemène", "Fritznel", "Wisly",
-    "Ketly", "Nickenson", "Daphney", "Edeline", "Josué", "Samuel", "Rodrigue", "Jimmy",
-)
-#: Common Haitian family names.
-HAITIAN_LAST_NAMES = (
-    "Jean-Baptiste", "Pierre", "Joseph", "Jean", "Louis", "Charles", "Paul", "Saint-Fleur", "Désir",
-    "Augustin", "Alexis", "Étienne", "Exantus", "Lafortune", "Toussaint", "Dorvil", "Noël", "Jean-Louis",
-    "Célestin", "Dorcely", "Michel", "François", "Baptiste", "Bien-Aimé", "Fils-Aimé", "Charlemagne",
-    "Saint-Louis", "Estimé", "Métellus", "Delva", "Desrosiers", "Élysée", "Duverger", "Mompremier",
-    "Pierre-Louis", "Jeune", "Cadet", "Philogène", "Auguste", "Jacques", "Guerrier", "Thermidor",
-)
-
-
-@dataclass(frozen=True)
-class Corridor:
-    """Where the money goes: the recipients' names and phone numbering.
-
-    Attributes
-    ----------
-    calling_code : str
-        Country calling code without ``+``.
-    unissued_prefix : str
-        Leading national digits that the country's numbering plan never assigns.
-    digits : int
-        Length of a national number.
-    first_names, last_names : tuple of str
-    """
-
-    calling_code: str
-    unissued_prefix: str
-    digits: int
-    first_names: tuple[str, ...]
-    last_names: tuple[str, ...]
-
-
-#: Corridors with their own recipient pools; any other corridor country reuses Haiti's.
-CORRIDORS = {"HT": Corridor("509", "00", 8, HAITIAN_FIRST_NAMES, HAITIAN_LAST_NAMES)}
-
-
-def corridor_for(country: str) -> Corridor:
-    """The recipient pools of ``country`` (Haiti's where none is defined)."""
-    return CORRIDORS.get(country.upper(), CORRIDORS["HT"])
-
-
-def recipient_phones(rng: np.random.Generator, n: int, corridor: Corridor) -> np.ndarray:
-    """``n`` E.164 numbers that no subscriber can hold, distinct while the range lasts.
-
-    Haiti's numbering plan is closed: national numbers have eight digits and
-    start with 2 (fixed lines) or 3, 4 and 5 (mobile); none starts with 0, so
-    ``+509 00xx xxxx`` is never issued and cannot reach a real person.
-    Numbers are distinct while the range lasts (a million for Haiti), then repeat.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    n : int
-    corridor : Corridor
-    """
-    if n == 0:
-        return np.zeros(0, dtype=object)
-    free = corridor.digits - len(corridor.unissued_prefix)
-    capacity = 10 ** free
-    slots = unique_integers(rng, 0, capacity, min(n, capacity))
-    if n > capacity:
-        slots = np.resize(slots, n)
-    prefix = "+" + corridor.calling_code + corridor.unissued_prefix
-    return np.char.add(prefix, np.char.zfill(slots.astype(str), free)).astype(object)
-
 
 @dataclass
 class Senders:

@@ -21,7 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from fraudgraph.population.sampling import unique_integers
+from fraudgraph.vocab.draw import slots, unique_integers
 
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 LOCALES = {"US": "en_US", "CA": "en_CA", "GB": "en_GB"}
@@ -44,12 +44,6 @@ NANP_AREA_CODES = _nanp_area_codes()
 NANP_FICTIONAL_CAPACITY = NANP_AREA_CODES.size * 100
 
 
-def _slots(rng: np.random.Generator, n: int, capacity: int) -> np.ndarray:
-    """Distinct slots while the capacity lasts; beyond it, repeated shuffles of the range."""
-    rounds = -(-n // capacity)
-    if rounds == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.concatenate([rng.permutation(capacity) for _ in range(rounds)])[:n]
 
 
 def nanp_phones(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -58,7 +52,7 @@ def nanp_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     Distinct while ``n`` is at most :data:`NANP_FICTIONAL_CAPACITY` (71,200);
     the fictional range is exhausted beyond that, and numbers repeat.
     """
-    slot = _slots(rng, n, NANP_FICTIONAL_CAPACITY)
+    slot = slots(rng, n, NANP_FICTIONAL_CAPACITY)
     area = NANP_AREA_CODES[slot // 100]
     line = 100 + slot % 100
     return ("+1" + pd.Series(area).astype(str) + "5550" + pd.Series(line).astype(str)).to_numpy(dtype=object)
@@ -66,7 +60,7 @@ def nanp_phones(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def uk_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     """E.164 numbers from Ofcom's drama ranges (17,000 numbers, then they repeat)."""
-    slot = _slots(rng, n, len(UK_DRAMA_BLOCKS) * 1000)
+    slot = slots(rng, n, len(UK_DRAMA_BLOCKS) * 1000)
     blocks = np.array(UK_DRAMA_BLOCKS, dtype=object)[slot // 1000]
     return (pd.Series(blocks, dtype=str) + pd.Series(slot % 1000).astype(str).str.zfill(3)).to_numpy(dtype=object)
 

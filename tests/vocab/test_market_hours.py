@@ -1,13 +1,13 @@
-"""Market hours (fraudgraph/market_hours.py): one definition for the markets stream and the insider injector."""
+"""Market hours (fraudgraph/vocab/market_hours.py): one definition for the markets stream and the insider injector."""
 
 import doctest
 
 import numpy as np
 import pandas as pd
 
-from fraudgraph import market_hours as mh
 from fraudgraph.timeline import clock
 from fraudgraph.timeline.families import markets
+from fraudgraph.vocab import market_hours as mh
 
 
 def _times(seed=0, n=20_000):

@@ -14,7 +14,7 @@ session time between two times gives trades in market hours, in order.
 
 Examples
 --------
->>> from fraudgraph import market_hours as mh
+>>> from fraudgraph.vocab import market_hours as mh
 >>> monday = 4 * mh.DAY                       # 1970-01-05, a Monday
 >>> bool(mh.in_session(monday + 15 * mh.HOUR)), bool(mh.in_session(monday + 5 * mh.DAY + 15 * mh.HOUR))
 (True, False)
