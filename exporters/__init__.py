@@ -6,7 +6,10 @@
 """
 
 from fraudgraph.exporters.base import (
+    Capabilities,
     Exporter,
+    ExporterError,
+    WrittenFile,
     available_formats,
     check_formats,
     get_exporter,
@@ -14,4 +17,4 @@ from fraudgraph.exporters.base import (
     registry,
 )
 
-__all__ = ["Exporter", "available_formats", "check_formats", "get_exporter", "register_exporter", "registry"]
+__all__ = ["Capabilities", "Exporter", "ExporterError", "WrittenFile", "available_formats", "check_formats", "get_exporter", "register_exporter", "registry"]

@@ -1,49 +1,134 @@
 """Exporter contract and the format registry.
 
-An exporter has a ``name`` and ``write(dataset, out, **options)``, returning the
-paths it wrote relative to ``out``. The registry maps names to dotted import
-paths and imports an exporter only when it is asked for (as fsspec's registry
-does), so a missing optional dependency fails with an install hint and only
-for the format that needs it. Third-party exporters register through the
-``fraudgraph.exporters`` entry-point group or :func:`register_exporter`.
+An exporter is a sink with a ``name`` and declared :class:`Capabilities`: it
+writes the graph and truth tables, writes event streams part by part, writes a
+folder of its own, can be read back, loads into a server. ``write(dataset, out,
+**options)`` returns a :class:`WrittenFile` for every file it wrote (path,
+kind, rows, bytes, sha256), which the pipeline puts in the manifest as it is:
+the pipeline never guesses what a file holds. What a sink cannot do it says
+through its capabilities; the pipeline then never asks it.
+
+The registry maps names to dotted import paths and imports an exporter only
+when it is asked for (as fsspec's registry does), so a missing optional
+dependency fails with an install hint and only for the format that needs it.
+Third-party exporters register through the ``fraudgraph.exporters`` entry-point
+group or :func:`register_exporter`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
+
+import pyarrow as pa
 
 from fraudgraph.errors import FraudGraphError, UnknownNameError
 
 ENTRY_POINT_GROUP = "fraudgraph.exporters"
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a sink does. The pipeline reads these and never asks a sink for more.
+
+    Attributes
+    ----------
+    tables : bool
+        Writes every node, edge and truth table (``nodes/``, ``edges/``, ``truth/``).
+    streams : bool
+        Writes the event streams (``events/``, ``truth/events/``, ``features/``) part by
+        part through :meth:`Exporter.open_part`.
+    folder : str or None
+        The one folder of the dataset it writes into (``"neo4j"``), for sinks whose
+        files are their own; ``None`` for the table formats.
+    readable : bool
+        Reads its tables back (``read_table``), so ``validate`` and
+        :func:`fraudgraph.loading.read_dataset` can use its files.
+    server : bool
+        Loads into a server rather than (only) writing files.
+    """
+
+    tables: bool = False
+    streams: bool = False
+    folder: str | None = None
+    readable: bool = False
+    server: bool = False
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """One file an exporter wrote, as the manifest lists it.
+
+    ``kind`` is ``node``, ``edge``, ``truth``, ``events``, ``event_truth`` or
+    ``features`` for the standard tables, or what the exporter calls its own
+    files (``"header"``, ``"script"`` ...); ``table`` names the table or file
+    within its kind; ``rows`` is ``None`` for a file that holds no rows.
+    """
+
+    path: str
+    kind: str
+    table: str
+    rows: int | None
+    bytes: int
+    sha256: str
+
+    @classmethod
+    def of(cls, root: Path, rel: Path | str, kind: str, table: str, rows: int | None) -> WrittenFile:
+        """Describe the file ``root / rel`` that was just written: its size and sha256."""
+        path = Path(root) / rel
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return cls(Path(rel).as_posix(), kind, table, None if rows is None else int(rows), path.stat().st_size,
+                   digest.hexdigest())
+
+    def manifest_entry(self, fmt: str) -> dict[str, Any]:
+        """The manifest's record of this file."""
+        return {"path": self.path, "format": fmt, "table": self.table, "kind": self.kind, "rows": self.rows,
+                "bytes": self.bytes, "sha256": self.sha256}
+
+
+class ExporterError(FraudGraphError):
+    """A sink broke its own contract (wrote outside its folder, declared what it does not implement)."""
+
+
 class Exporter(ABC):
-    """Writes a :class:`~fraudgraph.Dataset` to a folder in one format."""
+    """Writes a :class:`~fraudgraph.Dataset` in one format, or into one server.
+
+    Subclasses set :attr:`name`, :attr:`capabilities` (and :attr:`extension`
+    for file formats) and implement :meth:`write`; a sink that writes event
+    streams also implements :meth:`open_part` or :meth:`write_part`.
+    """
 
     #: Registry name, e.g. ``"csv"``.
-    name: str = ""
-
+    name: ClassVar[str] = ""
     #: File extension of the format's files.
-    extension: str = ""
+    extension: ClassVar[str] = ""
+    #: What the sink does (see :class:`Capabilities`).
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     @abstractmethod
-    def write(self, dataset, out: Path, **options: Any) -> list[Path]:
-        """Write ``dataset`` under ``out`` and return the written paths relative to ``out``."""
+    def write(self, dataset, out: Path, **options: Any) -> list[WrittenFile]:
+        """Write ``dataset`` under the folder ``out``; return every file written (see :class:`WrittenFile`)."""
 
     def write_part(self, stream: str, table, path: Path) -> None:
         """Write one whole part file of an event stream (see :mod:`fraudgraph.exporters.streams`)."""
-        raise NotImplementedError(f"format {self.name!r} cannot write event streams")
+        raise ExporterError(f"format {self.name!r} declares event streams but implements neither open_part "
+                            "nor write_part")
 
     def open_part(self, stream: str, path: Path, schema):
         """A sink that writes one part file of an event stream batch by batch.
 
-        The default collects the part's rows and hands them to :meth:`write_part`
-        on ``close()``; the built-in formats stream instead, so a part never sits
+        Called only when :attr:`capabilities` has ``streams``. The default
+        collects the part's rows and hands them to :meth:`write_part` on
+        ``close()``; the built-in formats stream instead, so a part never sits
         in memory whole.
 
         Parameters
@@ -60,9 +145,23 @@ class Exporter(ABC):
         PartSink
             An object with ``write(table)`` and ``close()``.
         """
-        from fraudgraph.exporters.streams import BufferedPart
-
         return BufferedPart(self, stream, path, schema)
+
+
+class BufferedPart:
+    """The fallback sink: collect a whole part, then call ``exporter.write_part`` once."""
+
+    def __init__(self, exporter, stream: str, path: Path, schema: pa.Schema):
+        self.exporter, self.stream, self.path, self.schema = exporter, stream, path, schema
+        self.buffer: list[pa.Table] = []
+
+    def write(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+
+    def close(self) -> None:
+        table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
+        self.exporter.write_part(self.stream, table.combine_chunks(), self.path)
+        self.buffer = []
 
 
 # name -> (dotted class path, pip requirement hint or None)

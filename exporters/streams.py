@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+from fraudgraph.exporters.base import WrittenFile
 
 #: Stream name -> (manifest kind, folder).
 STREAMS = {
@@ -49,7 +50,7 @@ class PartWriter:
         self.schema = schema
         self.sink = None
         self.in_part = 0
-        self.written: list[tuple[Path, int]] = []
+        self.written: list[WrittenFile] = []
 
     def write(self, table: pa.Table) -> None:
         start = 0
@@ -63,8 +64,8 @@ class PartWriter:
             if self.in_part == self.part_rows:
                 self._close_part()
 
-    def close(self) -> list[tuple[Path, int]]:
-        """Finish the last part (or write one empty part if the stream had no rows)."""
+    def close(self) -> list[WrittenFile]:
+        """Finish the last part (or write one empty part if the stream had no rows); every part written."""
         if self.sink is None and not self.written:
             self._open()
         if self.sink is not None:
@@ -79,7 +80,7 @@ class PartWriter:
 
     def _close_part(self) -> None:
         self.sink.close()
-        self.written.append((self.rel, self.in_part))
+        self.written.append(WrittenFile.of(self.root, self.rel, self.kind, self.stream, self.in_part))
         self.sink, self.in_part = None, 0
 
 
@@ -123,18 +124,3 @@ class BlockedPart:
     def _finish(self) -> None:
         raise NotImplementedError
 
-
-class BufferedPart:
-    """The fallback sink: collect a whole part, then call ``exporter.write_part`` once."""
-
-    def __init__(self, exporter, stream: str, path: Path, schema: pa.Schema):
-        self.exporter, self.stream, self.path, self.schema = exporter, stream, path, schema
-        self.buffer: list[pa.Table] = []
-
-    def write(self, table: pa.Table) -> None:
-        self.buffer.append(table)
-
-    def close(self) -> None:
-        table = pa.concat_tables(self.buffer) if self.buffer else self.schema.empty_table()
-        self.exporter.write_part(self.stream, table.combine_chunks(), self.path)
-        self.buffer = []

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from fraudgraph.exporters.base import Exporter
+from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 
 from fraudgraph.graph import conform
 from fraudgraph.units import DAY
@@ -114,18 +114,22 @@ def iso_datetimes(values) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(text, pa.scalar("Z", pa.large_string()), pa.scalar("", pa.large_string()))
 
 
+#: Manifest kind of the files in each table folder.
+KINDS = {"nodes": "node", "edges": "edge", "truth": "truth"}
+
+
 class TableExporter(Exporter):
-    """An exporter that writes one file per node type and per edge type."""
+    """An exporter that writes one file per node, edge and truth table, streams events, and reads them back."""
 
-    extension: str = ""
+    capabilities = Capabilities(tables=True, streams=True, readable=True)
 
-    def write(self, dataset, out: Path, **options: Any) -> list[Path]:
+    def write(self, dataset, out: Path, **options: Any) -> list[WrittenFile]:
         written = []
         for folder, table_type, frame in dataset.table_items(labels_on_graph=options.get("labels_on_graph", False)):
             rel = Path(folder) / f"{table_type.file_stem}.{self.extension}"
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             self.write_table(table_type, frame, out / rel)
-            written.append(rel)
+            written.append(WrittenFile.of(out, rel, KINDS[folder], table_type.file_stem, len(frame)))
         return written
 
     @abstractmethod

@@ -149,8 +149,10 @@ def validate(directory):
         sys.exit(1)
     events = (f", {summary['events']:,} events in {summary['event_parts']} part(s) per format"
               if summary.get("event_parts") else "")
+    others = [f for f in summary["formats"] if f not in summary["read_back"]]
+    unread = f"; {', '.join(others)} checked by sha256 only" if others else ""
     click.echo(f"{directory}: OK — {summary['tables']} files in {len(summary['formats'])} format(s) "
-               f"({', '.join(summary['formats'])}), {summary['rows']:,} rows per format{events}; schema, "
+               f"({', '.join(summary['formats'])}{unread}), {summary['rows']:,} rows per format{events}; schema, "
                "checksums, referential integrity, counts and event order all hold")
 
 

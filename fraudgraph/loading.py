@@ -16,7 +16,6 @@ from fraudgraph.config import Scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
 from fraudgraph.exporters import get_exporter
-from fraudgraph.exporters.tables import TableExporter
 from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.output import MANIFEST
 from fraudgraph.truth import TABLES as TRUTH_TABLES
@@ -46,7 +45,25 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def manifest_formats(manifest: dict[str, Any]) -> list[str]:
+    """Every format the manifest lists files of."""
     return sorted({f["format"] for f in manifest.get("files", [])})
+
+
+def readable_formats(manifest: dict[str, Any]) -> list[str]:
+    """The formats of the manifest whose exporter is installed and reads its tables back.
+
+    Files of other formats (a sink's own folder, a plugin that is not
+    installed here) are checked against their sha256 only.
+    """
+    readable = []
+    for fmt in manifest_formats(manifest):
+        try:
+            capabilities = get_exporter(fmt).capabilities
+        except FraudGraphError:
+            continue
+        if capabilities.readable and capabilities.tables:
+            readable.append(fmt)
+    return readable
 
 
 def verify_files(path: str | Path, manifest: dict[str, Any]) -> list[str]:
@@ -101,8 +118,9 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
     """Read the graph and the truth tables of format ``fmt`` (label columns on the graph are dropped)."""
     path = Path(path)
     exporter = get_exporter(fmt)
-    if not isinstance(exporter, TableExporter):
-        raise DatasetError(f"format {fmt!r} cannot be read back")
+    if not (exporter.capabilities.readable and exporter.capabilities.tables):
+        raise DatasetError(f"format {fmt!r} cannot be read back; readable here: "
+                           f"{', '.join(readable_formats(manifest)) or 'none'}")
     labelled = bool(manifest.get("labels_on_graph"))
     label_columns = [p.name for p in schema.LABEL_PROPERTIES]
     graph = PropertyGraph()
@@ -169,11 +187,12 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
         (Parquet, then CSV, then JSONL).
     """
     manifest = read_manifest(path)
-    formats = manifest_formats(manifest)
+    formats = readable_formats(manifest)
     if format is None:
         format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
     if format not in formats:
-        raise DatasetError(f"The 'format' {format!r} was not written to {str(path)!r}; present: {', '.join(formats)}")
+        raise DatasetError(f"The 'format' {format!r} cannot be read from {str(path)!r}; "
+                           f"readable there: {', '.join(formats) or 'none'}")
     graph, truth = read_tables(path, format, manifest)
     scenario = Scenario.from_dict(manifest["scenario"], source="manifest scenario")
     return Dataset(graph, scenario, manifest["seed"], files=manifest.get("files", []), truth=truth,
@@ -200,7 +219,7 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     """
     manifest = read_manifest(path)
     problems = verify_files(path, manifest)
-    formats = manifest_formats(manifest)
+    formats = readable_formats(manifest)
     counts = manifest.get("counts", {})
     reference: PropertyGraph | None = None
     rows = 0
@@ -232,7 +251,8 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
             problems += [f"[{fmt}] {p}" for p in _differences(reference, graph, formats[0])]
     stream_lines, streams = stream_problems(path, manifest, FORMAT_PREFERENCE)
     problems += stream_lines
-    return problems, {"formats": formats, "rows": rows, "tables": len(manifest.get("files", [])),
+    return problems, {"formats": manifest_formats(manifest), "read_back": formats, "rows": rows,
+                      "tables": len(manifest.get("files", [])),
                       "events": streams["events"], "event_parts": streams["parts"]}
 
 

@@ -10,7 +10,6 @@ import ctypes
 import ctypes.util
 import datetime as dt
 import gc
-import hashlib
 import json
 import os
 import threading
@@ -23,7 +22,7 @@ import pyarrow.compute as pc
 
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
-from fraudgraph.exporters import check_formats, get_exporter
+from fraudgraph.exporters import ExporterError, WrittenFile, check_formats, get_exporter
 from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
 from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.population import STAGES, build_population
@@ -114,7 +113,6 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
         formats = [f.strip().lower() for f in formats.split(",") if f.strip()]
     formats = check_formats(sorted(set(formats)))
     exporters = [get_exporter(name) for name in formats]
-    rows = {(folder, spec.file_stem): len(frame) for folder, spec, frame in dataset.table_items()}
     dataset.labels_on_graph = labels_on_graph
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
@@ -127,7 +125,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
                 with lock:
                     progress(f"write {exporter.name}")
             written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph)
-            return [_describe(tmp, rel, exporter.name, rows[(rel.parts[0], rel.stem)]) for rel in written]
+            return [f.manifest_entry(exporter.name) for f in _checked(exporter, tmp, written)]
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1)))
         try:
@@ -162,6 +160,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     part_rows = dataset.scenario.events.part_rows
     _return_freed_memory()
     schemas = stream_schemas(labels_on_events)
+    exporters = [e for e in exporters if e.capabilities.streams]
     writers = {}
     for exporter in exporters:
         for name, stream_schema in schemas.items():
@@ -188,13 +187,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     for future in pending:
         future.result()
     dataset.event_counts = counts
-    files = []
-    for (fmt, name), writer in writers.items():
-        for rel, rows in writer.close():
-            entry = _describe(root, rel, fmt, rows)
-            entry.update(kind=writer.kind, table=name)
-            files.append(entry)
-    return files
+    return [f.manifest_entry(fmt) for (fmt, _), writer in writers.items() for f in writer.close()]
 
 
 def _return_freed_memory() -> None:
@@ -217,12 +210,16 @@ def _write_window(writers, tables) -> None:
         writer.write(tables[writer.stream])
 
 
-def _describe(root: Path, rel: Path, fmt: str, rows: int) -> dict[str, Any]:
-    path = root / rel
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    kind = {"nodes": "node", "edges": "edge"}.get(rel.parts[0], rel.parts[0])
-    return {"path": rel.as_posix(), "format": fmt, "table": rel.stem, "kind": kind, "rows": rows,
-            "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+def _checked(exporter, root: Path, written) -> list:
+    """The files an exporter says it wrote, held to its contract: real files, inside its folder if it has one."""
+    folder = exporter.capabilities.folder
+    out = []
+    for f in written:
+        if not isinstance(f, WrittenFile):
+            raise ExporterError(f"format {exporter.name!r} returned {f!r} from write(); expected WrittenFile records")
+        if folder is not None and not f.path.startswith(folder.rstrip("/") + "/"):
+            raise ExporterError(f"format {exporter.name!r} wrote {f.path!r} outside its folder {folder!r}")
+        if not (root / f.path).is_file():
+            raise ExporterError(f"format {exporter.name!r} listed {f.path!r}, which it did not write")
+        out.append(f)
+    return out

@@ -3,6 +3,7 @@
 import hashlib
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -10,7 +11,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from fraudgraph.exporters import get_exporter
-from fraudgraph.exporters.base import Exporter
+from fraudgraph.exporters.base import Capabilities, Exporter
 from fraudgraph.exporters.streams import PartWriter
 
 N = 300_000
@@ -31,7 +32,9 @@ def _write(tmp_path, fmt, table, cuts, part_rows=120_000):
     bounds = [0, *cuts, table.num_rows]
     for a, b in itertools.pairwise(bounds):
         writer.write(table.slice(a, b - a))
-    return [(rel, rows, hashlib.sha256((tmp_path / rel).read_bytes()).hexdigest()) for rel, rows in writer.close()]
+    parts = writer.close()
+    assert all(f.sha256 == hashlib.sha256((tmp_path / f.path).read_bytes()).hexdigest() for f in parts)
+    return [(Path(f.path), f.rows, f.sha256) for f in parts]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
@@ -67,8 +70,9 @@ def test_parts_read_back_in_order(tmp_path, stream, fmt):
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
 def test_an_empty_stream_writes_one_empty_part(tmp_path, stream, fmt):
     writer = PartWriter(get_exporter(fmt), tmp_path, "events", 1_000, stream.schema)
-    [(rel, rows)] = writer.close()
-    assert rows == 0 and rel.name == f"part-00000.{get_exporter(fmt).extension}"
+    [part] = writer.close()
+    rel, rows = Path(part.path), part.rows
+    assert rows == 0 and part.kind == "events" and part.bytes == (tmp_path / rel).stat().st_size and rel.name == f"part-00000.{get_exporter(fmt).extension}"
     if fmt == "parquet":
         assert pq.read_table(tmp_path / rel).schema.names == stream.schema.names
     if fmt == "csv":
@@ -80,6 +84,7 @@ class _WholePartExporter(Exporter):
 
     name = "whole"
     extension = "txt"
+    capabilities = Capabilities(streams=True)
 
     def write(self, dataset, out, **options):
         return []
@@ -93,5 +98,5 @@ def test_exporters_with_only_write_part_still_get_whole_parts(tmp_path, stream):
     for start in range(0, 250_000, 30_000):
         writer.write(stream.slice(start, 30_000))
     parts = writer.close()
-    assert [rows for _, rows in parts] == [100_000, 100_000, 70_000]
-    assert (tmp_path / parts[1][0]).read_text().splitlines() == stream["event_id"].to_pylist()[100_000:200_000]
+    assert [f.rows for f in parts] == [100_000, 100_000, 70_000]
+    assert (tmp_path / parts[1].path).read_text().splitlines() == stream["event_id"].to_pylist()[100_000:200_000]
