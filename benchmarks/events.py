@@ -20,14 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import fraudgraph
 from fraudgraph.exporters import get_exporter
-from fraudgraph.pipeline import _write_streams
+from fraudgraph.writing import _write_streams
 persons, days, seed, fmt = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 ds = fraudgraph.generate("default", seed=seed, persons=persons, days=days)
 with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(2) as pool:
     started = time.perf_counter()
-    _write_streams(ds, Path(tmp), [get_exporter(f) for f in fmt.split(",")], pool, None, False, None)
+    _, counts = _write_streams(ds, Path(tmp), [get_exporter(f) for f in fmt.split(",")], pool,
+                               ds.scenario.events.streams, False, None)
     elapsed = time.perf_counter() - started
-events = sum(ds.event_counts.values())
+events = sum(counts.values())
 print(json.dumps({"events": events, "seconds": elapsed,
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

@@ -15,6 +15,9 @@ from fraudgraph.config import Scenario, preset_names
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.graph import PropertyGraph
+from fraudgraph.loading import read_dataset
 from fraudgraph.pipeline import generate
+from fraudgraph.writing import Manifest
 
-__all__ = ["Dataset", "FraudGraphError", "PropertyGraph", "Scenario", "__version__", "generate", "preset_names"]
+__all__ = ["Dataset", "FraudGraphError", "Manifest", "PropertyGraph", "Scenario", "__version__", "generate",
+           "preset_names", "read_dataset"]

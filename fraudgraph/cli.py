@@ -22,7 +22,8 @@ from fraudgraph.errors import FraudGraphError, OutputError
 from fraudgraph.exporters import available_formats
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
 from fraudgraph.pipeline import generate as generate_dataset
-from fraudgraph.pipeline import plan, prepare, write_dataset
+from fraudgraph.pipeline import plan, prepare
+from fraudgraph.writing import write_dataset
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,18 +63,19 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
                 bar.update(1, step)
 
             dataset = generate_dataset(scenario, progress=progress)
-            write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
-                          labels_on_events=labels_on_events, progress=progress)
+            manifest = write_dataset(dataset, out, scenario.output.formats, force=force,
+                                     labels_on_graph=labels_on_graph, labels_on_events=labels_on_events,
+                                     progress=progress)
     else:
         dataset = generate_dataset(scenario)
-        write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
-                      labels_on_events=labels_on_events)
+        manifest = write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
+                                 labels_on_events=labels_on_events)
     elapsed = time.perf_counter() - started
     click.echo(_counts_table(dataset.graph.counts(), scenario.persons.count))
-    if dataset.event_counts:
-        click.echo(f"events: {sum(dataset.event_counts.values()):,} of {len(dataset.event_counts)} types "
+    if manifest.event_counts:
+        click.echo(f"events: {sum(manifest.event_counts.values()):,} of {len(manifest.event_counts)} types "
                    f"({', '.join(scenario.events.streams)})")
-    click.echo(f"wrote {len(dataset.files)} files ({', '.join(scenario.output.formats)}) to {out} "
+    click.echo(f"wrote {len(manifest.files)} files ({', '.join(scenario.output.formats)}) to {out} "
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
 
 

@@ -1,19 +1,31 @@
-"""Dataset: what a run produces (graph, scenario, seed) and how it is written."""
+"""Dataset: the record a run produces (graph, truth, scenario, seed tree).
+
+A Dataset is a value: nothing writes into it. Its event streams are derived
+on demand (:meth:`Dataset.events`) with the run's own seed tree, so iterating
+them in Python, streaming them to a server and writing them to files give the
+same events. Writing (:mod:`fraudgraph.writing`) and reading back
+(:mod:`fraudgraph.loading`) live in their own modules.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fraudgraph import schema
-from fraudgraph._version import __version__
 from fraudgraph.config import Scenario
 from fraudgraph.graph import PropertyGraph
+from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import Truth, graph_labels
 
-MANIFEST_VERSION = 1
+if TYPE_CHECKING:
+    from fraudgraph.timeline import Timeline, Window
+    from fraudgraph.writing import Manifest
 
 
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """The result of :func:`fraudgraph.generate`.
 
@@ -21,22 +33,23 @@ class Dataset:
     ----------
     graph : PropertyGraph
         Every node and edge table.
+    truth : Truth
+        Pattern instances, labels and the scripted schedules.
     scenario : Scenario
         The fully resolved parameters of the run.
-    seed : int
-        The root seed.
+    seeds : SeedTree
+        The run's one seed tree (its root is the scenario's seed).
     """
 
-    def __init__(self, graph: PropertyGraph, scenario: Scenario, seed: int, files: list[dict] | None = None,
-                 truth: Truth | None = None, labels_on_graph: bool = False):
-        self.graph = graph
-        self.scenario = scenario
-        self.seed = int(seed)
-        self.files: list[dict] = list(files or [])
-        self.truth = truth if truth is not None else Truth.empty()
-        self.labels_on_graph = labels_on_graph
-        self.event_counts: dict[str, int] = {}
-        self.labels_on_events = False
+    graph: PropertyGraph
+    truth: Truth
+    scenario: Scenario
+    seeds: SeedTree
+
+    @property
+    def seed(self) -> int:
+        """The root seed."""
+        return self.seeds.seed
 
     def table_items(self, labels_on_graph: bool = False):
         """Every table to write: ``(folder, table type, frame)`` for nodes, edges and truth.
@@ -59,51 +72,56 @@ class Dataset:
         for spec, frame in self.truth.tables().values():
             yield "truth", spec, frame
 
-    @property
-    def manifest(self) -> dict[str, Any]:
-        """Version, seed, full scenario, counts per type and (once written) every file with its sha256."""
-        return {
-            "manifest_version": MANIFEST_VERSION,
-            "fraudgraph_version": __version__,
-            "seed": self.seed,
-            "scenario": self.scenario.to_dict(),
-            "counts": {**self.graph.counts(), "truth": {name: len(t) for name, (_, t) in self.truth.tables().items()},
-                       "events": dict(sorted(self.event_counts.items()))},
-            "labels_on_graph": self.labels_on_graph,
-            "labels_on_events": self.labels_on_events,
-            "files": self.files,
-        }
-
     def to_networkx(self):
         """A ``networkx.MultiDiGraph`` view of the graph (see :meth:`PropertyGraph.to_networkx`)."""
         return self.graph.to_networkx()
 
-    def timeline(self, streams: list[str] | None = None, labels_on_events: bool = False):
-        """The event streams of this dataset (a :class:`~fraudgraph.timeline.Timeline`).
+    def timeline(self, streams: list[str] | None = None, labels_on_events: bool = False) -> Timeline:
+        """The simulation behind :meth:`events` (a :class:`~fraudgraph.timeline.Timeline`)."""
+        from fraudgraph.timeline import Timeline
+
+        return Timeline(self.graph, self.truth, self.scenario, self.seeds, streams=streams,
+                        labels_on_events=labels_on_events)
+
+    def events(self, streams: list[str] | None = None, *, labels_on_events: bool = False,
+               window_days: int | None = None) -> Iterator[Window]:
+        """The event streams, in time-ordered batches, without writing anything.
+
+        Each batch (a :class:`~fraudgraph.timeline.Window`) holds ``events`` (the
+        envelope, an Arrow table), ``truth`` (their ground-truth rows) and
+        ``features`` (point-in-time transaction features). Across batches the
+        events are in global (timestamp, event id) order; the batching never
+        changes an event. File writers and server sinks consume the same batches.
 
         Parameters
         ----------
         streams : list of str, optional
-            Families to produce; defaults to the scenario's ``events.streams``.
-        labels_on_events : bool
+            Event families (default: the scenario's ``events.streams``).
+        labels_on_events : bool, default False
             Also put ``is_fraud``, ``fraud_type`` and ``pattern_id`` on each event.
-        """
-        from fraudgraph.seeding import SeedTree
-        from fraudgraph.timeline import Timeline
+        window_days : int, optional
+            Days per batch (default: the scenario's ``events.window_days``).
 
-        return Timeline(self.graph, self.truth, self.scenario, SeedTree(self.seed), streams=streams,
-                        labels_on_events=labels_on_events)
+        Examples
+        --------
+        >>> import fraudgraph
+        >>> ds = fraudgraph.generate("demo", seed=1, persons=100, days=2)
+        >>> batches = list(ds.events(streams=["transactions"]))
+        >>> len(batches), batches[0].events.column_names[:3]
+        (2, ['event_id', 'event_type', 'event_version'])
+        """
+        return self.timeline(streams=streams, labels_on_events=labels_on_events).windows(window_days)
 
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
               labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,
-              progress=None) -> Path:
-        """Write the dataset to the folder ``out``.
+              progress=None) -> Manifest:
+        """Write the dataset to the folder ``out`` and return its manifest.
 
         Parameters
         ----------
         out : str or Path
             Output folder. It must be absent or empty, unless ``force``; its
-            parent must exist. Files go to a temporary sibling folder that is
+            parent must exist. Files go to a staging sibling folder that is
             renamed into place only when everything is written.
         formats : list of str or str, optional
             Format names (``"csv"``, ``"jsonl"``, ``"parquet"``, or a
@@ -111,30 +129,25 @@ class Dataset:
         force : bool, default False
             Replace an existing dataset folder.
         labels_on_graph : bool, default False
-            Also put ``is_fraud``, ``fraud_type``, ``pattern_id`` and ``role`` on the
+            Also put ``is_fraud``, ``fraud_type``, ``pattern_id`` and ``fraud_role`` on the
             node and edge tables (for demos; ``truth/`` always has them).
         streams : list of str, optional
             Event families to write under ``events/`` (defaults to the scenario's
             ``events.streams``; an empty list writes no events).
         labels_on_events : bool, default False
             Also put the labels on each event (``truth/events/`` always has them).
+        progress : callable, optional
+            Called with the name of each step as it starts.
 
         Returns
         -------
-        Path
-            The output folder.
+        Manifest
+            What ``manifest.json`` holds: the scenario as written, counts and every file.
         """
-        from fraudgraph.pipeline import write_dataset
+        from fraudgraph.writing import write_dataset
 
         return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph,
                              streams=streams, labels_on_events=labels_on_events, progress=progress)
-
-    @classmethod
-    def read(cls, path: str | Path, format: str | None = None) -> Dataset:
-        """Read a written dataset back (see :func:`fraudgraph.loading.read_dataset`)."""
-        from fraudgraph.loading import read_dataset
-
-        return read_dataset(path, format=format)
 
     def __repr__(self) -> str:
         return f"Dataset(scenario={self.scenario.name!r}, seed={self.seed}, {self.graph!r})"

@@ -18,6 +18,7 @@ from fraudgraph.errors import DatasetError, FraudGraphError
 from fraudgraph.exporters import get_exporter
 from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.output import MANIFEST
+from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import TABLES as TRUTH_TABLES
 from fraudgraph.truth import Truth
 
@@ -195,8 +196,7 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
                            f"readable there: {', '.join(formats) or 'none'}")
     graph, truth = read_tables(path, format, manifest)
     scenario = Scenario.from_dict(manifest["scenario"], source="manifest scenario")
-    return Dataset(graph, scenario, manifest["seed"], files=manifest.get("files", []), truth=truth,
-                   labels_on_graph=bool(manifest.get("labels_on_graph")))
+    return Dataset(graph, truth, scenario, SeedTree(manifest["seed"]))
 
 
 def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:

@@ -27,7 +27,7 @@ _TICK = 0.05
 
 def event_batches(dataset, streams: list[str] | None = None) -> Iterator[pa.Array]:
     """JSON lines of the dataset's events, one Arrow array per simulated day."""
-    for window in dataset.timeline(streams=streams).windows(window_days=1):
+    for window in dataset.events(streams, window_days=1):
         if window.events.num_rows:
             yield stream_lines(window.events)
 

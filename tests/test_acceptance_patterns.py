@@ -74,7 +74,7 @@ def test_fraud_share_in_range(folder):
 
 
 def test_hardness_medium_bound(folder):
-    report = hardness_report(fraudgraph.Dataset.read(folder))
+    report = hardness_report(fraudgraph.read_dataset(folder))
     assert report["overall"]["person"]["auc"] <= 0.80, report["overall"]["person"]
     assert report["overall"]["company"]["auc"] <= 0.80, report["overall"]["company"]
     # every typology is present and scored, and each single typology is learnable (not noise)

@@ -76,16 +76,16 @@ def test_version():
 
 
 def test_progress_moves_with_the_simulated_days(tmp_path):
-    from fraudgraph.pipeline import plan, prepare, write_dataset
+    from fraudgraph.pipeline import plan, prepare
 
     scenario = prepare("demo", persons=120, days=5, formats="csv", streams="transactions,sessions")
     steps = plan(scenario.output.formats, scenario)
     seen = []
     dataset = fraudgraph.generate(scenario, progress=seen.append)
-    write_dataset(dataset, tmp_path / "X", progress=seen.append)
+    manifest = dataset.write(tmp_path / "X", progress=seen.append)
     assert len(seen) == len(steps)
     assert [s.split(" · ")[0] for s in seen] == steps
     days = [s for s in seen if s.startswith("events ")]
     assert [d.split(" · ")[0] for d in days] == [f"events 2025-01-0{i}" for i in range(1, 6)]
     written = [int(d.split(" · ")[1].split()[0].replace(",", "")) for d in days]
-    assert written == sorted(written) and written[-1] == sum(dataset.event_counts.values())
+    assert written == sorted(written) and written[-1] == sum(manifest.event_counts.values())

@@ -137,7 +137,7 @@ def test_bytes_do_not_depend_on_chunk_size_or_workers(tmp_path, monkeypatch, sma
 
     small_dataset.write(tmp_path / "a", formats="jsonl,parquet")
     monkeypatch.setattr(jsonl, "BLOCK_ROWS", 7)                # many tiny blocks
-    monkeypatch.setattr("fraudgraph.pipeline.os.cpu_count", lambda: 1)  # formats one after another
+    monkeypatch.setattr("fraudgraph.writing.os.cpu_count", lambda: 1)  # formats one after another
     small_dataset.write(tmp_path / "b", formats="jsonl,parquet")
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
 

@@ -130,10 +130,10 @@ def test_truth_carries_leakage_metadata_and_accidents(written):
 def test_same_seed_same_bytes_whatever_the_window(tmp_path, small_dataset):
     small = fraudgraph.generate("fraud_heavy", seed=9, persons=600, days=20)
     small.scenario.events.window_days = 7
-    a = small.write(tmp_path / "a", formats=["jsonl", "parquet"])
+    a = small.write(tmp_path / "a", formats=["jsonl", "parquet"]).path
     small.scenario.events.window_days = 1
     small.scenario.events.part_rows = 5_000
-    b = small.write(tmp_path / "b", formats=["jsonl", "parquet"])
+    b = small.write(tmp_path / "b", formats=["jsonl", "parquet"]).path
 
     def joined(root, ext):
         return b"".join(p.read_bytes() for p in sorted((root / "events").glob(f"part-*.{ext}")))
@@ -144,6 +144,6 @@ def test_same_seed_same_bytes_whatever_the_window(tmp_path, small_dataset):
     assert all(len(p.read_text().splitlines()) <= 5_000 for p in parts)
     small.scenario.events.window_days = 3
     small.scenario.events.part_rows = 1_000_000
-    c = small.write(tmp_path / "c", formats=["jsonl", "parquet"])
+    c = small.write(tmp_path / "c", formats=["jsonl", "parquet"]).path
     for p in sorted((c / "events").glob("*")):
         assert p.read_bytes() == (a / "events" / p.name).read_bytes()

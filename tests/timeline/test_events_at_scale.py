@@ -34,7 +34,7 @@ def _fields(payloads: pa.ChunkedArray, names: list[str]) -> pa.Table:
 def at_scale(tmp_path_factory):
     root = tmp_path_factory.mktemp("scale")
     ds = fraudgraph.generate("default", seed=21, persons=20_000, days=90)
-    out = ds.write(root / "ds", formats=["parquet"])
+    out = ds.write(root / "ds", formats=["parquet"]).path
     parts = sorted((out / "events").glob("part-*.parquet"))
     counts, initiated, completed, sampled = [], [], [], []
     last_key = None
@@ -152,7 +152,7 @@ def test_same_bytes_with_another_window(at_scale):
     ds = at_scale.ds
     ds.scenario.events.window_days = 5
     try:
-        again = ds.write(at_scale.root / "again", formats=["parquet"])
+        again = ds.write(at_scale.root / "again", formats=["parquet"]).path
     finally:
         ds.scenario.events.window_days = 1
     for folder in ("events", "truth/events", "features/transactions"):
