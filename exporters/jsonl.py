@@ -25,6 +25,8 @@ from fraudgraph.exporters.tables import (
     to_arrow,
 )
 
+from fraudgraph import schema
+
 BLOCK_ROWS = 262_144
 _CONTROL = r"[\x00-\x1f]"
 
@@ -69,8 +71,9 @@ def write_lines(lines: pa.Array, fh) -> None:
         fh.write(memoryview(data)[int(offsets[0]): int(offsets[-1])])
 
 
-_SAFE_STREAM_COLUMNS = {"event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id",
-                        "transaction_id", "user_id", "account_id", "person_id", "pattern_id", "tx_type", "fraud_type"}
+# envelope fields and ids hold no character that needs escaping
+_SAFE_STREAM_COLUMNS = (set(schema.ENVELOPE) - {"payload"}) | {
+    "transaction_id", "user_id", "account_id", "person_id", "pattern_id", "tx_type", "fraud_type"}
 
 
 def stream_lines(table: pa.Table) -> pa.Array:

@@ -386,6 +386,12 @@ def edge_type(key: tuple[str, str, str]) -> EdgeType:
         raise UnknownNameError(f"unknown edge type {key!r}; expected one of: {valid}") from None
 
 
+def stem(src: str, rel: str, dst: str) -> str:
+    """The file stem of the edge type ``(src, rel, dst)`` (``"Account_TRANSFERS_TO_Account"``): how schedules
+    and files name it. An edge type the schema does not have raises at once."""
+    return edge_type((src, rel, dst)).file_stem
+
+
 def markdown() -> str:
     """Render the schema as Markdown tables (the README's schema section).
 
@@ -490,3 +496,97 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("trade-executed", "markets", "market-service", "A brokerage account bought or sold shares of a listed company."),
     )
 }
+
+#: The event envelope's columns, in order: every event of every family has exactly these.
+ENVELOPE = ("event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id", "payload")
+#: Columns that ``labels_on_events`` appends to the envelope (for demos; truth/events always has them).
+EVENT_LABELS = ("is_fraud", "fraud_type", "pattern_id")
+
+
+@dataclass(frozen=True)
+class ScheduleKind:
+    """A kind of scripted row that injectors hand to the timeline (``truth/schedule``).
+
+    ``family`` is the event family that consumes the rows and ``events`` the
+    event types a row becomes (one of them; none for a row that only stops
+    activity); ``family`` ``None`` marks a row kept as ground truth only (no
+    event family renders it yet). ``on`` names where its rows sit: edge types
+    (by file stem; the row's ``src`` and ``dst`` are the edge's ends) or one node
+    label (an empty ``edge_type``, the node in ``src``).
+    """
+
+    name: str
+    family: str | None
+    on: tuple[str, ...]
+    events: tuple[str, ...]
+    description: str
+
+    @property
+    def on_node(self) -> bool:
+        return self.on[0] in NODE_TYPES
+
+
+#: Every schedule kind, by name: the contract between the pattern injectors and the timeline.
+SCHEDULE_KINDS: dict[str, ScheduleKind] = {
+    k.name: k
+    for k in (
+        ScheduleKind("transfer", "transactions", ("Account_TRANSFERS_TO_Account",), ("transaction-initiated",),
+                     "A transfer between two accounts."),
+        ScheduleKind("card_payment", "transactions", ("Account_PAYS_Company",), ("transaction-initiated",),
+                     "A card payment to a merchant."),
+        ScheduleKind("bill_payment", "transactions", ("Account_PAYS_Company",), ("transaction-initiated",),
+                     "A bill paid to a company by bank transfer."),
+        ScheduleKind("refund", "transactions", ("Account_PAYS_Company",), ("transaction-initiated",),
+                     "A merchant refunds a payment (money flows back)."),
+        ScheduleKind("cash_deposit", "transactions", ("Account",), ("transaction-initiated",),
+                     "Cash paid in at a branch or ATM (detail: where)."),
+        ScheduleKind("account_dark", "transactions", ("Account",), (),
+                     "From this time on the account makes no payments at all (a busted-out card)."),
+        ScheduleKind("login", "sessions", ("Person_USES_DEVICE_Device", "Device_SEEN_AT_IP"), ("login-attempt",),
+                     "A login from a device (USES_DEVICE), or a device seen at an address (SEEN_AT)."),
+        ScheduleKind("circle_contribution", "circles", ("Person_MEMBER_OF_Circle",),
+                     ("circle-contribution-received", "circle-contribution-missed"),
+                     "A member pays a cycle's contribution."),
+        ScheduleKind("circle_contribution_missed", "circles", ("Person_MEMBER_OF_Circle",),
+                     ("circle-contribution-missed",),
+                     "A member skips a contribution."),
+        ScheduleKind("circle_payout", "circles", ("Person_MEMBER_OF_Circle",), ("circle-payout-executed",),
+                     "A cycle's pot is paid to a member."),
+        ScheduleKind("circle_member_dropped", "circles", ("Person_MEMBER_OF_Circle",), ("circle-member-dropped",),
+                     "A member leaves the circle."),
+        ScheduleKind("circle_failed", "circles", ("Circle",), ("circle-failed",),
+                     "The circle ends early (detail: why)."),
+        ScheduleKind("circle_payout_missed", None, ("Person_MEMBER_OF_Circle",), (),
+                     "A pot that was due and never paid (withheld); its absence is what the circles stream shows."),
+        ScheduleKind("account_open", "identity", ("Person_OWNS_Account",), ("account-opened",),
+                     "A person opens an account."),
+        ScheduleKind("bank_link", "identity", ("Account_TRANSFERS_TO_Account",), ("bank-link-added",),
+                     "An external account is linked."),
+        ScheduleKind("identity_change", "identity", ("Person_USES_DEVICE_Device",), ("identity-changed",),
+                     "A person changes their e-mail or phone from a device (detail: which)."),
+        ScheduleKind("communication", "markets", ("Person_KNOWS_Person",), ("communication-sent",),
+                     "A call, message or e-mail (detail: tip or social)."),
+        ScheduleKind("trade", "markets", ("Account_TRADES_Company",), ("trade-executed",),
+                     "A buy or sell order (quantity, amount, detail: side)."),
+        ScheduleKind("company_announcement", "markets", ("Company",), ("company-announcement",),
+                     "Material news of a listed company (detail: kind)."),
+        ScheduleKind("shipment", None, ("Company_SUPPLIES_Company",), (),
+                     "Goods shipped and invoiced (amount: invoice, quantity: units, detail: goods); ground truth only."),
+    )
+}
+
+
+def schedule_kinds(family: str) -> tuple[str, ...]:
+    """The schedule kinds the event family ``family`` turns into events."""
+    return tuple(name for name, kind in SCHEDULE_KINDS.items() if kind.family == family)
+
+
+def check_schedule(kinds, edge_types) -> None:
+    """Raise ``ValueError`` unless every (kind, edge type) pair of a schedule is declared in :data:`SCHEDULE_KINDS`."""
+    for kind, edge in set(zip(kinds, edge_types)):
+        declared = SCHEDULE_KINDS.get(kind)
+        if declared is None:
+            raise ValueError(f"schedule kind {kind!r} is not declared in schema.SCHEDULE_KINDS")
+        allowed = ("",) if declared.on_node else declared.on
+        if (edge or "") not in allowed:
+            raise ValueError(f"schedule kind {kind!r} sits on {declared.on}, not on edge type {edge!r}")

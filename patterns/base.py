@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError
 
+from fraudgraph import schema
 from fraudgraph.config import ParameterModel, format_validation_error
 from fraudgraph.errors import ConfigError, UnknownNameError
 from fraudgraph.graph import PropertyGraph
@@ -117,13 +118,19 @@ def empty_schedule() -> pd.DataFrame:
 
 
 def make_schedule(time, kind, edge_type, src, dst, amount=None, quantity=None, detail="") -> pd.DataFrame:
-    """Build a schedule frame from arrays (scalars broadcast)."""
+    """Build a schedule frame from arrays (scalars broadcast).
+
+    Every kind must be declared in :data:`fraudgraph.schema.SCHEDULE_KINDS`, on
+    the edge type (or node) it declares: the timeline consumes nothing else.
+    """
     time = np.asarray(time, dtype=np.int64)
     n = time.size
 
     def col(v, dtype=object):
         return np.full(n, v, dtype=dtype) if np.ndim(v) == 0 else np.asarray(v, dtype=dtype)
 
+    if n:
+        schema.check_schedule(col(kind), col(edge_type))
     return pd.DataFrame({
         "time": time,
         "kind": col(kind),

@@ -3,7 +3,8 @@
 Fraud: a ``credit_card`` account builds an ordinary history (card payments at the merchants it
 pays, at their usual amounts and rates, keeping utilisation low), then a burst of card payments
 at several merchants, big-ticket ones among them, adds up to 85-110 % of the credit limit
-within days, and after that the card is never used again (``parameters["dark_from"]``).
+within days, and after that the card is never used again (an ``account_dark`` schedule row at
+``parameters["dark_from"]``).
 
 * ``recruited``: an ordinary card holder who turns (or sells the account);
 * ``synthetic_identity``: an identity a controller made up and onboarded during the span: its
@@ -177,10 +178,13 @@ class BustOut(Injector):
         sched = pd.concat([hist, burst], ignore_index=True)
         start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         led.link_payments(sched)
+        edges = _pays_edges(sched)
+        # from the end of the burst the card makes no payment at all (the timeline's ordinary ones included)
+        sched = pd.concat([sched, make_schedule([end], "account_dark", "", card, "")], ignore_index=True)
         months = max((tb - h0) / MONTH, 0.5)
         return PatternInstance(
             typology=self.name, is_fraud=True, start=start, end=end, schedule=sched,
-            edges=_pays_edges(sched),
+            edges=edges,
             parameters={"credit_limit": round(limit, 2), "history_days": round((tb - h0) / DAY, 1),
                         "history_payments": len(hist), "history_monthly": round(float(hist["amount"].sum()) / months, 2),
                         "burst_start": int(burst["time"].min()), "burst_days": round(burst_days, 2),

@@ -47,9 +47,9 @@ ORGANIZES = ("Person", "ORGANIZES", "Circle")
 PAYS = ("Account", "PAYS", "Company")
 TRANSFERS = ("Account", "TRANSFERS_TO", "Account")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
-MEMBER_STEM = "Person_MEMBER_OF_Circle"
-PAYS_STEM = "Account_PAYS_Company"
-TRANSFERS_STEM = "Account_TRANSFERS_TO_Account"
+MEMBER_STEM = schema.stem("Person", "MEMBER_OF", "Circle")
+PAYS_STEM = schema.stem("Account", "PAYS", "Company")
+TRANSFERS_STEM = schema.stem("Account", "TRANSFERS_TO", "Account")
 #: Merchants whose customers legitimately return a lot (decoys) and those a colluding merchant is drawn from.
 RETURNS_INDUSTRIES = ("retail", "technology", "entertainment", "travel")
 

@@ -36,6 +36,7 @@ from fraudgraph.patterns.toolkit import (
 )
 from pydantic import Field
 
+from fraudgraph import schema
 from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR
 from fraudgraph.vocab import market_hours as mh
@@ -43,8 +44,8 @@ from fraudgraph.vocab import market_hours as mh
 TRADES = ("Account", "TRADES", "Company")
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
-TRADES_STEM = "Account_TRADES_Company"
-KNOWS_STEM = "Person_KNOWS_Person"
+TRADES_STEM = schema.stem("Account", "TRADES", "Company")
+KNOWS_STEM = schema.stem("Person", "KNOWS", "Person")
 #: Least exchange-session time (seconds) that the buys before an announcement, or the sales after it, spread over.
 MIN_SESSION_ROOM = HOUR
 

@@ -20,10 +20,11 @@ from fraudgraph.patterns.base import (
 from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate
 from pydantic import Field
 
+from fraudgraph import schema
 from fraudgraph.units import DAY, HOUR, to_datetime
 
 KEY = ("Account", "TRANSFERS_TO", "Account")
-EDGE = "Account_TRANSFERS_TO_Account"
+EDGE = schema.stem("Account", "TRANSFERS_TO", "Account")
 
 
 class KitingConfig(InjectorConfig):

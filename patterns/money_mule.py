@@ -50,14 +50,15 @@ from fraudgraph.patterns.toolkit import (
 )
 from pydantic import Field, field_validator
 
+from fraudgraph import schema
 from fraudgraph.config import check_weights
 from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR, MONTH
 
 KEY = ("Account", "TRANSFERS_TO", "Account")
-EDGE = "Account_TRANSFERS_TO_Account"
+EDGE = schema.stem("Account", "TRANSFERS_TO", "Account")
 PAYS = ("Account", "PAYS", "Company")
-PAYS_EDGE = "Account_PAYS_Company"
+PAYS_EDGE = schema.stem("Account", "PAYS", "Company")
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 C_OWNS = ("Company", "OWNS", "Account")

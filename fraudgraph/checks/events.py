@@ -19,7 +19,7 @@ from fraudgraph.checks.keys import UUID_PATTERN
 from fraudgraph.checks.problems import Problems, clip
 
 #: Columns every event carries.
-ENVELOPE = ("event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id", "payload")
+ENVELOPE = schema.ENVELOPE
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: Event types of the ``transactions`` family, whose payloads name a transaction id.

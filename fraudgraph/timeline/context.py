@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -80,15 +78,10 @@ class TimelineContext:
         return rows.groupby(["src", "dst"], as_index=False).agg(first=("t", "min"), last=("t", "max"))
 
     def _dark_accounts(self) -> np.ndarray:
-        """Time after which an account goes silent (bust-out cards), else int64 max."""
+        """Time after which an account makes no payments (``account_dark`` rows: bust-out cards), else int64 max."""
         out = np.full(self.world.n["Account"], np.iinfo(np.int64).max, dtype=np.int64)
-        patterns = self.truth.patterns
-        for pid, params in zip(patterns["pattern_id"], patterns["parameters"]):
-            if '"dark_from"' not in params:
-                continue
-            dark = json.loads(params)["dark_from"]
-            rows = self.schedule[(self.schedule["pattern_id"] == pid) & (self.schedule["edge_type"] == "Account_PAYS_Company")]
-            acc = self.world.pos("Account", rows["src"].unique())
-            acc = acc[acc >= 0]
-            out[acc] = np.minimum(out[acc], int(dark))
+        rows = self.schedule[self.schedule["kind"] == "account_dark"]
+        acc = self.world.pos("Account", rows["src"].to_numpy(dtype=object))
+        keep = acc >= 0
+        np.minimum.at(out, acc[keep], rows["t"].to_numpy(dtype=np.int64)[keep])
         return out

@@ -200,12 +200,12 @@ class Timeline:
             "correlation_id": env.uuid_text(ready[CORRELATION_KEYS[0]].to_numpy(), ready[CORRELATION_KEYS[1]].to_numpy()),
             "payload": ready["payload"],
         }
+        names = list(schema.ENVELOPE)
         if self.labels_on_events:
             is_fraud, fraud_type = self.ctx.pattern_labels(ready["pattern_id"])
-            cols["is_fraud"] = is_fraud
-            cols["fraud_type"] = fraud_type
-            cols["pattern_id"] = ready["pattern_id"]
-        return pa.table(cols)
+            cols.update(is_fraud=is_fraud, fraud_type=fraud_type, pattern_id=ready["pattern_id"])
+            names += schema.EVENT_LABELS
+        return pa.table({name: cols[name] for name in names})
 
 
 class _Waiting:
@@ -279,10 +279,10 @@ def stream_schemas(labels_on_events: bool = False) -> dict[str, pa.Schema]:
     from fraudgraph.timeline.features import SCHEMA as FEATURES
     from fraudgraph.timeline.truth import SCHEMA as TRUTH
 
-    events = [(name, pa.large_string()) for name in
-              ("event_id", "event_type", "event_version", "timestamp", "source_service", "correlation_id", "payload")]
+    events = [(name, pa.large_string()) for name in schema.ENVELOPE]
     if labels_on_events:
-        events += [("is_fraud", pa.bool_()), ("fraud_type", pa.large_string()), ("pattern_id", pa.large_string())]
+        label_types = {"is_fraud": pa.bool_(), "fraud_type": pa.large_string(), "pattern_id": pa.large_string()}
+        events += [(name, label_types[name]) for name in schema.EVENT_LABELS]
     return {"events": pa.schema(events),
             "event_truth": _with_iso_times(TRUTH.empty_table()).schema,
             "features": _with_iso_times(FEATURES.empty_table()).schema}

@@ -38,7 +38,6 @@ def positions(ids: pa.Array, values) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-
 @dataclass
 class Adjacency:
     """Neighbours of each source row: ``targets[starts[i]:starts[i+1]]`` (sorted by source)."""

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from fraudgraph import schema
 from fraudgraph.schema import FREQUENCIES, PERIOD_DAYS
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.clock import times_in_day
@@ -60,9 +61,8 @@ from fraudgraph.units import DAY, HOUR, to_seconds
 #: Days after a cycle starts during which a contribution is on time.
 GRACE_DAYS = 2
 #: Schedule kinds this family turns into events.
-SCRIPT_KINDS = ("circle_contribution", "circle_contribution_missed", "circle_payout",
-                "circle_member_dropped", "circle_failed")
-MEMBER_STEM = "Person_MEMBER_OF_Circle"
+SCRIPT_KINDS = schema.schedule_kinds("circles")
+MEMBER_STEM = schema.stem("Person", "MEMBER_OF", "Circle")
 #: Accounts a member pays from and is paid to, most preferred first.
 ACCOUNT_RANK = {"checking": 0, "wallet": 1, "savings": 2, "credit_card": 3}
 #: Reasons a circle fails by the hazard (the process draws one).

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph import schema
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family
@@ -29,6 +30,11 @@ from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.world import arrow_ids
 from fraudgraph.units import to_seconds
 from fraudgraph.vocab.pii import EMAIL_DOMAINS, PHONES
+
+#: Edge types whose scripted rows this family reads.
+USES_DEVICE_STEM = schema.stem("Person", "USES_DEVICE", "Device")
+TRANSFERS_STEM = schema.stem("Account", "TRANSFERS_TO", "Account")
+OWNS_STEM = schema.stem("Person", "OWNS", "Account")
 
 #: Which field an everyday change touches.
 FIELDS = np.array(["email", "phone"], dtype=object)
@@ -84,7 +90,7 @@ class Identity(Family):
         time = np.maximum(time, np.where(person >= 0, w.person_created[np.maximum(person, 0)], time))
         ids = w.take("Account", account).to_numpy(zero_copy_only=False).astype(object)
         owners = np.where(person >= 0, w.take("Person", person).to_numpy(zero_copy_only=False).astype(object), None)
-        pattern = pd.Series(list(zip(owners, ids)), dtype=object).map(self._labels.get("Person_OWNS_Account", {}))
+        pattern = pd.Series(list(zip(owners, ids)), dtype=object).map(self._labels.get(OWNS_STEM, {}))
         scripted = ctx.schedule[ctx.schedule["kind"] == "account_open"]
         by_script = dict(zip(scripted["dst"], scripted["pattern_id"]))
         pattern = pd.Series(ids).map(by_script).fillna(pattern).to_numpy(dtype=object)
@@ -101,7 +107,7 @@ class Identity(Family):
         edges = edges[keep]
         person, device = w.pos("Person", edges["src"]), w.pos("Device", edges["dst"])
         pattern = pd.Series(list(zip(edges["src"], edges["dst"])), dtype=object).map(
-            self._labels.get("Person_USES_DEVICE_Device", {})).to_numpy(dtype=object)
+            self._labels.get(USES_DEVICE_STEM, {})).to_numpy(dtype=object)
         out = pd.DataFrame({"time": np.maximum(since[keep], w.person_created[person]), "person": person,
                             "device": device, "primary": edges["is_primary"].to_numpy(dtype=bool),
                             "pattern": _none(pattern)})
@@ -116,7 +122,7 @@ class Identity(Family):
         scripted = ctx.schedule[ctx.schedule["kind"] == "bank_link"]
         scripted_pairs = pd.MultiIndex.from_arrays([scripted["src"].astype(str), scripted["dst"].astype(str)])
         own = own[~pd.MultiIndex.from_arrays([own["src"].astype(str), own["dst"].astype(str)]).isin(scripted_pairs)]
-        label = self._labels.get("Account_TRANSFERS_TO_Account", {})
+        label = self._labels.get(TRANSFERS_STEM, {})
         frame = pd.DataFrame({
             "time": np.concatenate([to_seconds(own["since"]), scripted["t"].to_numpy(dtype=np.int64)]),
             "src": np.concatenate([w.pos("Account", own["src"]), w.pos("Account", scripted["src"])]),
@@ -133,7 +139,7 @@ class Identity(Family):
         """The patterns' ``identity_change`` rows: person, device it was done from, field."""
         w, ctx = self.ctx.world, self.ctx
         rows = ctx.schedule[ctx.schedule["kind"] == "identity_change"]
-        on_device = (rows["edge_type"] == "Person_USES_DEVICE_Device").to_numpy()
+        on_device = (rows["edge_type"] == USES_DEVICE_STEM).to_numpy()
         field = rows["detail"].fillna("email").to_numpy(dtype=object)
         frame = pd.DataFrame({
             "time": rows["t"].to_numpy(dtype=np.int64),

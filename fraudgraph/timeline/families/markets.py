@@ -62,6 +62,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph import schema
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
@@ -73,7 +74,7 @@ from fraudgraph.vocab import market_hours
 KNOWS = ("Person", "KNOWS", "Person")
 WORKS_AT = ("Person", "WORKS_AT", "Company")
 TRADES = ("Account", "TRADES", "Company")
-TRADES_STEM = "Account_TRADES_Company"
+TRADES_STEM = schema.stem("Account", "TRADES", "Company")
 
 DAYS_PER_MONTH = 30.44
 #: The exchange session opens at 14:30 UTC (the ``market`` hour profile starts at 14:00); see :mod:`fraudgraph.vocab.market_hours`.
@@ -823,10 +824,11 @@ def _scripted_announcements(ctx, listed: np.ndarray) -> pd.DataFrame:
                              "price_before": np.zeros(0), "price_jump": np.zeros(0)})
     params = {}
     patterns = ctx.truth.patterns
-    for pid, raw in zip(patterns["pattern_id"], patterns["parameters"]):
-        if '"price_jump"' in raw:
-            p = json.loads(raw)
-            params[pid] = (float(p.get("price_before", np.nan)), float(p.get("price_jump", np.nan)))
+    announcing = patterns[patterns["pattern_id"].isin(s["pattern_id"])]
+    for pid, raw in zip(announcing["pattern_id"], announcing["parameters"]):
+        p = json.loads(raw)
+        if "price_jump" in p:
+            params[pid] = (float(p.get("price_before", np.nan)), float(p["price_jump"]))
     pid = s["pattern_id"].to_numpy(dtype=object)
     out = pd.DataFrame({
         "t": s["t"].to_numpy(dtype=np.int64),

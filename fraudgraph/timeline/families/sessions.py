@@ -39,11 +39,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph import schema
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.units import DAY, HOUR, to_seconds
+
+#: Edge types whose scripted rows this family reads.
+USES_DEVICE_STEM = schema.stem("Person", "USES_DEVICE", "Device")
+USES_IP_STEM = schema.stem("Person", "USES_IP", "IP")
 
 #: Actions inside a session and their everyday weights.
 ACTION_TYPES = np.array(["page_view", "button_click", "form_submit", "circle_browse", "circle_join_request",
@@ -201,8 +206,8 @@ class Sessions(Family):
         w = self.ctx.world
         labels = self.ctx.truth.edge_labels
         fraud = labels[labels["is_fraud"].astype(bool) & ~labels["role"].isin(EVERYDAY_ROLES)]
-        dev = fraud[fraud["edge_type"] == "Person_USES_DEVICE_Device"]
-        ip = fraud[fraud["edge_type"] == "Person_USES_IP_IP"]
+        dev = fraud[fraud["edge_type"] == USES_DEVICE_STEM]
+        ip = fraud[fraud["edge_type"] == USES_IP_STEM]
         dev_keys = w.pos("Person", dev["src"]) * self._n_dev + w.pos("Device", dev["dst"])
         ip_keys = w.pos("Person", ip["src"]) * self._n_ip + w.pos("IP", ip["dst"])
         return np.sort(dev_keys), np.sort(ip_keys)
@@ -215,7 +220,7 @@ class Sessions(Family):
         """
         w, ctx = self.ctx.world, self.ctx
         rows = ctx.schedule[ctx.schedule["kind"] == "login"]
-        on_device = (rows["edge_type"] == "Person_USES_DEVICE_Device").to_numpy()
+        on_device = (rows["edge_type"] == USES_DEVICE_STEM).to_numpy()
         src, dst = rows["src"].to_numpy(dtype=object), rows["dst"].to_numpy(dtype=object)
         detail = rows["detail"].fillna("").to_numpy(dtype=object)
         pattern = rows["pattern_id"].to_numpy(dtype=object)

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudgraph import schema
 from fraudgraph.timeline import clock
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
@@ -35,10 +36,15 @@ from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.frames import strings
 from fraudgraph.units import DAY, HOUR, to_seconds
 
+#: Edge types whose scripted rows this family reads.
+TRANSFERS_STEM = schema.stem("Account", "TRANSFERS_TO", "Account")
+PAYS_STEM = schema.stem("Account", "PAYS", "Company")
+
 KIND_TYPE = {"own_accounts": "bank_transfer", "household": "p2p_transfer", "p2p": "p2p_transfer",
              "payroll": "payroll", "supplier": "bank_transfer"}
 CHANNEL_TYPE = {"card": "card_payment", "bank_transfer": "bank_transfer", "wallet": "wallet_payment"}
-SCRIPTED_MONEY = ("transfer", "card_payment", "bill_payment", "refund", "cash_deposit")
+#: Scheduled kinds that become payments (the family's other kind, account_dark, stops them).
+SCRIPTED_MONEY = tuple(k for k in schema.schedule_kinds("transactions") if schema.SCHEDULE_KINDS[k].events)
 #: ``transaction-failed`` error message of each ledger refusal reason.
 ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
                   "account_closed": "Account is closed"}
@@ -65,8 +71,8 @@ class Transactions(Family):
 
         tr = world.graph.edges[("Account", "TRANSFERS_TO", "Account")]
         pays = world.graph.edges[("Account", "PAYS", "Company")]
-        tr_scripted = self._scripted_mask(tr, "Account_TRANSFERS_TO_Account")
-        pay_scripted = self._scripted_mask(pays, "Account_PAYS_Company")
+        tr_scripted = self._scripted_mask(tr, TRANSFERS_STEM)
+        pay_scripted = self._scripted_mask(pays, PAYS_STEM)
         self.tr = self._edges(tr[~tr_scripted], "Account", kind_col="kind", types=KIND_TYPE)
         self.pays = self._edges(pays[~pay_scripted], "Company", kind_col="channel", types=CHANNEL_TYPE)
         self.pays["dst_account"] = world.company_account[self.pays["dst"]]
@@ -236,7 +242,7 @@ class Transactions(Family):
         src = world.pos("Account", rows["src"])
         company = world.pos("Company", rows["dst"].fillna(""))
         acc_dst = world.pos("Account", rows["dst"].fillna(""))
-        to_company = rows["edge_type"].to_numpy(dtype=object) == "Account_PAYS_Company"
+        to_company = rows["edge_type"].to_numpy(dtype=object) == PAYS_STEM
         merchant_acc = np.where(company >= 0, world.company_account[np.maximum(company, 0)], -1)
         dst = np.where(to_company, merchant_acc, acc_dst)
         refund = kind == "refund"
@@ -270,7 +276,7 @@ class Transactions(Family):
         if money.empty:
             return make_payments()
         out = money.groupby(["src", "pattern_id"], sort=True).agg(out=("amount", "sum"), first=("t", "min")).reset_index()
-        inflow = money[money["edge_type"] == "Account_TRANSFERS_TO_Account"].groupby("dst")["amount"].sum()
+        inflow = money[money["edge_type"] == TRANSFERS_STEM].groupby("dst")["amount"].sum()
         out["in"] = out["src"].map(inflow).fillna(0.0).to_numpy()
         acc = world.pos("Account", out["src"])
         balance = np.where(world.is_credit[acc], world.credit_limit[acc] - world.opening_balance[acc], world.opening_balance[acc])
