@@ -13,7 +13,7 @@ from fraudgraph.patterns.base import (
     get_injector,
     resolve_config,
 )
-from fraudgraph.patterns.toolkit import release_caches
+from fraudgraph.patterns.kit import release_caches
 from fraudgraph.seeding import SeedTree
 from fraudgraph.units import epoch_seconds
 

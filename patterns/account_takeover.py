@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from fraudgraph.patterns.base import Injector, InjectorConfig
-from fraudgraph.patterns.device_sharing import (
+from fraudgraph.patterns.kit import (
     CONTEXT,
     KNOWS,
     SEEN_AT,
@@ -32,12 +32,12 @@ from fraudgraph.patterns.device_sharing import (
     USES_IP,
     Draft,
     Identities,
-    blend,
+    Toolkit,
+    blend_with_pool,
     loud_amounts,
     open_accounts,
     stem,
 )
-from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph.graph import isin
@@ -179,7 +179,7 @@ class AccountTakeover(Injector):
             mine = drops[plan["req"]: plan["req"] + n_links]
             per = rng.integers(1, config.max_transfers_per_link + 1, n_links)
             n_tr = int(per.sum())
-            amounts = blend(rng, loud_amounts(rng, quiet, n_tr), quiet, ctx.knobs.amount_blending)
+            amounts = blend_with_pool(rng, loud_amounts(rng, quiet, n_tr), quiet, ctx.knobs.amount_blending)
             dst = np.repeat(mine, per)
             t = world.clamp(np.repeat(t_link, per) + (rng.uniform(0.5 * HOUR, 2 * DAY, n_tr) * scale).astype(np.int64))
             typical = np.array([amounts[dst == d].mean() for d in mine])
@@ -262,7 +262,7 @@ class AccountTakeover(Injector):
             else:
                 draft.member("Account", payee, "new_payee_account")
             n_tr = int(rng.integers(1, 4))
-            base = blend(rng, np.zeros(1), pool, 1.0)[0]
+            base = blend_with_pool(rng, np.zeros(1), pool, 1.0)[0]
             amounts = np.round(base * rng.uniform(0.9, 1.1, n_tr), 2)
             t = world.clamp(t_link + np.sort(rng.uniform(HOUR, 30 * DAY, n_tr)).astype(np.int64))
             if f"{acc}|{payee}" not in known:

@@ -29,16 +29,16 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     make_schedule,
 )
-from fraudgraph.patterns.money_mule import (
-    EDGE,
+from fraudgraph.patterns.kit import (
     EVERYDAY,
-    KEY,
     PAYS,
-    PAYS_EDGE,
-    _Ledger,
-    _onboard,
+    PAYS_STEM,
+    TRANSFERS,
+    TRANSFERS_STEM,
+    MoneyLedger,
+    Toolkit,
+    onboard,
 )
-from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph.units import DAY, HOUR, MONTH, to_seconds
@@ -73,7 +73,7 @@ class BustOut(Injector):
 
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
-        led = _Ledger(kit)
+        led = MoneyLedger(kit)
         span = ctx.end - ctx.start
         fits = span >= (config.min_history_days + config.max_burst_days + 10) * DAY
         synthetic = [bool(fits and rng.random() < config.synthetic_share) for _ in range(count)]
@@ -88,7 +88,7 @@ class BustOut(Injector):
         led.flush()
         return out
 
-    def _identities(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig, n: int) -> list[tuple]:
+    def _identities(self, kit: Toolkit, led: MoneyLedger, cfg: BustOutConfig, n: int) -> list[tuple]:
         """``n`` (controller, controller account, identity, checking, card, created): the synthetic
         identities, onboarded together (early in the span, so that they can build a history)."""
         ctx = kit.ctx
@@ -100,11 +100,11 @@ class BustOut(Injector):
             return []
         created = ctx.start + (kit.fraction(ctx.start, ctx.start + room, len(controllers)) * room).astype(np.int64)
         # the card first, and the identity's ordinary merchants on it (its history), then a checking account
-        people, accounts = _onboard(kit, led, created, [led.city(c) for c, _ in controllers], ("credit_card", "checking"),
+        people, accounts = onboard(kit, led, created, [led.city(c) for c, _ in controllers], ("credit_card", "checking"),
                                     camouflage_after=1)
         return [(c, ca, p, acc[1], acc[0], int(t)) for (c, ca), p, acc, t in zip(controllers, people, accounts, created)][::-1]
 
-    def _recruited(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig) -> PatternInstance | None:
+    def _recruited(self, kit: Toolkit, led: MoneyLedger, cfg: BustOutConfig) -> PatternInstance | None:
         ctx = kit.ctx
         card = led.recruit_account("credit_card", ctx.end - int((min(cfg.min_history_days, 20) + cfg.max_burst_days) * DAY))
         if card is None:
@@ -119,7 +119,7 @@ class BustOut(Injector):
         inst.parameters["variant"] = "recruited"
         return inst
 
-    def _synthetic(self, kit: Toolkit, led: _Ledger, cfg: BustOutConfig, identity_row) -> PatternInstance | None:
+    def _synthetic(self, kit: Toolkit, led: MoneyLedger, cfg: BustOutConfig, identity_row) -> PatternInstance | None:
         rng = kit.rng
         controller, ctrl_acc, identity, checking, card, created = identity_row
         inst = self._bust(kit, led, cfg, card, identity, led.credit_limit(card), led.opened(card) + DAY)
@@ -130,9 +130,9 @@ class BustOut(Injector):
         lo = led.opened(checking) + DAY
         hi = max(lo + DAY, inst.parameters["burst_start"] - 3 * DAY)
         t = np.sort(lo + (kit.fraction(lo, hi, k) * (hi - lo)).astype(np.int64))
-        funding = make_schedule(t, "transfer", EDGE, ctrl_acc, checking,
+        funding = make_schedule(t, "transfer", TRANSFERS_STEM, ctrl_acc, checking,
                                 np.round(np.exp(rng.normal(np.log(300), 0.5, k)), 2), detail="funding")
-        funding = led.after_existing(KEY, funding)
+        funding = led.after_existing(TRANSFERS, funding)
         if len(funding):
             led.link_transfers(funding, instance=inst)
         inst.schedule = pd.concat([funding, inst.schedule], ignore_index=True)
@@ -142,7 +142,7 @@ class BustOut(Injector):
                         ("Account", checking, "synthetic_checking"), ("Person", controller, "controller"),
                         ("Account", ctrl_acc, "controller_account")]
         if len(funding):
-            inst.edges.append((KEY, ctrl_acc, checking, "funding"))
+            inst.edges.append((TRANSFERS, ctrl_acc, checking, "funding"))
         inst.parameters.update({"variant": "synthetic_identity", "identity_created": created})
         return inst
 
@@ -172,7 +172,7 @@ class BustOut(Injector):
         at = _spread_over(rng, new, shops, n_b)
         amounts = np.maximum(np.round(total * rng.dirichlet(np.full(n_b, 2.0)), 2), 5.0)
         t = kit.times(n_b, tb, tb + int(burst_days * DAY))
-        burst = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_EDGE, card, at, amounts, detail="burst"))
+        burst = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_STEM, card, at, amounts, detail="burst"))
         if burst.empty:
             return None
         sched = pd.concat([hist, burst], ignore_index=True)
@@ -196,7 +196,7 @@ class BustOut(Injector):
     # -- decoys ------------------------------------------------------------------------------------
     def inject_decoys(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
-        led = _Ledger(kit)
+        led = MoneyLedger(kit)
         out = []
         for i in range(count):
             variant = DECOY_VARIANTS[i % 2] if i < 2 else DECOY_VARIANTS[int(rng.integers(0, 2))]
@@ -231,7 +231,7 @@ class BustOut(Injector):
         at = _spread_over(rng, new, shops, n)
         amounts = np.maximum(np.round(limit * share * rng.dirichlet(np.full(n, 2.0)), 2), 5.0)
         t = np.sort(tp + (kit.fraction(tp, tp + days * DAY, n) * days * DAY).astype(np.int64))
-        big = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_EDGE, card, at, amounts, detail="large_purchase"))
+        big = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_STEM, card, at, amounts, detail="large_purchase"))
         if big.empty:
             return None
         done = int(big["time"].max())
@@ -265,7 +265,7 @@ def _spread_over(rng: np.random.Generator, new: list[str], shops: list[str], n: 
     return at[rng.permutation(n)]
 
 
-def _history(kit: Toolkit, led: _Ledger, card: str, holder: str, h0: int, h1: int, limit: float) -> tuple[pd.DataFrame, list[str]]:
+def _history(kit: Toolkit, led: MoneyLedger, card: str, holder: str, h0: int, h1: int, limit: float) -> tuple[pd.DataFrame, list[str]]:
     """Ordinary card payments in ``[h0, h1)`` at the merchants the card pays (a few local everyday
     merchants added when it pays fewer than two), at their usual amounts and rates, with the
     monthly spend kept under :data:`HISTORY_CAP` of the limit. Returns the schedule and the merchants."""
@@ -309,13 +309,13 @@ def _history(kit: Toolkit, led: _Ledger, card: str, holder: str, h0: int, h1: in
     cap = HISTORY_CAP * limit * months
     if amounts.sum() > cap:
         amounts = np.maximum(np.round(amounts * cap / amounts.sum(), 2), 1.0)
-    sched = make_schedule(times, "card_payment", PAYS_EDGE, card, np.array(where, dtype=object), amounts, detail="history")
+    sched = make_schedule(times, "card_payment", PAYS_STEM, card, np.array(where, dtype=object), amounts, detail="history")
     return sched, shops
 
 
 def _pays_edges(sched: pd.DataFrame) -> list:
     """Every PAYS edge of the schedule, with the role of its last unusual payment (or ``history``)."""
-    rows = sched[sched["edge_type"] == PAYS_EDGE]
+    rows = sched[sched["edge_type"] == PAYS_STEM]
     special = rows[rows["detail"] != "history"]
     role = dict(zip(zip(special["src"], special["dst"]), special["detail"]))
     pairs = rows.drop_duplicates(["src", "dst"])

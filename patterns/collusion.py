@@ -33,7 +33,18 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     ScheduleRows,
 )
-from fraudgraph.patterns.toolkit import EdgeQueue, Toolkit, blend, monthly_rate, trend
+from fraudgraph.patterns.kit import (
+    PAYS,
+    PAYS_STEM,
+    TRANSFERS,
+    TRANSFERS_STEM,
+    WORKS_AT,
+    EdgeQueue,
+    Toolkit,
+    blend,
+    monthly_rate,
+    trend,
+)
 from pydantic import Field
 
 from fraudgraph import schema
@@ -44,12 +55,7 @@ from fraudgraph.vocab.industries import INDUSTRY_SPEND
 
 MEMBER_OF = ("Person", "MEMBER_OF", "Circle")
 ORGANIZES = ("Person", "ORGANIZES", "Circle")
-PAYS = ("Account", "PAYS", "Company")
-TRANSFERS = ("Account", "TRANSFERS_TO", "Account")
-WORKS_AT = ("Person", "WORKS_AT", "Company")
 MEMBER_STEM = schema.stem("Person", "MEMBER_OF", "Circle")
-PAYS_STEM = schema.stem("Account", "PAYS", "Company")
-TRANSFERS_STEM = schema.stem("Account", "TRANSFERS_TO", "Account")
 #: Merchants whose customers legitimately return a lot (decoys) and those a colluding merchant is drawn from.
 RETURNS_INDUSTRIES = ("retail", "technology", "entertainment", "travel")
 

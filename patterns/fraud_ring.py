@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 from fraudgraph.patterns.base import Injector, InjectorConfig
-from fraudgraph.patterns.device_sharing import (
+from fraudgraph.patterns.kit import (
     CONTEXT,
     KNOWS,
     SEEN_AT,
@@ -27,14 +27,14 @@ from fraudgraph.patterns.device_sharing import (
     USES_IP,
     Draft,
     Identities,
-    blend,
+    Toolkit,
+    blend_with_pool,
     camouflage,
     loud_amounts,
     open_accounts,
     pool_addresses,
     stem,
 )
-from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph.units import DAY, to_datetime
@@ -168,7 +168,7 @@ class FraudRing(Injector):
                       since=to_datetime(np.full(away.size, flow_start - DAY)))
             senders = np.r_[away, home].astype(int)
             kinds = np.array(["p2p"] * away.size + ["household"] * home.size, dtype=object)
-            base = blend(rng, loud_amounts(rng, quiet, senders.size, 1.0, 4.0), quiet, ctx.knobs.amount_blending)
+            base = blend_with_pool(rng, loud_amounts(rng, quiet, senders.size, 1.0, 4.0), quiet, ctx.knobs.amount_blending)
             rounds = rng.integers(2, 7, senders.size)
             who = np.repeat(np.arange(senders.size), rounds)
             t = world.clamp(kit.times(who.size, flow_start, end, sort=False))
@@ -261,7 +261,7 @@ class FraudRing(Injector):
             if senders.size == 0:
                 continue
             draft.member("Account", acc, "family_account")
-            base = blend(rng, np.round(rng.uniform(150, 1_200, senders.size), -1), quiet, 0.5)
+            base = blend_with_pool(rng, np.round(rng.uniform(150, 1_200, senders.size), -1), quiet, 0.5)
             first_t = int(world.clamp(max(start, int(plan["ready"].max()) + DAY)))
             months = max(1, int((end - first_t) // (30 * DAY)))
             t0 = first_t + np.repeat(np.arange(months) * 30 * DAY, senders.size)

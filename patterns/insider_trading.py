@@ -26,7 +26,9 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     ScheduleRows,
 )
-from fraudgraph.patterns.toolkit import (
+from fraudgraph.patterns.kit import (
+    KNOWS,
+    WORKS_AT,
     EdgeQueue,
     Toolkit,
     blend,
@@ -42,8 +44,6 @@ from fraudgraph.units import DAY, HOUR
 from fraudgraph.vocab import market_hours as mh
 
 TRADES = ("Account", "TRADES", "Company")
-KNOWS = ("Person", "KNOWS", "Person")
-WORKS_AT = ("Person", "WORKS_AT", "Company")
 TRADES_STEM = schema.stem("Account", "TRADES", "Company")
 KNOWS_STEM = schema.stem("Person", "KNOWS", "Person")
 #: Least exchange-session time (seconds) that the buys before an announcement, or the sales after it, spread over.

@@ -13,18 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from fraudgraph.patterns.base import Injector, InjectorConfig
-from fraudgraph.patterns.device_sharing import (
+from fraudgraph.patterns.kit import (
     CONTEXT,
     SEEN_AT,
     USES_DEVICE,
     USES_IP,
     Draft,
     Identities,
+    Toolkit,
     open_accounts,
     pool_addresses,
     stem,
 )
-from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field
 
 from fraudgraph import schema

@@ -17,7 +17,11 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     make_schedule,
 )
-from fraudgraph.patterns.toolkit import Toolkit, blend, monthly_rate
+from fraudgraph.patterns.kit import (
+    Toolkit,
+    blend,
+    monthly_rate,
+)
 from pydantic import Field
 
 from fraudgraph import schema

@@ -31,17 +31,17 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     make_schedule,
 )
-from fraudgraph.patterns.money_mule import (
-    EDGE,
+from fraudgraph.patterns.kit import (
     EVERYDAY,
-    KEY,
     PAYS,
-    PAYS_EDGE,
-    _balanced,
-    _Ledger,
-    _scheduled_instance,
+    PAYS_STEM,
+    TRANSFERS,
+    TRANSFERS_STEM,
+    MoneyLedger,
+    Toolkit,
+    balanced,
+    scheduled_instance,
 )
-from fraudgraph.patterns.toolkit import Toolkit
 from pydantic import Field, field_validator
 
 from fraudgraph.config import check_weights
@@ -95,11 +95,11 @@ class Structuring(Injector):
 
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
-        led = _Ledger(kit)
+        led = MoneyLedger(kit)
         build = {"smurfing": self._smurfing, "split_deposits": self._split_deposits, "split_transfers": self._split_transfers}
         w = np.array(config.threshold_weights, dtype=float)
         out = []
-        for variant in _balanced(rng, config.variants, count):
+        for variant in balanced(rng, config.variants, count):
             threshold = float(config.thresholds[int(rng.choice(len(w), p=w / w.sum()))])
             inst = build[variant](kit, led, config, threshold)
             if inst is None:
@@ -146,9 +146,9 @@ class Structuring(Injector):
             hold = (rng.uniform(1, 6 + 42 * ctx.knobs.timing_spread, t.size) * HOUR).astype(np.int64)
             sent = np.maximum(np.round(cash * rng.uniform(0.97, 1.0, cash.size), 2), min(cash.min(), _low(threshold, ctx.knobs.amount_blending)))
             sent = np.minimum(sent, threshold - 0.01)
-            rows.append(make_schedule(np.minimum(t + hold, ctx.end - 60), "transfer", EDGE, smurf_acc, ben_acc, sent,
+            rows.append(make_schedule(np.minimum(t + hold, ctx.end - 60), "transfer", TRANSFERS_STEM, smurf_acc, ben_acc, sent,
                                       detail="structured_transfer"))
-        sched = led.after_existing(KEY, pd.concat(rows, ignore_index=True))
+        sched = led.after_existing(TRANSFERS, pd.concat(rows, ignore_index=True))
         if sched.empty:
             return None
         start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
@@ -198,7 +198,7 @@ class Structuring(Injector):
         t = _branch_times(rng, first_day, days, m, hours=(12, 26))
         amounts = _under(rng, threshold, m, ctx.knobs.amount_blending, cash=False)
         dst = np.array(accounts[1:], dtype=object)[rng.integers(0, j, m)]
-        sched = led.after_existing(KEY, make_schedule(t, "transfer", EDGE, accounts[0], dst, amounts, detail="structured_transfer"))
+        sched = led.after_existing(TRANSFERS, make_schedule(t, "transfer", TRANSFERS_STEM, accounts[0], dst, amounts, detail="structured_transfer"))
         if len(sched) < 2:
             return None
         start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
@@ -209,11 +209,11 @@ class Structuring(Injector):
     # -- decoys ------------------------------------------------------------------------------------
     def inject_decoys(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
-        led = _Ledger(kit)
+        led = MoneyLedger(kit)
         build = {"rent": self._rent, "tuition": self._tuition, "car_sale": self._car_sale, "cash_business": self._cash_business}
         big, small = max(config.thresholds), min(config.thresholds)
         out = []
-        for variant in _balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, count):
+        for variant in balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, count):
             inst = build[variant](kit, led, big, small)
             if inst is None:
                 continue
@@ -235,7 +235,7 @@ class Structuring(Injector):
         t = np.array([m + due * DAY + int(rng.uniform(-1, 2) * DAY) + int(rng.uniform(9, 20) * HOUR)
                       for m in range(month0, ctx.end, MONTH)], dtype=np.int64)
         t = t[(t >= ctx.start) & (t < ctx.end - HOUR)]
-        sched = led.after_existing(KEY, make_schedule(t, "transfer", EDGE, accounts[1], accounts[0], rent, detail="rent"))
+        sched = led.after_existing(TRANSFERS, make_schedule(t, "transfer", TRANSFERS_STEM, accounts[1], accounts[0], rent, detail="rent"))
         if sched.empty:
             return None
         start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
@@ -253,12 +253,12 @@ class Structuring(Injector):
         fee = float(np.round(big * rng.uniform(0.9, 0.995), -1 if rng.random() < 0.5 else 2))
         room = max(ctx.end - ctx.start - 5 * DAY, DAY)
         t = ctx.start + int(kit.fraction(ctx.start, ctx.start + room) * room)
-        sched = led.after_existing(KEY, make_schedule([t], "transfer", EDGE, accounts[0], accounts[1], [fee], detail="tuition"))
+        sched = led.after_existing(TRANSFERS, make_schedule([t], "transfer", TRANSFERS_STEM, accounts[0], accounts[1], [fee], detail="tuition"))
         if sched.empty:
             return None
         if school and led.account_type(accounts[1]) in ("checking", "wallet"):
             paid = int(t + rng.uniform(4, 48) * HOUR)
-            pays = led.after_existing(PAYS, make_schedule([min(paid, ctx.end - 60)], "bill_payment", PAYS_EDGE, accounts[1],
+            pays = led.after_existing(PAYS, make_schedule([min(paid, ctx.end - 60)], "bill_payment", PAYS_STEM, accounts[1],
                                                           school[0], [fee], detail="tuition"))
             sched = pd.concat([sched, pays], ignore_index=True)
         members = [("Person", people[0], "parent"), ("Account", accounts[0], "payer_account"),
@@ -281,7 +281,7 @@ class Structuring(Injector):
         people, accounts = led.circle(2, EVERYDAY)
         if len(people) < 2:
             return None
-        sched = led.after_existing(KEY, make_schedule([t], "transfer", EDGE, accounts[1], accounts[0], [price], detail="car_sale"))
+        sched = led.after_existing(TRANSFERS, make_schedule([t], "transfer", TRANSFERS_STEM, accounts[1], accounts[0], [price], detail="car_sale"))
         if sched.empty:
             return None
         members = [("Person", people[0], "seller"), ("Account", accounts[0], "seller_account"),
@@ -343,5 +343,5 @@ def _desk(rng: np.random.Generator, cash: np.ndarray) -> np.ndarray:
     return np.where((cash < 3_000) & (rng.random(cash.size) < 0.5), "atm", "branch").astype(object)
 
 
-def _instance(led: _Ledger, name, is_fraud, sched, members, start, end, parameters) -> PatternInstance:
-    return _scheduled_instance(led, name, sched, members, start, end, parameters, is_fraud=is_fraud)
+def _instance(led: MoneyLedger, name, is_fraud, sched, members, start, end, parameters) -> PatternInstance:
+    return scheduled_instance(led, name, sched, members, start, end, parameters, is_fraud=is_fraud)

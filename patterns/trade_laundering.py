@@ -28,7 +28,10 @@ from fraudgraph.patterns.base import (
     PatternInstance,
     ScheduleRows,
 )
-from fraudgraph.patterns.toolkit import (
+from fraudgraph.patterns.kit import (
+    TRANSFERS,
+    TRANSFERS_STEM,
+    WORKS_AT,
     EdgeQueue,
     Toolkit,
     blend,
@@ -42,10 +45,7 @@ from fraudgraph.units import DAY, YEAR, to_datetime
 from fraudgraph.vocab.industries import INDUSTRY_DATA, SUFFIXES, SURNAMES
 
 SUPPLIES = ("Company", "SUPPLIES", "Company")
-TRANSFERS = ("Account", "TRANSFERS_TO", "Account")
-WORKS_AT = ("Person", "WORKS_AT", "Company")
 SUPPLIES_STEM = schema.stem("Company", "SUPPLIES", "Company")
-TRANSFERS_STEM = schema.stem("Account", "TRANSFERS_TO", "Account")
 
 #: How likely a company of each industry is to be picked (traders first), for fraud and decoys alike.
 INDUSTRY_WEIGHT = {"import_export": 8.0, "transport": 3.0, "manufacturing": 3.0, "retail": 2.0, "technology": 1.5,

@@ -33,7 +33,7 @@ MODULES = _with_examples()
 
 def test_the_examples_are_found():
     assert len(MODULES) >= 10
-    assert {"fraudgraph", "fraudgraph.exporters", "fraudgraph.patterns.toolkit", "fraudgraph.pipeline"} <= set(MODULES)
+    assert {"fraudgraph", "fraudgraph.exporters", "fraudgraph.patterns.kit.timing", "fraudgraph.pipeline"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -31,16 +31,10 @@ ORCHESTRATION = ("fraudgraph.pipeline", "fraudgraph.injection", "fraudgraph.outp
 TOP = ("fraudgraph.cli", "fraudgraph.__main__", "fraudgraph")
 LAYERS = [BOTTOM, CORE, STAGES, ORCHESTRATION, TOP]
 #: Typology helpers every typology may import.
-PATTERN_KIT = ("fraudgraph.patterns.base", "fraudgraph.patterns.toolkit", "fraudgraph.patterns.kit")
+PATTERN_KIT = ("fraudgraph.patterns.base", "fraudgraph.patterns.kit")
 
-#: Breaks of the rule that are being removed (issue 10). A fixed one must leave this list; a new one fails.
-KNOWN = {
-    ("fraudgraph.patterns.account_takeover", "fraudgraph.patterns.device_sharing"),
-    ("fraudgraph.patterns.fraud_ring", "fraudgraph.patterns.device_sharing"),
-    ("fraudgraph.patterns.ip_recycling", "fraudgraph.patterns.device_sharing"),
-    ("fraudgraph.patterns.bust_out", "fraudgraph.patterns.money_mule"),
-    ("fraudgraph.patterns.structuring", "fraudgraph.patterns.money_mule"),
-}
+#: Breaks of the rule being removed (none left). A fixed one must leave this set; a new one fails.
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _name_of(path: Path) -> str:

@@ -37,6 +37,7 @@ def test_wheel_contents(wheel):
     assert "fraudgraph/scenarios/default.yaml" in names
     assert "fraudgraph/timeline/families/transactions.py" in names
     assert "fraudgraph/vocab/pii.py" in names and "fraudgraph/units.py" in names
+    assert "fraudgraph/patterns/kit/ledger.py" in names
     licence = [n for n in names if n.endswith("/LICENSE") and ".dist-info/" in n]
     assert licence, "the MIT licence that pyproject.toml declares ships in the wheel"
     assert zipfile.ZipFile(wheel).read(licence[0]).startswith(b"MIT License")

@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from fraudgraph.patterns.base import available_patterns, make_schedule
 
 import fraudgraph
 from fraudgraph import schema
 from fraudgraph.config import STREAMS
-from fraudgraph.patterns.base import available_patterns, make_schedule
 
 
 @pytest.fixture(scope="module")

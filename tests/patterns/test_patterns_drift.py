@@ -1,10 +1,10 @@
-"""Fraud-rate drift: injected activity follows the scenario's linear trend (patterns/toolkit.py ``drifted``)."""
+"""Fraud-rate drift: injected activity follows the scenario's linear trend (patterns/kit/timing.py ``drifted``)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from fraudgraph.patterns.base import InjectionContext, Knobs
-from fraudgraph.patterns.toolkit import Toolkit, drifted, trend
+from fraudgraph.patterns.kit import Toolkit, drifted, trend
 
 import fraudgraph
 

@@ -1,0 +1,64 @@
+"""The one toolkit of the typologies: what every injector builds its instances with.
+
+- :mod:`~fraudgraph.patterns.kit.toolkit`: :class:`Toolkit`, bound to one graph, RNG and context, made of
+  :mod:`~.view` (lookups), :mod:`~.recruiting` (ordinary members), :mod:`~.entities` (new entities
+  built like legitimate ones) and :mod:`~.timing` (drift, windows, monthly rates);
+- :mod:`~fraudgraph.patterns.kit.instances`: :class:`Draft`, the one way to assemble a pattern instance;
+- :mod:`~fraudgraph.patterns.kit.edges`: edges batched into one ``Toolkit.link`` per edge type;
+- :mod:`~fraudgraph.patterns.kit.ledger`: :class:`MoneyLedger`, the scripted money of the money typologies;
+- :mod:`~fraudgraph.patterns.kit.identities`: synthetic identities living like legitimate persons;
+- :mod:`~fraudgraph.patterns.kit.amounts` and :mod:`~fraudgraph.patterns.kit.keys`.
+
+Every typology's min/max pairs are validated by
+:class:`~fraudgraph.config.ParameterModel`, the base of every injector config.
+A typology imports this kit and :mod:`fraudgraph.patterns.base`, never another typology.
+"""
+
+from fraudgraph.patterns.kit.amounts import blend, blend_with_pool, loud_amounts
+from fraudgraph.patterns.kit.edges import EdgeQueue, Links
+from fraudgraph.patterns.kit.identities import (
+    Identities,
+    attach_proxies,
+    camouflage,
+    logins,
+    open_accounts,
+    pool_addresses,
+)
+from fraudgraph.patterns.kit.instances import Draft
+from fraudgraph.patterns.kit.keys import (
+    C_OWNS,
+    CONTEXT,
+    EVERYDAY,
+    KNOWS,
+    OWNS,
+    PAYS,
+    PAYS_STEM,
+    SEEN_AT,
+    SPENDING,
+    TRANSFERS,
+    TRANSFERS_STEM,
+    USES_DEVICE,
+    USES_IP,
+    WORKS_AT,
+    EdgeKey,
+    knows_pair,
+    stem,
+)
+from fraudgraph.patterns.kit.ledger import (
+    MoneyLedger,
+    balanced,
+    onboard,
+    scheduled_instance,
+)
+from fraudgraph.patterns.kit.recruiting import eligible
+from fraudgraph.patterns.kit.timing import drifted, monthly_rate, trend
+from fraudgraph.patterns.kit.toolkit import Toolkit
+from fraudgraph.patterns.kit.view import release_caches
+
+__all__ = [
+    "C_OWNS", "CONTEXT", "EVERYDAY", "KNOWS", "OWNS", "PAYS", "PAYS_STEM", "SEEN_AT", "SPENDING", "TRANSFERS",
+    "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "EdgeQueue", "Identities", "Links",
+    "MoneyLedger", "Toolkit", "attach_proxies", "balanced", "blend", "blend_with_pool", "camouflage", "drifted",
+    "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard", "open_accounts", "pool_addresses",
+    "release_caches", "scheduled_instance", "stem", "trend",
+]

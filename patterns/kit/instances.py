@@ -1,0 +1,65 @@
+"""Pattern instances assembled: members and edges de-duplicated, the schedule made once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from fraudgraph.patterns.base import (
+    PatternInstance,
+    empty_schedule,
+    make_schedule,
+)
+from fraudgraph.patterns.kit.keys import KNOWS, knows_pair
+
+
+@dataclass
+class Draft:
+    """A pattern instance being assembled (members and edges de-duplicated, schedule in parts)."""
+
+    typology: str
+    is_fraud: bool
+    start: int
+    end: int = 0
+    variant: str = ""
+    parameters: dict = field(default_factory=dict)
+    members: dict = field(default_factory=dict)
+    edges: dict = field(default_factory=dict)
+    parts: list = field(default_factory=list)
+
+    def member(self, label: str, ids, role: str) -> None:
+        for i in np.atleast_1d(np.asarray(ids, dtype=object)):
+            if i is not None:
+                self.members.setdefault((label, str(i)), role)
+
+    def edge(self, key, src, dst, role: str, mask=None) -> None:
+        src, dst = np.broadcast_arrays(np.atleast_1d(np.asarray(src, dtype=object)),
+                                       np.atleast_1d(np.asarray(dst, dtype=object)))
+        keep = np.ones(src.size, bool) if mask is None else np.asarray(mask, bool)
+        for s, d, k in zip(src, dst, keep):
+            if k and s != d:
+                s, d = knows_pair(s, d) if tuple(key) == KNOWS else (s, d)
+                self.edges.setdefault((tuple(key), str(s), str(d)), role)
+
+    def schedule(self, time, kind, edge_type, src, dst, amount=None, quantity=None, detail="") -> None:
+        """Rows as :func:`make_schedule` takes them (scalars broadcast); one frame is made at :meth:`build`."""
+        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
+        if time.size:
+            cols = [kind, edge_type, src, dst, np.nan if amount is None else amount,
+                    np.nan if quantity is None else quantity, detail]
+            self.parts.append([time] + [np.broadcast_to(np.asarray(c, dtype=object), time.shape) for c in cols])
+
+    def build(self) -> PatternInstance:
+        if self.parts:
+            cols = [np.concatenate([p[i] for p in self.parts]) for i in range(8)]
+            sched = make_schedule(cols[0], *cols[1:5], amount=cols[5].astype(float), quantity=cols[6].astype(float),
+                                  detail=cols[7])
+        else:
+            sched = empty_schedule()
+        end = max(int(self.end), int(sched["time"].max()) + 1 if len(sched) else self.start + 1)
+        return PatternInstance(
+            typology=self.typology, is_fraud=self.is_fraud, start=int(self.start), end=end,
+            members=[(label, i, role) for (label, i), role in self.members.items()],
+            edges=[(key, s, d, role) for (key, s, d), role in self.edges.items()],
+            schedule=sched, parameters=self.parameters, variant=self.variant,
+        )

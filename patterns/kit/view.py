@@ -1,0 +1,163 @@
+"""What the typologies read of the graph: snapshots of node tables, lookups and edge pairs, cached per graph."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pandas as pd
+from fraudgraph.patterns.base import (
+    InjectionContext,
+)
+from fraudgraph.patterns.kit.keys import EdgeKey
+
+from fraudgraph import schema
+from fraudgraph.graph import PropertyGraph
+from fraudgraph.units import to_seconds
+
+#: Per graph, what the lookups computed (dropped with the graph, or by release_caches).
+_CACHES: "weakref.WeakKeyDictionary[PropertyGraph, dict]" = weakref.WeakKeyDictionary()
+
+
+def release_caches(graph: PropertyGraph) -> None:
+    """Drop the lookups built for ``graph`` while patterns were injected.
+
+    They are shared by every injector, but nothing reads them once injection
+    is over, and at 100k persons they hold about half a gigabyte.
+    """
+    _CACHES.pop(graph, None)
+
+
+def _synced(graph: PropertyGraph, name, table: pd.DataFrame, factory, add):
+    """A lookup derived from ``table``, shared by every toolkit on ``graph`` and brought up to date
+    from the rows appended since it was last used (tables only grow while patterns are injected;
+    a table that shrank or was replaced by a shorter one is read again in full)."""
+    cache = _CACHES.setdefault(graph, {})
+    store, seen = cache.get(name, (None, 0))
+    if store is None or seen > len(table):
+        store, seen = factory(), 0
+    if seen < len(table):
+        add(table.iloc[seen:], store)
+    cache[name] = (store, len(table))
+    return store
+
+
+class _View:
+    """A frame built once plus rows appended later, concatenated when read."""
+
+    def __init__(self):
+        self.frame: pd.DataFrame | None = None
+        self.extra: list[pd.DataFrame] = []
+
+    def get(self) -> pd.DataFrame:
+        if self.extra:
+            self.frame = pd.concat([self.frame, *self.extra], ignore_index=True)
+            self.extra = []
+        return self.frame
+
+
+class GraphView():
+    """One graph, RNG and injection context, and what the typologies look up in the graph."""
+
+    def __init__(self, graph: PropertyGraph, rng: np.random.Generator, ctx: InjectionContext):
+        self.graph = graph
+        self.rng = rng
+        self.ctx = ctx
+        self._snapshots: dict[str, pd.DataFrame] = {}
+        self._taken: dict[str, set[str]] = {}
+
+    def snapshot(self, label: str) -> pd.DataFrame:
+        """Node rows as they were when first asked for: donors of property values for new entities."""
+        if label not in self._snapshots:
+            self._snapshots[label] = self.graph.nodes[label]
+        return self._snapshots[label]
+
+    def taken(self, column: str) -> set[str]:
+        """Values of a Person column that new persons must not reuse (cached, kept current)."""
+        if column not in self._taken:
+            self._taken[column] = set(self.graph.nodes["Person"][column].tolist())
+        return self._taken[column]
+
+    # -- views ------------------------------------------------------------------
+    def persons(self) -> pd.DataFrame:
+        """Person rows with ``knows_degree`` and ``n_accounts`` (one view per graph; persons added
+        later join it with zero degrees, as they have no ordinary history)."""
+        def build(rows, view):
+            if view.frame is None:
+                p = rows.copy()
+                knows = self.graph.edges[("Person", "KNOWS", "Person")]
+                deg = pd.concat([knows["src"], knows["dst"]]).value_counts()
+                p["knows_degree"] = p["id"].map(deg).fillna(0).astype(int).to_numpy()
+                owns = self.graph.edges[("Person", "OWNS", "Account")]
+                p["n_accounts"] = p["id"].map(owns["src"].value_counts()).fillna(0).astype(int).to_numpy()
+                view.frame = p
+            else:
+                view.extra.append(rows.assign(knows_degree=0, n_accounts=0))
+
+        return _synced(self.graph, ("persons_view",), self.graph.nodes["Person"], _View, build).get()
+
+    def accounts(self) -> pd.DataFrame:
+        """Account rows with ``owner`` (primary person owner, or empty) and ``owner_city`` (one view per graph)."""
+        owners = _synced(self.graph, ("primary_owner",), self.graph.edges[("Person", "OWNS", "Account")], dict,
+                         lambda rows, store: store.update(
+                             (d, o) for o, d, r in zip(rows["src"].tolist(), rows["dst"].tolist(), rows["role"].tolist())
+                             if r == "primary" and d not in store))
+        cities = self.lookup("Person", "city")
+
+        def build(rows, view):
+            a = rows.copy()
+            a["owner"] = pd.Series([owners.get(i) for i in a["id"].tolist()], dtype=object).to_numpy()
+            a["owner_city"] = pd.Series([cities.get(o) for o in a["owner"]], dtype=object).to_numpy()
+            if view.frame is None:
+                view.frame = a
+            else:
+                view.extra.append(a)
+
+        return _synced(self.graph, ("accounts_view",), self.graph.nodes["Account"], _View, build).get()
+
+    def lookup(self, label: str, column: str) -> dict:
+        """``{id: value of column}`` for a node type (shared per graph, synced on use)."""
+        return _synced(self.graph, ("lookup", label, column), self.graph.nodes[label], dict,
+                       lambda rows, store: store.update(zip(rows["id"].tolist(), rows[column].tolist())))
+
+    def created(self, label: str) -> dict[str, int]:
+        """``{id: creation time in seconds}`` for node type ``label`` (shared per graph, synced on use)."""
+        nt = schema.NODE_TYPES[label]
+
+        def add(rows, store):
+            store.update(zip(rows["id"].tolist(), to_seconds(rows[nt.time_property]).tolist()))
+
+        return _synced(self.graph, ("created", label), self.graph.nodes[label], dict, add)
+
+    def pairs(self, key: EdgeKey) -> set[str]:
+        """Existing ``"src|dst"`` pairs of an edge type (shared per graph, synced on use)."""
+        table = self.graph.edges.get(key)
+        if table is None:
+            return set()
+
+        def add(rows, store):
+            store.update((rows["src"] + "|" + rows["dst"]).tolist())
+
+        return _synced(self.graph, ("pairs", key), table, set, add)
+
+    def holdings(self) -> dict[str, dict[str, str]]:
+        """``{person id: {account type: account id}}`` (first primary account of each type; shared, synced)."""
+        types = _synced(self.graph, ("account_type",), self.graph.nodes["Account"], dict,
+                        lambda rows, store: store.update(zip(rows["id"].tolist(), rows["account_type"].tolist())))
+
+        def add(rows, store):
+            rows = rows[rows["role"] == "primary"]
+            for owner, acc in zip(rows["src"].tolist(), rows["dst"].tolist()):
+                store.setdefault(owner, {}).setdefault(types[acc], acc)
+
+        return _synced(self.graph, ("holdings",), self.graph.edges[("Person", "OWNS", "Account")], dict, add)
+
+    def account_of(self, person_ids, types=("checking", "wallet", "savings", "credit_card")) -> np.ndarray:
+        """For each person, one account of the first available type in ``types`` (or None)."""
+        held = self.holdings()
+        return np.array([next((held.get(p, {}).get(t) for t in types if t in held.get(p, {})), None)
+                         for p in person_ids], dtype=object)
+
+    def owner_of(self, account_ids) -> np.ndarray:
+        owners = self.accounts().set_index("id")["owner"]
+        return np.array([owners.get(a) for a in account_ids], dtype=object)
