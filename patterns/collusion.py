@@ -39,7 +39,7 @@ from fraudgraph.patterns.kit import (
     TRANSFERS,
     TRANSFERS_STEM,
     WORKS_AT,
-    EdgeQueue,
+    Links,
     Toolkit,
     blend,
     monthly_rate,
@@ -575,7 +575,7 @@ class _Merchants:
         return [next((h[t] for t in types if t in h), None) for h in held]
 
 
-class _Links(EdgeQueue):
+class _Links(Links):
     """The call's queued edges, with friend ties between colluders."""
 
     def friends(self, pairs, since: int) -> None:

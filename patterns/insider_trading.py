@@ -29,7 +29,7 @@ from fraudgraph.patterns.base import (
 from fraudgraph.patterns.kit import (
     KNOWS,
     WORKS_AT,
-    EdgeQueue,
+    Links,
     Toolkit,
     blend,
     drifted,
@@ -343,7 +343,7 @@ class _World:
         self._typical = dict(zip((trades["src"] + "|" + trades["dst"]).tolist(), trades["typical_quantity"].tolist()))
         self._typical_pool = trades["typical_quantity"].to_numpy()
         self._prices: dict[str, float] = {}
-        self.edges = EdgeQueue(kit)  # added in one batch per type at the end of the call
+        self.edges = Links(kit)  # added in one batch per type at the end of the call
         self._traders = sorted(p for p in self.holdings if p in self.ordinary)
         self._trader_created = None
 

@@ -32,7 +32,7 @@ from fraudgraph.patterns.kit import (
     TRANSFERS,
     TRANSFERS_STEM,
     WORKS_AT,
-    EdgeQueue,
+    Links,
     Toolkit,
     blend,
     eligible,
@@ -209,7 +209,7 @@ class _Companies:
         values = sup["goods_value"].to_numpy()
         self._values = values if values.size else np.array([4_000.0])
         self.created_here: set[str] = set()
-        self.edges = EdgeQueue(kit)  # added in one batch per type by flush
+        self.edges = Links(kit)  # added in one batch per type by flush
 
     def pick(self, rng, k: int) -> list[str]:
         """Up to ``k`` distinct free ordinary companies, traders favoured."""

@@ -15,7 +15,7 @@ A typology imports this kit and :mod:`fraudgraph.patterns.base`, never another t
 """
 
 from fraudgraph.patterns.kit.amounts import blend, blend_with_pool, loud_amounts
-from fraudgraph.patterns.kit.edges import EdgeQueue, Links
+from fraudgraph.patterns.kit.edges import Links
 from fraudgraph.patterns.kit.identities import (
     Identities,
     attach_proxies,
@@ -57,7 +57,7 @@ from fraudgraph.patterns.kit.view import release_caches
 
 __all__ = [
     "C_OWNS", "CONTEXT", "EVERYDAY", "KNOWS", "OWNS", "PAYS", "PAYS_STEM", "SEEN_AT", "SPENDING", "TRANSFERS",
-    "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "EdgeQueue", "Identities", "Links",
+    "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "Identities", "Links",
     "MoneyLedger", "Toolkit", "attach_proxies", "balanced", "blend", "blend_with_pool", "camouflage", "drifted",
     "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard", "open_accounts", "pool_addresses",
     "release_caches", "scheduled_instance", "stem", "trend",

@@ -1,4 +1,10 @@
-"""Edges batched and added with one ``Toolkit.link`` per edge type (a Toolkit call costs more than a row)."""
+"""The one edge batcher: edges gathered during an injector call and added with one ``Toolkit.link`` per edge type.
+
+A Toolkit call costs more than a row, so a typology never links edges one by
+one: it adds arrays (:meth:`Links.add`) or single edges (:meth:`Links.queue`)
+and flushes once. The flush records the edges in the drafts they were added
+for and tells, per edge type, which pairs were new.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +15,13 @@ from fraudgraph.patterns.kit.toolkit import Toolkit
 from fraudgraph.units import to_datetime
 
 
-class EdgeQueue:
-    """Edges queued one at a time during a call and added in one ``Toolkit.link`` per edge type by ``flush``.
-
-    ``since`` values are epoch seconds; other properties keep their Python type
-    (strings become object columns).
-    """
-
-    def __init__(self, kit: Toolkit):
-        self.kit = kit
-        self._pending: dict[tuple, list] = {}
-
-    def queue(self, key, src: str, dst: str, **props) -> None:
-        self._pending.setdefault(key, []).append((src, dst, props))
-
-    def flush(self) -> dict[tuple, tuple[list, np.ndarray]]:
-        """Add the queued edges; per edge type, the queued ``(src, dst, props)`` rows and which pairs were new."""
-        added = {}
-        for key, rows in self._pending.items():
-            props = {name: [r[2][name] for r in rows] for name in rows[0][2]}
-            props = {name: to_datetime(v) if name == "since" else np.asarray(v, dtype=object if isinstance(v[0], str) else None)
-                     for name, v in props.items()}
-            added[key] = (rows, self.kit.link(key, [r[0] for r in rows], [r[1] for r in rows], **props))
-        self._pending = {}
-        return added
-
-
 class Links:
-    """Edges buffered and added with one ``Toolkit.link`` call per edge type (Toolkit calls cost more than rows).
+    """Edges buffered per edge type until :meth:`flush`; every node must exist by then.
 
-    ``add`` takes what ``Toolkit.link`` takes plus the draft that records the edges (all of them,
-    or with ``new_only`` only the pairs that did not exist yet). Every node must exist by ``flush``.
+    Parameters
+    ----------
+    kit : Toolkit
+        The toolkit whose graph receives the edges.
     """
 
     def __init__(self, kit: Toolkit):
@@ -47,6 +29,11 @@ class Links:
         self._parts: dict[tuple, list] = {}
 
     def add(self, key, src, dst, *, draft: Draft | None = None, role: str = "", new_only: bool = False, **props) -> None:
+        """Edges ``src -> dst`` (arrays or scalars, broadcast) with properties as ``Toolkit.link`` takes them.
+
+        ``draft`` records the edges with ``role`` (all of them, or with ``new_only`` only the
+        pairs that did not exist yet).
+        """
         src, dst = np.broadcast_arrays(np.atleast_1d(np.asarray(src, dtype=object)),
                                        np.atleast_1d(np.asarray(dst, dtype=object)))
         n = src.size
@@ -59,7 +46,16 @@ class Links:
             cols[name] = np.asarray(value)
         self._parts.setdefault(tuple(key), []).append((src.copy(), dst.copy(), cols, draft, role, new_only))
 
-    def flush(self) -> None:
+    def queue(self, key, src: str, dst: str, **props) -> None:
+        """One edge with scalar properties; ``since`` in epoch seconds."""
+        cols = {name: to_datetime([value]) if name == "since"
+                else np.asarray([value], dtype=object if isinstance(value, str) else None)
+                for name, value in props.items()}
+        self.add(key, [src], [dst], **cols)
+
+    def flush(self) -> dict[tuple, tuple[list, np.ndarray]]:
+        """Add every buffered edge; per edge type, its ``(src, dst, properties)`` rows and which were new pairs."""
+        added = {}
         for key, parts in self._parts.items():
             src = np.concatenate([p[0] for p in parts])
             dst = np.concatenate([p[1] for p in parts])
@@ -71,4 +67,7 @@ class Links:
                 offset += s.size
                 if draft is not None:
                     draft.edge(key, s, d, role, mask=mask if new_only else None)
+            rows = [(a, b, {name: values[i] for name, values in props.items()}) for i, (a, b) in enumerate(zip(src, dst))]
+            added[key] = (rows, new)
         self._parts = {}
+        return added
