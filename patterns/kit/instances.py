@@ -1,4 +1,8 @@
-"""Pattern instances assembled: members and edges de-duplicated, the schedule made once."""
+"""The one builder of pattern instances: members and edges de-duplicated, the schedule made once.
+
+Every injector assembles its instances with a :class:`Draft`; nothing else
+constructs :class:`~fraudgraph.patterns.base.PatternInstance` objects.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,15 @@ from fraudgraph.patterns.kit.keys import KNOWS, knows_pair
 
 @dataclass
 class Draft:
-    """A pattern instance being assembled (members and edges de-duplicated, schedule in parts)."""
+    """A pattern instance being assembled (members and edges de-duplicated, schedule in parts).
+
+    ``start`` may be left ``None``: the instance then starts at its first
+    scheduled event. ``end`` is at least one second after the last one.
+    """
 
     typology: str
     is_fraud: bool
-    start: int
+    start: int | None = None
     end: int = 0
     variant: str = ""
     parameters: dict = field(default_factory=dict)
@@ -28,11 +36,13 @@ class Draft:
     parts: list = field(default_factory=list)
 
     def member(self, label: str, ids, role: str) -> None:
+        """Add nodes (one id or many) with ``role``; a node keeps the first role it was given."""
         for i in np.atleast_1d(np.asarray(ids, dtype=object)):
             if i is not None:
                 self.members.setdefault((label, str(i)), role)
 
     def edge(self, key, src, dst, role: str, mask=None) -> None:
+        """Add edges of type ``key`` (ids broadcast, ``mask`` selects); self-loops are skipped, KNOWS made canonical."""
         src, dst = np.broadcast_arrays(np.atleast_1d(np.asarray(src, dtype=object)),
                                        np.atleast_1d(np.asarray(dst, dtype=object)))
         keep = np.ones(src.size, bool) if mask is None else np.asarray(mask, bool)
@@ -50,15 +60,19 @@ class Draft:
             self.parts.append([time] + [np.broadcast_to(np.asarray(c, dtype=object), time.shape) for c in cols])
 
     def build(self) -> PatternInstance:
+        """The finished instance."""
         if self.parts:
             cols = [np.concatenate([p[i] for p in self.parts]) for i in range(8)]
             sched = make_schedule(cols[0], *cols[1:5], amount=cols[5].astype(float), quantity=cols[6].astype(float),
                                   detail=cols[7])
         else:
             sched = empty_schedule()
-        end = max(int(self.end), int(sched["time"].max()) + 1 if len(sched) else self.start + 1)
+        if self.start is None and not len(sched):
+            raise ValueError(f"a {self.typology} instance needs a start or a scheduled event")
+        start = int(sched["time"].min()) if self.start is None else int(self.start)
+        end = max(int(self.end), int(sched["time"].max()) + 1 if len(sched) else start + 1)
         return PatternInstance(
-            typology=self.typology, is_fraud=self.is_fraud, start=int(self.start), end=end,
+            typology=self.typology, is_fraud=self.is_fraud, start=start, end=end,
             members=[(label, i, role) for (label, i), role in self.members.items()],
             edges=[(key, s, d, role) for (key, s, d), role in self.edges.items()],
             schedule=sched, parameters=self.parameters, variant=self.variant,
