@@ -525,6 +525,11 @@ class ScheduleKind:
     def on_node(self) -> bool:
         return self.on[0] in NODE_TYPES
 
+    @property
+    def stops_activity(self) -> bool:
+        """A row that renders no event but stops activity from its time on (it begins after an instance's window)."""
+        return self.family is not None and not self.events
+
 
 #: Every schedule kind, by name: the contract between the pattern injectors and the timeline.
 SCHEDULE_KINDS: dict[str, ScheduleKind] = {

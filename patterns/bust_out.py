@@ -35,6 +35,7 @@ from fraudgraph.patterns.kit import (
     PAYS_STEM,
     TRANSFERS,
     TRANSFERS_STEM,
+    Draft,
     MoneyLedger,
     Toolkit,
     onboard,
@@ -111,61 +112,55 @@ class BustOut(Injector):
             return None
         holder = led.owner(card)
         h0 = max(ctx.start, led.opened(card) + DAY)
-        inst = self._bust(kit, led, cfg, card, holder, led.credit_limit(card), h0)
-        if inst is None:
+        draft = self._bust(kit, led, cfg, card, holder, led.credit_limit(card), h0)
+        if draft is None:
             return None
-        inst.variant = "recruited"
-        inst.members = [("Person", holder, "bust_out_holder"), ("Account", card, "bust_out_card")]
-        inst.parameters["variant"] = "recruited"
-        return inst
+        draft.variant = draft.parameters["variant"] = "recruited"
+        draft.member("Person", holder, "bust_out_holder")
+        draft.member("Account", card, "bust_out_card")
+        return draft.build()
 
     def _synthetic(self, kit: Toolkit, led: MoneyLedger, cfg: BustOutConfig, identity_row) -> PatternInstance | None:
         rng = kit.rng
         controller, ctrl_acc, identity, checking, card, created = identity_row
-        inst = self._bust(kit, led, cfg, card, identity, led.credit_limit(card), led.opened(card) + DAY)
-        if inst is None:
+        draft = self._bust(kit, led, cfg, card, identity, led.credit_limit(card), led.opened(card) + DAY)
+        if draft is None:
             return None
         # the controller tops the identity's checking account up a little while it builds trust
         k = int(rng.integers(1, 4))
         lo = led.opened(checking) + DAY
-        hi = max(lo + DAY, inst.parameters["burst_start"] - 3 * DAY)
+        hi = max(lo + DAY, draft.parameters["burst_start"] - 3 * DAY)
         t = np.sort(lo + (kit.fraction(lo, hi, k) * (hi - lo)).astype(np.int64))
         funding = make_schedule(t, "transfer", TRANSFERS_STEM, ctrl_acc, checking,
                                 np.round(np.exp(rng.normal(np.log(300), 0.5, k)), 2), detail="funding")
         funding = led.after_existing(TRANSFERS, funding)
+        draft.schedule_frame(funding, first=True)
+        draft.variant = "synthetic_identity"
+        draft.parameters.update({"variant": "synthetic_identity", "identity_created": created})
+        for label, node, role in (("Person", identity, "synthetic_identity"), ("Account", card, "bust_out_card"),
+                                  ("Account", checking, "synthetic_checking"), ("Person", controller, "controller"),
+                                  ("Account", ctrl_acc, "controller_account")):
+            draft.member(label, node, role)
+        if len(funding):
+            draft.edge(TRANSFERS, ctrl_acc, checking, "funding")
+        inst = draft.build()
         if len(funding):
             led.link_transfers(funding, instance=inst)
-        inst.schedule = pd.concat([funding, inst.schedule], ignore_index=True)
-        inst.start = int(inst.schedule["time"].min())
-        inst.variant = "synthetic_identity"
-        inst.members = [("Person", identity, "synthetic_identity"), ("Account", card, "bust_out_card"),
-                        ("Account", checking, "synthetic_checking"), ("Person", controller, "controller"),
-                        ("Account", ctrl_acc, "controller_account")]
-        if len(funding):
-            inst.edges.append((TRANSFERS, ctrl_acc, checking, "funding"))
-        inst.parameters.update({"variant": "synthetic_identity", "identity_created": created})
         return inst
 
-    def _bust(self, kit, led, cfg, card, holder, limit, h0) -> PatternInstance | None:
+    def _bust(self, kit, led, cfg, card, holder, limit, h0) -> Draft | None:
+        """A card's ordinary history from ``h0``, then the burst, then darkness (members left to the variant)."""
         rng, ctx = kit.rng, kit.ctx
-        knobs = ctx.knobs
         burst_days = float(rng.uniform(cfg.min_burst_days, cfg.max_burst_days))
-        room = ctx.end - HOUR - int(burst_days * DAY) - h0
-        shortest, longest = cfg.min_history_days, cfg.max_history_days  # the burst starts after the history
-        want = (shortest + (longest - shortest) * kit.fraction(h0 + shortest * DAY, h0 + longest * DAY,
-                                                               length=burst_days * DAY)) * DAY
-        floor = min(cfg.min_history_days * DAY, 0.6 * (ctx.end - ctx.start))
-        if room < max(floor, 7 * DAY):
+        tb = _burst_start(kit, cfg, h0, burst_days)
+        if tb is None:
             return None
-        history = int(min(want, room) if want <= room else room * rng.uniform(0.85, 1.0))
-        history = max(history, int(min(floor, room)))
-        tb = h0 + history
         hist, shops = _history(kit, led, card, holder, h0, tb, limit)
         if hist.empty:
             return None
         # the burst: a few big purchases unblended, many ordinary-sized ones blended
         base = int(rng.integers(cfg.min_burst_payments, cfg.max_burst_payments + 1))
-        n_b = max(cfg.min_burst_payments, round(base * (0.4 + 0.6 * knobs.amount_blending)))
+        n_b = max(cfg.min_burst_payments, round(base * (0.4 + 0.6 * ctx.knobs.amount_blending)))
         total = limit * float(rng.uniform(cfg.min_utilisation, cfg.max_utilisation))
         new = [m for m in led.merchants(BIG_TICKET, led.city(holder), 3 * cfg.max_new_merchants) if m not in shops]
         new = new[: int(rng.integers(1, cfg.max_new_merchants + 1))]
@@ -176,22 +171,22 @@ class BustOut(Injector):
         if burst.empty:
             return None
         sched = pd.concat([hist, burst], ignore_index=True)
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         led.link_payments(sched)
-        edges = _pays_edges(sched)
+        end = int(sched["time"].max()) + 1
+        draft = Draft(self.name, True)
+        draft.schedule_frame(sched)
+        _pays_edges(draft, sched)
         # from the end of the burst the card makes no payment at all (the timeline's ordinary ones included)
-        sched = pd.concat([sched, make_schedule([end], "account_dark", "", card, "")], ignore_index=True)
+        draft.schedule([end], "account_dark", "", card, "")
         months = max((tb - h0) / MONTH, 0.5)
-        return PatternInstance(
-            typology=self.name, is_fraud=True, start=start, end=end, schedule=sched,
-            edges=edges,
-            parameters={"credit_limit": round(limit, 2), "history_days": round((tb - h0) / DAY, 1),
-                        "history_payments": len(hist), "history_monthly": round(float(hist["amount"].sum()) / months, 2),
-                        "burst_start": int(burst["time"].min()), "burst_days": round(burst_days, 2),
-                        "burst_payments": len(burst), "burst_total": round(float(burst["amount"].sum()), 2),
-                        "utilisation": round(float(burst["amount"].sum()) / limit, 3), "new_merchants": len(new),
-                        "dark_from": end},
-        )
+        spent = float(burst["amount"].sum())
+        draft.parameters = {
+            "credit_limit": round(limit, 2), "history_days": round((tb - h0) / DAY, 1),
+            "history_payments": len(hist), "history_monthly": round(float(hist["amount"].sum()) / months, 2),
+            "burst_start": int(burst["time"].min()), "burst_days": round(burst_days, 2),
+            "burst_payments": len(burst), "burst_total": round(spent, 2), "utilisation": round(spent / limit, 3),
+            "new_merchants": len(new), "dark_from": end}
+        return draft
 
     # -- decoys ------------------------------------------------------------------------------------
     def inject_decoys(self, graph, rng, config, count, ctx):
@@ -241,16 +236,15 @@ class BustOut(Injector):
             later = done + (kit.fraction(done, h1, k) * (h1 - done)).astype(np.int64) + 1
             hist = pd.concat([hist, pick.assign(time=later)], ignore_index=True)
         sched = pd.concat([hist, big], ignore_index=True)
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         led.link_payments(sched)
-        return PatternInstance(
-            typology=self.name, is_fraud=False, start=start, end=end, schedule=sched, variant=variant,
-            members=[("Person", holder, "cardholder"), ("Account", card, "card_account")],
-            edges=_pays_edges(sched),
-            parameters={"decoy_of": self.name, "credit_limit": round(limit, 2), "purchase_total": round(float(big["amount"].sum()), 2),
-                        "purchase_payments": len(big), "purchase_start": int(t.min()),
-                        "history_payments": len(hist)},
-        )
+        draft = Draft(self.name, False, variant=variant, parameters={
+            "decoy_of": self.name, "credit_limit": round(limit, 2), "purchase_total": round(float(big["amount"].sum()), 2),
+            "purchase_payments": len(big), "purchase_start": int(t.min()), "history_payments": len(hist)})
+        draft.member("Person", holder, "cardholder")
+        draft.member("Account", card, "card_account")
+        draft.schedule_frame(sched)
+        _pays_edges(draft, sched)
+        return draft.build()
 
 
 def _spread_over(rng: np.random.Generator, new: list[str], shops: list[str], n: int) -> np.ndarray:
@@ -313,10 +307,25 @@ def _history(kit: Toolkit, led: MoneyLedger, card: str, holder: str, h0: int, h1
     return sched, shops
 
 
-def _pays_edges(sched: pd.DataFrame) -> list:
+def _burst_start(kit: Toolkit, cfg: BustOutConfig, h0: int, burst_days: float) -> int | None:
+    """When the burst starts: after a history of the configured length where the span has room for it."""
+    ctx = kit.ctx
+    room = ctx.end - HOUR - int(burst_days * DAY) - h0
+    shortest, longest = cfg.min_history_days, cfg.max_history_days
+    want = (shortest + (longest - shortest) * kit.fraction(h0 + shortest * DAY, h0 + longest * DAY,
+                                                           length=burst_days * DAY)) * DAY
+    floor = min(cfg.min_history_days * DAY, 0.6 * (ctx.end - ctx.start))
+    if room < max(floor, 7 * DAY):
+        return None
+    history = int(min(want, room) if want <= room else room * kit.rng.uniform(0.85, 1.0))
+    return h0 + max(history, int(min(floor, room)))
+
+
+def _pays_edges(draft: Draft, sched: pd.DataFrame) -> None:
     """Every PAYS edge of the schedule, with the role of its last unusual payment (or ``history``)."""
     rows = sched[sched["edge_type"] == PAYS_STEM]
     special = rows[rows["detail"] != "history"]
     role = dict(zip(zip(special["src"], special["dst"]), special["detail"]))
     pairs = rows.drop_duplicates(["src", "dst"])
-    return [(PAYS, s, d, role.get((s, d), "history")) for s, d in zip(pairs["src"], pairs["dst"])]
+    for s, d in zip(pairs["src"], pairs["dst"]):
+        draft.edge(PAYS, s, d, role.get((s, d), "history"))

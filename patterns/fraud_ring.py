@@ -19,12 +19,10 @@ from __future__ import annotations
 import numpy as np
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
-    CONTEXT,
     KNOWS,
     SEEN_AT,
     TRANSFERS,
     USES_DEVICE,
-    USES_IP,
     Draft,
     Identities,
     Toolkit,
@@ -32,13 +30,17 @@ from fraudgraph.patterns.kit import (
     camouflage,
     loud_amounts,
     open_accounts,
-    pool_addresses,
     stem,
+    typical_transfers,
+)
+from fraudgraph.patterns.kit.rings import (
+    ring_addresses,
+    ring_devices,
+    shared_identities,
 )
 from pydantic import Field
 
 from fraudgraph.units import DAY, to_datetime
-from fraudgraph.vocab import pii
 
 EDGE = stem(TRANSFERS)
 
@@ -63,8 +65,7 @@ class FraudRing(Injector):
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
-        links = world.links
-        quiet = _amounts(kit, "p2p")
+        quiet = typical_transfers(graph, "p2p")
         household_max = world.largest_household()  # share addresses only where households exist
         plans, requests = [], []
         for _ in range(count):
@@ -75,116 +76,21 @@ class FraudRing(Injector):
             season = rng.uniform(2, 2 + config.max_seasoning_days * ctx.knobs.camouflage) * DAY
             born0 = int(max(start - season, ctx.start - 3 * 365 * DAY))
             created = np.minimum(np.sort(born0 + (rng.random(n) * 4 * DAY).astype(np.int64)), start - 3600)
-            city, country = world.random_place()
             draft = Draft(self.name, True, start, end)
-
-            # shared PII fragments: a national-id prefix, a phone, a drop address
-            template = str(pii.NATIONAL_IDS.get(country, pii.us_national_ids)(rng, 1)[0])
-            prefixed = rng.random(n) < config.id_prefix_share
-            if prefixed.sum() < 2:
-                prefixed[rng.permutation(n)[:2]] = True
-            ids = np.empty(n, dtype=object)
-            ids[prefixed] = kit.new_persons(int(prefixed.sum()), created[prefixed], country=country, city=city,
-                                            id_prefix_of=template)
-            if (~prefixed).any():
-                ids[~prefixed] = kit.new_persons(int((~prefixed).sum()), created[~prefixed], country=country, city=city)
-            address = np.arange(n)
-            drop = np.empty(0, int)
-            if household_max >= 2 and rng.random() < config.shared_address_prob:
-                drop = rng.permutation(n)[: int(rng.integers(2, min(4, n, household_max) + 1))]
-                address[drop] = drop[0]
-            phones = np.arange(n)
-            shared_phone = np.empty(0, int)
-            if rng.random() < config.shared_phone_prob:  # mostly identities who do not live together
-                outside = [i for i in rng.permutation(n) if i not in set(drop.tolist()[1:])]
-                shared_phone = np.array(outside[: int(rng.integers(2, 4))], dtype=int)
-                phones[shared_phone] = shared_phone[0]
-            draft.member("Person", ids[0], "collector")
-            world.enroll(draft, ids, created, city, address_groups=address, phone_groups=phones)
-
-            # ring devices and addresses: the operator logs into every identity from them
-            n_dev = int(min(rng.integers(1, config.max_devices + 1), max(n // 2, 1)))
-            on_device = rng.permutation(np.arange(n) % n_dev)
-            assign = [sorted({int(on_device[i])} | ({int(rng.integers(0, n_dev))} if rng.random() < 0.3 else set()))
-                      for i in range(n)]
-            use_t = world.clamp(created + 600 + (rng.random(n) * 2 * DAY).astype(np.int64))
-            emulator = rng.random(n_dev) < 0.5
-            devices = np.empty(n_dev, dtype=object)
-            for d in range(n_dev):
-                first = int(use_t[[i for i in range(n) if d in assign[i]]].min())
-                dtype = ("android" if rng.random() < 0.8 else "ios") if emulator[d] else "web_desktop"
-                devices[d] = kit.new_devices(1, dtype, first, emulator=bool(emulator[d]))[0]
-            pu = np.array([i for i in range(n) for _ in assign[i]], dtype=int)
-            pdv = np.array([d for i in range(n) for d in assign[i]], dtype=int)
-            links.add(USES_DEVICE, ids[pu], devices[pdv], draft=draft, role="ring_login", is_primary=False,
-                      first_seen=to_datetime(use_t[pu]))
-            draft.member("Device", devices, "ring_device")
-            kind = world.pick_proxy_kind(0.8)
-            n_ip = 0
-            if kind is not None:  # every identity connects through every ring address
-                n_ip = int(rng.integers(1, 3))
-                ui, uj = np.repeat(np.arange(n), n_ip), np.tile(np.arange(n_ip), n)
-                ut = world.clamp(use_t[ui] + (rng.random(ui.size) * DAY).astype(np.int64))
-                ips, _ = pool_addresses(world, kind, n_ip, 0.3, uj, ut)
-                links.add(USES_IP, ids[ui], ips[uj], draft=draft, role="ring_ip", context=CONTEXT[kind],
-                          first_seen=to_datetime(ut))
-                sd, sj = np.repeat(np.arange(n_dev), n_ip), np.tile(np.arange(n_ip), n_dev)
-                st = np.array([ut[(uj == j) & np.isin(ui, [i for i in range(n) if d in assign[i]])].min()
-                               for d, j in zip(sd, sj)], dtype=np.int64)
-                links.add(SEEN_AT, devices[sd], ips[sj], draft=draft, role="ring_ip", first_seen=to_datetime(st))
-                draft.member("IP", ips, "ring_ip")
-            draft.schedule(use_t[pu], "login", stem(USES_DEVICE), ids[pu], devices[pdv])
-
-            # accounts, opened within days of each identity's creation
-            opened = world.clamp(use_t + (rng.random(n) * 3 * DAY).astype(np.int64))
-            types = np.array(["checking", "wallet", "credit_card"], dtype=object)[rng.choice(3, n, p=[0.5, 0.3, 0.2])]
-            types[0] = "checking"
+            ids, address, city, params = shared_identities(
+                world, draft, created, household_max, id_prefix_share=config.id_prefix_share,
+                shared_address_prob=config.shared_address_prob, shared_phone_prob=config.shared_phone_prob)
+            use_t, ring = ring_devices(world, draft, ids, created, config.max_devices)
+            params["devices"], params["emulators"] = ring["devices"].size, ring["emulators"]
+            params["ips"], params["ip_kind"] = ring_addresses(world, draft, ids, use_t, ring)
             first_req = len(requests)
-            requests += [(draft, ids[i], types[i], int(opened[i]), "collector_account" if i == 0 else "ring_account")
-                         for i in range(n)]
-            for i in range(1, n):  # more products per identity: the credit lines a ring later busts out
-                others = [t for t in ("credit_card", "wallet", "savings") if t != types[i]]
-                for t in rng.permutation(others)[: int(rng.choice(3, p=[0.3, 0.45, 0.25]))]:
-                    requests.append((draft, ids[i], str(t), int(world.clamp(opened[i] + rng.uniform(0, 5 * DAY))),
-                                     "ring_account"))
+            opened, types = _account_requests(world, draft, ids, use_t, requests)
+            params = {"identities": int(k), **params, "seasoning_days": round((start - created.max()) / DAY, 1)}
             plans.append(dict(draft=draft, ids=ids, address=address, opened=opened, types=types, start=start, end=end,
-                              city=city, req=first_req, params={
-                                  "identities": int(k), "id_prefix_members": int(prefixed.sum()),
-                                  "shared_phone_members": int(shared_phone.size), "shared_address_members": int(drop.size),
-                                  "devices": n_dev, "emulators": int(emulator.sum()), "ips": n_ip, "ip_kind": kind,
-                                  "seasoning_days": round((start - created.max()) / DAY, 1)}))
+                              city=city, req=first_req, params=params))
         accounts = open_accounts(kit, requests)
-
         for plan in plans:
-            draft, ids, address, start, end = plan["draft"], plan["ids"], plan["address"], plan["start"], plan["end"]
-            n = ids.size
-            acc = accounts[plan["req"]: plan["req"] + n]
-            collector = acc[0]
-            flow_start = int(min(max(start, int(plan["opened"].max()) + DAY), end - DAY))  # once every account is open
-            # identities who do not live with the collector are friends of theirs (p2p needs a tie)
-            away = np.array([i for i in range(1, n) if address[i] != address[0]], dtype=int)
-            home = np.array([i for i in range(1, n) if address[i] == address[0]], dtype=int)
-            links.add(KNOWS, ids[away], ids[0], draft=draft, role="ring_tie", new_only=True, kind="friend",
-                      since=to_datetime(np.full(away.size, flow_start - DAY)))
-            senders = np.r_[away, home].astype(int)
-            kinds = np.array(["p2p"] * away.size + ["household"] * home.size, dtype=object)
-            base = blend_with_pool(rng, loud_amounts(rng, quiet, senders.size, 1.0, 4.0), quiet, ctx.knobs.amount_blending)
-            rounds = rng.integers(2, 7, senders.size)
-            who = np.repeat(np.arange(senders.size), rounds)
-            t = world.clamp(kit.times(who.size, flow_start, end, sort=False))
-            amounts = np.round(base[who] * rng.uniform(0.85, 1.15, who.size), 2)
-            first = np.array([t[who == s].min() for s in range(senders.size)], dtype=np.int64)
-            months = max((end - flow_start) / (30 * DAY), 0.5)
-            for kind in ("p2p", "household"):
-                m = kinds == kind
-                links.add(TRANSFERS, acc[senders[m]], collector, draft=draft, role="funnel", kind=kind,
-                          typical_amount=np.round(base[m], 2), monthly_count=np.round(rounds[m] / months, 3),
-                          since=to_datetime(first[m]))
-            draft.schedule(t, "transfer", EDGE, acc[senders[who]], collector, amounts)
-            # some identities are fed by another one first (layering), so money passes through them
-            layered = _feed(rng, world, draft, ids, acc, address, base, senders, flow_start, end)
-            draft.parameters = {**plan["params"], "transfers": int(t.size), "layering_links": layered,
-                                "total_amount": round(float(amounts.sum()), 2)}
+            _funnel(world, plan, accounts[plan["req"]: plan["req"] + plan["ids"].size], quiet)
         camouflage(world, [(p["draft"], p["ids"], accounts[p["req"]: p["req"] + p["ids"].size], p["types"],
                             p["start"], p["city"]) for p in plans])
         world.close()
@@ -193,8 +99,7 @@ class FraudRing(Injector):
     def inject_decoys(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
-        links = world.links
-        quiet = _amounts(kit, "household")
+        quiet = typical_transfers(graph, "household")
         newcomers = (rng.random(count) < 0.4) & (world.largest_household() >= 2)
         families = iter(world.households(int((~newcomers).sum()), 3, 6))
         plans, requests = [], []
@@ -202,34 +107,18 @@ class FraudRing(Injector):
             start, end = kit.window(rng.uniform(40, 120))
             end = int(world.clamp(end))
             draft = Draft(self.name, False, start, end, variant="new_household" if fresh else "family")
-            if fresh:  # a family that joins together: new persons at one address, within days
-                n = int(rng.integers(2, 6))
-                city, country = world.random_place()
-                created = np.sort(start + (rng.random(n) * 3 * DAY).astype(np.int64))
-                people = kit.new_persons(n, created, country=country, city=city)
-                world.enroll(draft, people, created, city, address_groups=np.zeros(n, int), role="family_member")
-                opened = world.clamp(created + (rng.random(n) * 3 * DAY).astype(np.int64))
+            if fresh:
                 req = len(requests)
-                requests += [(draft, p, "checking" if rng.random() < 0.7 else "wallet", int(o), "family_account")
-                             for p, o in zip(people, opened)]
-                ready = opened
+                people, ready = _newcomers(world, draft, start, requests)
             else:
                 people = next(families, None)
                 if people is None:
                     continue
                 draft.member("Person", people, "family_member")
-                req, city, ready = None, None, world.created("Person", people)
-            # a tablet or desktop the household shares
-            first = world.clamp(np.maximum(start + (kit.fraction(start, start + 10 * DAY, people.size) * 10 * DAY).astype(np.int64),
-                                           ready + 600))
-            dtype = "web_desktop" if rng.random() < 0.5 else ("ios" if rng.random() < 0.5 else "android")
-            device = kit.new_devices(1, dtype, int(first.min()))[0]
-            links.add(USES_DEVICE, people, device, draft=draft, role="shared_login", is_primary=False,
-                      first_seen=to_datetime(first))
-            draft.member("Device", device, "family_device")
-            draft.schedule(first, "login", stem(USES_DEVICE), people, device)
+                req, ready = None, world.created("Person", people)
+            device, first = _family_device(world, draft, people, start, ready)
             plans.append(dict(draft=draft, people=people, req=req, start=start, end=end, ready=ready, device=device,
-                              device_first=int(first.min())))
+                              device_first=first))
         accounts = open_accounts(kit, requests)
         world.close()  # the newcomers now have their home IP
         existing = [p["people"] for p in plans if p["req"] is None]
@@ -239,48 +128,124 @@ class FraudRing(Injector):
         homes = world.home_ip([p["people"][0] for p in plans])
         out, offset = [], 0
         for plan in plans:
-            draft, people, start, end = plan["draft"], plan["people"], plan["start"], plan["end"]
-            home = homes.get(people[0])
+            home = homes.get(plan["people"][0])
             if home is not None:  # seen at home
-                links.add(SEEN_AT, plan["device"], home, draft=draft, role="shared_login",
-                          first_seen=to_datetime([plan["device_first"]]))
-                draft.member("IP", home, "home_ip")
+                world.links.add(SEEN_AT, plan["device"], home, draft=plan["draft"], role="shared_login",
+                                first_seen=to_datetime([plan["device_first"]]))
+                plan["draft"].member("IP", home, "home_ip")
             if plan["req"] is not None:
-                acc = accounts[plan["req"]: plan["req"] + people.size]
+                acc = accounts[plan["req"]: plan["req"] + plan["people"].size]
             else:
-                acc = held[offset: offset + people.size]
-                offset += people.size
-            keep = np.array([a is not None for a in acc], dtype=bool)
-            people, acc = people[keep], acc[keep]
-            if people.size < 2:
-                continue
-            head = int(rng.integers(0, people.size))  # the others send their share to one member
-            known = kit.pairs(TRANSFERS)
-            senders = np.array([i for i in range(people.size) if i != head and f"{acc[i]}|{acc[head]}" not in known],
-                               dtype=int)
-            if senders.size == 0:
-                continue
-            draft.member("Account", acc, "family_account")
-            base = blend_with_pool(rng, np.round(rng.uniform(150, 1_200, senders.size), -1), quiet, 0.5)
-            first_t = int(world.clamp(max(start, int(plan["ready"].max()) + DAY)))
-            months = max(1, int((end - first_t) // (30 * DAY)))
-            t0 = first_t + np.repeat(np.arange(months) * 30 * DAY, senders.size)
-            t = world.clamp(t0 + (rng.random(t0.size) * 4 * DAY).astype(np.int64))
-            amounts = np.round(np.tile(base, months) * rng.uniform(0.95, 1.05, t.size), 2)
-            links.add(TRANSFERS, acc[senders], acc[head], draft=draft, role="household_share", kind="household",
-                      typical_amount=np.round(base, 2), monthly_count=1.0, since=to_datetime(np.full(senders.size, first_t)))
-            draft.schedule(t, "transfer", EDGE, np.tile(acc[senders], months), acc[head], amounts)
-            draft.parameters = {"persons": int(people.size), "senders": int(senders.size), "decoy_of": self.name}
-            out.append(draft)
-        links.flush()
+                acc = held[offset: offset + plan["people"].size]
+                offset += plan["people"].size
+            if _share_bills(world, plan, acc, quiet):
+                out.append(plan["draft"])
+        world.links.flush()
         return [d.build() for d in out]
 
 
-def _amounts(kit: Toolkit, kind: str) -> np.ndarray:
-    """Typical amounts of legitimate transfers of ``kind`` (what blended amounts are drawn from)."""
-    t = kit.graph.edges[TRANSFERS]
-    values = t.loc[(t["kind"] == kind).to_numpy(), "typical_amount"].to_numpy(dtype=float)
-    return values if values.size else t["typical_amount"].to_numpy(dtype=float)
+def _newcomers(world: Identities, draft: Draft, start: int, requests: list):
+    """A family that joins together: new persons at one address, created within days, opening accounts
+    (appended to ``requests``). Returns them and when their accounts open."""
+    kit, rng = world.kit, world.kit.rng
+    n = int(rng.integers(2, 6))
+    city, country = world.random_place()
+    created = np.sort(start + (rng.random(n) * 3 * DAY).astype(np.int64))
+    people = kit.new_persons(n, created, country=country, city=city)
+    world.enroll(draft, people, created, city, address_groups=np.zeros(n, int), role="family_member")
+    opened = world.clamp(created + (rng.random(n) * 3 * DAY).astype(np.int64))
+    requests += [(draft, p, "checking" if rng.random() < 0.7 else "wallet", int(o), "family_account")
+                 for p, o in zip(people, opened)]
+    return people, opened
+
+
+def _family_device(world: Identities, draft: Draft, people, start: int, ready):
+    """A tablet or desktop the household shares, each member logging in from it. Returns it and its first use."""
+    kit, rng = world.kit, world.kit.rng
+    first = world.clamp(np.maximum(start + (kit.fraction(start, start + 10 * DAY, people.size) * 10 * DAY).astype(np.int64),
+                                   ready + 600))
+    dtype = "web_desktop" if rng.random() < 0.5 else ("ios" if rng.random() < 0.5 else "android")
+    device = kit.new_devices(1, dtype, int(first.min()))[0]
+    world.links.add(USES_DEVICE, people, device, draft=draft, role="shared_login", is_primary=False,
+                    first_seen=to_datetime(first))
+    draft.member("Device", device, "family_device")
+    draft.schedule(first, "login", stem(USES_DEVICE), people, device)
+    return device, int(first.min())
+
+
+def _share_bills(world: Identities, plan: dict, acc, quiet) -> bool:
+    """The others send one member their share every month; False where the family cannot."""
+    kit, rng = world.kit, world.kit.rng
+    draft, people, start, end = plan["draft"], plan["people"], plan["start"], plan["end"]
+    keep = np.array([a is not None for a in acc], dtype=bool)
+    people, acc = people[keep], acc[keep]
+    if people.size < 2:
+        return False
+    head = int(rng.integers(0, people.size))
+    known = kit.pairs(TRANSFERS)
+    senders = np.array([i for i in range(people.size) if i != head and f"{acc[i]}|{acc[head]}" not in known], dtype=int)
+    if senders.size == 0:
+        return False
+    draft.member("Account", acc, "family_account")
+    base = blend_with_pool(rng, np.round(rng.uniform(150, 1_200, senders.size), -1), quiet, 0.5)
+    first_t = int(world.clamp(max(start, int(plan["ready"].max()) + DAY)))
+    months = max(1, int((end - first_t) // (30 * DAY)))
+    t0 = first_t + np.repeat(np.arange(months) * 30 * DAY, senders.size)
+    t = world.clamp(t0 + (rng.random(t0.size) * 4 * DAY).astype(np.int64))
+    amounts = np.round(np.tile(base, months) * rng.uniform(0.95, 1.05, t.size), 2)
+    world.links.add(TRANSFERS, acc[senders], acc[head], draft=draft, role="household_share", kind="household",
+                    typical_amount=np.round(base, 2), monthly_count=1.0, since=to_datetime(np.full(senders.size, first_t)))
+    draft.schedule(t, "transfer", EDGE, np.tile(acc[senders], months), acc[head], amounts)
+    draft.parameters = {"persons": int(people.size), "senders": int(senders.size), "decoy_of": "fraud_ring"}
+    return True
+
+
+def _account_requests(world: Identities, draft: Draft, ids, use_t, requests: list):
+    """Accounts each identity opens within days of its first login (the collector a checking account), and the
+    credit lines a ring later busts out, appended to ``requests``. Returns the opening times and the first types."""
+    rng, n = world.kit.rng, ids.size
+    opened = world.clamp(use_t + (rng.random(n) * 3 * DAY).astype(np.int64))
+    types = np.array(["checking", "wallet", "credit_card"], dtype=object)[rng.choice(3, n, p=[0.5, 0.3, 0.2])]
+    types[0] = "checking"
+    requests += [(draft, ids[i], types[i], int(opened[i]), "collector_account" if i == 0 else "ring_account")
+                 for i in range(n)]
+    for i in range(1, n):
+        others = [t for t in ("credit_card", "wallet", "savings") if t != types[i]]
+        for t in rng.permutation(others)[: int(rng.choice(3, p=[0.3, 0.45, 0.25]))]:
+            requests.append((draft, ids[i], str(t), int(world.clamp(opened[i] + rng.uniform(0, 5 * DAY))),
+                             "ring_account"))
+    return opened, types
+
+
+def _funnel(world: Identities, plan: dict, acc, quiet) -> None:
+    """Every identity sends money to the collector's account, several times, once every account is open
+    (``p2p`` with a friends tie, ``household`` between co-residents); some are fed by another one first."""
+    kit, rng, links = world.kit, world.kit.rng, world.links
+    draft, ids, address, start, end = plan["draft"], plan["ids"], plan["address"], plan["start"], plan["end"]
+    n, collector = ids.size, acc[0]
+    flow_start = int(min(max(start, int(plan["opened"].max()) + DAY), end - DAY))
+    away = np.array([i for i in range(1, n) if address[i] != address[0]], dtype=int)
+    home = np.array([i for i in range(1, n) if address[i] == address[0]], dtype=int)
+    links.add(KNOWS, ids[away], ids[0], draft=draft, role="ring_tie", new_only=True, kind="friend",
+              since=to_datetime(np.full(away.size, flow_start - DAY)))
+    senders = np.r_[away, home].astype(int)
+    kinds = np.array(["p2p"] * away.size + ["household"] * home.size, dtype=object)
+    base = blend_with_pool(rng, loud_amounts(rng, quiet, senders.size, 1.0, 4.0), quiet, kit.ctx.knobs.amount_blending)
+    rounds = rng.integers(2, 7, senders.size)
+    who = np.repeat(np.arange(senders.size), rounds)
+    t = world.clamp(kit.times(who.size, flow_start, end, sort=False))
+    amounts = np.round(base[who] * rng.uniform(0.85, 1.15, who.size), 2)
+    first = np.array([t[who == s].min() for s in range(senders.size)], dtype=np.int64)
+    months = max((end - flow_start) / (30 * DAY), 0.5)
+    for kind in ("p2p", "household"):
+        m = kinds == kind
+        links.add(TRANSFERS, acc[senders[m]], collector, draft=draft, role="funnel", kind=kind,
+                  typical_amount=np.round(base[m], 2), monthly_count=np.round(rounds[m] / months, 3),
+                  since=to_datetime(first[m]))
+    draft.schedule(t, "transfer", EDGE, acc[senders[who]], collector, amounts)
+    layered = _feed(rng, world, draft, ids, acc, address, base, senders, flow_start, end)
+    draft.parameters = {**plan["params"], "transfers": int(t.size), "layering_links": layered,
+                        "total_amount": round(float(amounts.sum()), 2)}
 
 
 def _feed(rng, world: Identities, draft: Draft, ids, acc, address, base, senders, start: int, end: int) -> int:

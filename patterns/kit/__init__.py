@@ -14,7 +14,12 @@ Every typology's min/max pairs are validated by
 A typology imports this kit and :mod:`fraudgraph.patterns.base`, never another typology.
 """
 
-from fraudgraph.patterns.kit.amounts import blend, blend_with_pool, loud_amounts
+from fraudgraph.patterns.kit.amounts import (
+    blend,
+    blend_with_pool,
+    loud_amounts,
+    typical_transfers,
+)
 from fraudgraph.patterns.kit.edges import Links
 from fraudgraph.patterns.kit.identities import (
     Identities,
@@ -60,5 +65,5 @@ __all__ = [
     "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "Identities", "Links",
     "MoneyLedger", "Toolkit", "attach_proxies", "balanced", "blend", "blend_with_pool", "camouflage", "drifted",
     "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard", "open_accounts", "pool_addresses",
-    "release_caches", "scheduled_instance", "stem", "trend",
+    "release_caches", "scheduled_instance", "stem", "trend", "typical_transfers",
 ]

@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import numpy as np
+from fraudgraph.patterns.kit.keys import TRANSFERS
+
+from fraudgraph.graph import PropertyGraph
 
 
 def blend(loud, quiet, blending: float):
@@ -32,3 +35,10 @@ def loud_amounts(rng: np.random.Generator, pool: np.ndarray, n: int, low: float 
     """Round amounts from ``low`` to ``high`` times the 99th percentile of ``pool``: high, but not absurd."""
     top = float(np.quantile(pool, 0.99)) if pool.size else 1_000.0
     return np.round(top * rng.uniform(low, high, n), -1)
+
+
+def typical_transfers(graph: PropertyGraph, kind: str) -> np.ndarray:
+    """Typical amounts of the legitimate transfers of ``kind`` (of every kind where there is none), to blend toward."""
+    t = graph.edges[TRANSFERS]
+    values = t.loc[(t["kind"] == kind).to_numpy(), "typical_amount"].to_numpy(dtype=float)
+    return values if values.size else t["typical_amount"].to_numpy(dtype=float)

@@ -187,6 +187,16 @@ class Entities(GraphView):
         out = np.asarray(ids, dtype=object)
         return out
 
+    def new_devices_each(self, device_types: np.ndarray, emulator: np.ndarray, first_seen: np.ndarray) -> np.ndarray:
+        """One new device per row (its type, emulator flag and first sighting), one call per (type, emulator) pair."""
+        out = np.empty(device_types.size, dtype=object)
+        for t in sorted(set(device_types.tolist())):
+            for e in (False, True):
+                m = (device_types == t) & (emulator == e)
+                if m.any():
+                    out[m] = self.new_devices(int(m.sum()), t, first_seen[m], emulator=e)
+        return out
+
     def new_ips(self, n: int, kind: str, first_seen, *, city: str | None = None) -> np.ndarray:
         """Addresses of ``kind`` whose operator and location are taken from existing ones of that kind."""
         ips = self.snapshot("IP")

@@ -10,11 +10,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from fraudgraph.patterns.base import (
+    SCHEDULE_COLUMNS,
     PatternInstance,
     empty_schedule,
     make_schedule,
 )
 from fraudgraph.patterns.kit.keys import KNOWS, knows_pair
+
+from fraudgraph import schema
+
+_STOPS = [name for name, kind in schema.SCHEDULE_KINDS.items() if kind.stops_activity]
 
 
 @dataclass
@@ -22,7 +27,9 @@ class Draft:
     """A pattern instance being assembled (members and edges de-duplicated, schedule in parts).
 
     ``start`` may be left ``None``: the instance then starts at its first
-    scheduled event. ``end`` is at least one second after the last one.
+    scheduled row. ``end`` is at least one second after the last row that is
+    activity (a row that stops activity from its time on, such as
+    ``account_dark``, begins after the window).
     """
 
     typology: str
@@ -59,6 +66,12 @@ class Draft:
                     np.nan if quantity is None else quantity, detail]
             self.parts.append([time] + [np.broadcast_to(np.asarray(c, dtype=object), time.shape) for c in cols])
 
+    def schedule_frame(self, frame, first: bool = False) -> None:
+        """Add the rows of a schedule frame made elsewhere (``first`` puts them before the rows so far)."""
+        if len(frame):
+            part = [frame["time"].to_numpy(np.int64)] + [frame[c].to_numpy(object) for c in SCHEDULE_COLUMNS[1:]]
+            self.parts.insert(0, part) if first else self.parts.append(part)
+
     def build(self) -> PatternInstance:
         """The finished instance."""
         if self.parts:
@@ -70,7 +83,8 @@ class Draft:
         if self.start is None and not len(sched):
             raise ValueError(f"a {self.typology} instance needs a start or a scheduled event")
         start = int(sched["time"].min()) if self.start is None else int(self.start)
-        end = max(int(self.end), int(sched["time"].max()) + 1 if len(sched) else start + 1)
+        active = sched["time"].to_numpy()[~sched["kind"].isin(_STOPS).to_numpy()]
+        end = max(int(self.end), int(active.max()) + 1 if active.size else start + 1)
         return PatternInstance(
             typology=self.typology, is_fraud=self.is_fraud, start=start, end=end,
             members=[(label, i, role) for (label, i), role in self.members.items()],

@@ -7,6 +7,7 @@ import pandas as pd
 from fraudgraph.patterns.base import (
     PatternInstance,
 )
+from fraudgraph.patterns.kit.instances import Draft
 from fraudgraph.patterns.kit.keys import (
     EVERYDAY,
     KNOWS,
@@ -438,12 +439,15 @@ def scheduled_instance(led: MoneyLedger, name, sched, members, start, end, param
     """An instance whose edges are the schedule's (TRANSFERS_TO and PAYS, role = the event detail),
     linked with the ledger's rules (and the KNOWS ties that brings, added to its edges at the flush)."""
     sched = sched.reset_index(drop=True)
-    edges = []
+    draft = Draft(name, is_fraud, int(start), int(end), parameters=parameters)
+    for label, node, role in members:
+        draft.member(label, node, role)
     for key, stem in ((TRANSFERS, TRANSFERS_STEM), (PAYS, PAYS_STEM)):
         pairs = sched[sched["edge_type"] == stem].drop_duplicates(["src", "dst"])
-        edges += [(key, s, d, st) for s, d, st in zip(pairs["src"], pairs["dst"], pairs["detail"])]
-    inst = PatternInstance(typology=name, is_fraud=is_fraud, start=int(start), end=int(end), members=members, edges=edges,
-                           schedule=sched, parameters=parameters)
+        for s, d, role in zip(pairs["src"], pairs["dst"], pairs["detail"]):
+            draft.edge(key, s, d, role)
+    draft.schedule_frame(sched)
+    inst = draft.build()
     led.link_transfers(sched, kind=kind, instance=inst)
     led.link_payments(sched)
     return inst
