@@ -9,10 +9,10 @@ import pandas as pd
 from fraudgraph.patterns.base import (
     InjectionContext,
 )
-from fraudgraph.patterns.kit.keys import EdgeKey
+from fraudgraph.patterns.kit.keys import KNOWS, EdgeKey
 
 from fraudgraph import schema
-from fraudgraph.graph import PropertyGraph
+from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.units import to_seconds
 
 #: Per graph, what the lookups computed (dropped with the graph, or by release_caches).
@@ -161,3 +161,17 @@ class GraphView():
     def owner_of(self, account_ids) -> np.ndarray:
         owners = self.accounts().set_index("id")["owner"]
         return np.array([owners.get(a) for a in account_ids], dtype=object)
+
+    def acquaintances_in_city(self, persons) -> dict[str, list[str]]:
+        """For each of ``persons``, the persons they know (KNOWS) who live in the same city, sorted."""
+        knows = self.graph.edges[KNOWS][["src", "dst"]]
+        wanted = set(persons)
+        ids = pd.Series(sorted(wanted), dtype="str")
+        knows = knows[np.asarray(isin(knows["src"], ids), dtype=bool) | np.asarray(isin(knows["dst"], ids), dtype=bool)]
+        city = self.snapshot("Person").set_index("id")["city"]
+        out: dict[str, list[str]] = {}
+        for a, b in zip(knows["src"].tolist(), knows["dst"].tolist()):
+            for me, other in ((a, b), (b, a)):
+                if me in wanted and city.get(me) == city.get(other):
+                    out.setdefault(me, []).append(other)
+        return {k: sorted(v) for k, v in out.items()}
