@@ -126,24 +126,8 @@ class DeviceSharing(Injector):
             born = world.created("Person", users)
             first = world.clamp(np.maximum(start + (kit.fraction(start, start + 20 * DAY, users.size) * 20 * DAY).astype(np.int64),
                                            born + DAY))
-            if kind == 0:
-                dtype = "web_desktop" if rng.random() < 0.6 else ("ios" if rng.random() < 0.5 else "android")
-                emulator = False
-            elif kind == 1:
-                dtype, emulator = "web_desktop", False
-            else:
-                dtype, emulator = ("android" if rng.random() < 0.7 else "ios"), True
-            device = kit.new_devices(1, dtype, int(first.min()), emulator=emulator)[0]
-            world.links.add(USES_DEVICE, users, device, draft=draft, role="shared_login", is_primary=False,
-                            first_seen=to_datetime(first))
-            draft.member("Person", users, ("family_member", "coworker", "developer")[kind])
-            draft.member("Device", device, ("family_device", "office_device", "test_emulator")[kind])
-            # the device is seen where its users meet: their home, or their employer's gateway
-            place = homes.get(users[0]) if place is None else place
-            if place is not None:
-                world.links.add(SEEN_AT, device, place, draft=draft, role="shared_login",
-                                first_seen=to_datetime([first.min()]))
-                draft.member("IP", place, "home_ip" if kind != 1 else "office_ip")
+            device, dtype, emulator = _shared_device(world, draft, kind, users, first,
+                                                     homes.get(users[0]) if place is None else place)
             if kind == 1:  # coworkers who share a desk know each other
                 ties = [(a, b) for x, a in enumerate(users) for b in users[x + 1:]]
                 world.links.add(KNOWS, [a for a, _ in ties], [b for _, b in ties], draft=draft, role="coworkers",
@@ -163,6 +147,28 @@ class DeviceSharing(Injector):
         open_accounts(kit, requests)
         world.close()
         return [d.build() for d in drafts]
+
+
+def _shared_device(world: Identities, draft: Draft, kind: int, users, first, place):
+    """The device a household (0), office (1) or developer team (2) shares, seen where its users meet (their
+    home, or their employer's gateway). Returns it, its type and whether it is an emulator."""
+    rng = world.kit.rng
+    if kind == 0:
+        dtype = "web_desktop" if rng.random() < 0.6 else ("ios" if rng.random() < 0.5 else "android")
+        emulator = False
+    elif kind == 1:
+        dtype, emulator = "web_desktop", False
+    else:
+        dtype, emulator = ("android" if rng.random() < 0.7 else "ios"), True
+    device = world.kit.new_devices(1, dtype, int(first.min()), emulator=emulator)[0]
+    world.links.add(USES_DEVICE, users, device, draft=draft, role="shared_login", is_primary=False,
+                    first_seen=to_datetime(first))
+    draft.member("Person", users, ("family_member", "coworker", "developer")[kind])
+    draft.member("Device", device, ("family_device", "office_device", "test_emulator")[kind])
+    if place is not None:
+        world.links.add(SEEN_AT, device, place, draft=draft, role="shared_login", first_seen=to_datetime([first.min()]))
+        draft.member("IP", place, "home_ip" if kind != 1 else "office_ip")
+    return device, dtype, emulator
 
 
 def _coworker_groups(kit: Toolkit, world: Identities, n: int, lo: int, hi: int) -> list[tuple[np.ndarray, str]]:
