@@ -250,3 +250,34 @@ def test_stream_and_scenario_options():
     assert_one_line_exit_2(code, err, "'persons.count'", "-3")
     code, _, err = cli("scenario", "show", "nope")
     assert_one_line_exit_2(code, err, "unknown scenario 'nope'")
+
+
+def _typology_ranges():
+    from fraudgraph.config import range_pairs
+    from fraudgraph.patterns.base import available_patterns, get_injector
+
+    return [(name, low, high) for name in available_patterns()
+            for low, high in range_pairs(get_injector(name).config_model)]
+
+
+def test_every_typology_has_a_range_to_invert():
+    from fraudgraph.patterns.base import available_patterns
+
+    assert {name for name, _, _ in _typology_ranges()} == set(available_patterns())
+
+
+@pytest.mark.parametrize("name, low, high", _typology_ranges(), ids=lambda v: v)
+def test_every_typology_refuses_an_inverted_range_on_the_command_line(tmp_path, name, low, high):
+    from fraudgraph.patterns.base import get_injector
+
+    fields = get_injector(name).config_model.model_fields
+    floor = max([m.ge for f in (fields[low], fields[high]) for m in f.metadata if getattr(m, "ge", None) is not None]
+                + [m.gt for f in (fields[low], fields[high]) for m in f.metadata if getattr(m, "gt", None) is not None]
+                + [0])
+    small = floor + 1 if fields[high].annotation is int else floor + 0.5
+    big = small + 1 if fields[high].annotation is int else small + 0.25
+    config = write(tmp_path / "c.yaml", f"fraud:\n  patterns:\n    {name}: {{{low}: {big}, {high}: {small}}}\n")
+    code, _, err = cli("generate", "--config", config, "--out", tmp_path / "X")
+    assert_one_line_exit_2(code, err, f"'fraud.patterns.{name}.{low}'", f"<= 'fraud.patterns.{name}.{high}' ({small})",
+                           f"Got {big}")
+    assert leftovers(tmp_path) == ["c.yaml"]
