@@ -25,12 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from fraudgraph.patterns.base import (
-    Injector,
-    InjectorConfig,
-    PatternInstance,
-    make_schedule,
-)
+from fraudgraph.patterns.base import Injector, InjectorConfig, make_schedule
 from fraudgraph.patterns.kit import (
     EVERYDAY,
     PAYS,
@@ -41,6 +36,13 @@ from fraudgraph.patterns.kit import (
     Toolkit,
     balanced,
     scheduled_instance,
+)
+from fraudgraph.patterns.kit.thresholds import (
+    branch_times,
+    cash_deposits,
+    lowest_piece,
+    piece_window,
+    pieces_under,
 )
 from pydantic import Field, field_validator
 
@@ -101,36 +103,31 @@ class Structuring(Injector):
         out = []
         for variant in balanced(rng, config.variants, count):
             threshold = float(config.thresholds[int(rng.choice(len(w), p=w / w.sum()))])
-            inst = build[variant](kit, led, config, threshold)
-            if inst is None:
+            made = build[variant](kit, led, config, threshold)
+            if made is None:
                 continue
-            inst.variant = variant
-            sched = inst.schedule
+            sched, members, parameters = made
             cash = sched[sched["kind"] == "cash_deposit"]
             placed = cash if len(cash) else sched
-            inst.parameters.update({"variant": variant, "threshold": threshold, "events": len(sched),
-                                    "pieces": len(placed), "total": round(float(placed["amount"].sum()), 2)})
-            out.append(inst)
+            parameters.update({"variant": variant, "threshold": threshold, "events": len(sched),
+                               "pieces": len(placed), "total": round(float(placed["amount"].sum()), 2)})
+            out.append(self._instance(led, variant, sched, members, parameters, is_fraud=True))
         led.flush()
         return out
 
-    # -- fraud variants --------------------------------------------------------------------------
-    def _window(self, kit: Toolkit, cfg: StructuringConfig, need_days: int) -> tuple[int, int] | None:
-        rng, ctx = kit.rng, kit.ctx
-        days = rng.uniform(cfg.min_window_days, cfg.max_window_days) * (0.5 + ctx.knobs.timing_spread)
-        days = int(max(days, need_days + 1))
-        span_days = int((ctx.end - ctx.start) // DAY) - 1
-        if span_days < need_days + 1:
-            return None
-        days = min(days, span_days)
-        first = kit.pick_day(ctx.start // DAY, span_days - days + 1, length=days * DAY)
-        return int(first), days
+    def _instance(self, led, variant, sched, members, parameters, is_fraud):
+        """The instance of what a variant scripted, over the span of its schedule."""
+        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
+        inst = scheduled_instance(led, self.name, sched, members, start, end, parameters, is_fraud=is_fraud)
+        inst.variant = variant
+        return inst
 
+    # -- fraud variants: each returns its schedule, members and parameters -----------------------
     def _smurfing(self, kit, led, cfg, threshold):
         rng, ctx = kit.rng, kit.ctx
         k = int(rng.integers(cfg.min_smurfs, cfg.max_smurfs + 1))
         m = rng.integers(cfg.min_deposits, cfg.max_deposits + 1, k)
-        window = self._window(kit, cfg, int(m.max()))
+        window = piece_window(kit, cfg.min_window_days, cfg.max_window_days, int(m.max()))
         if window is None:
             return None
         first_day, days = window
@@ -140,26 +137,25 @@ class Structuring(Injector):
         beneficiary, ben_acc = people[0], accounts[0]
         rows = []
         for smurf_acc, mi in zip(accounts[1:], m):
-            t = _branch_times(rng, first_day, days, int(mi))
-            cash = _under(rng, threshold, int(mi), ctx.knobs.amount_blending, cash=True)
-            rows.append(make_schedule(t, "cash_deposit", "", smurf_acc, "", cash, detail=_desk(rng, cash)))
+            rows.append(cash_deposits(rng, smurf_acc, threshold, first_day, days, int(mi), ctx.knobs.amount_blending))
+            t, cash = rows[-1]["time"].to_numpy(), rows[-1]["amount"].to_numpy()
             hold = (rng.uniform(1, 6 + 42 * ctx.knobs.timing_spread, t.size) * HOUR).astype(np.int64)
-            sent = np.maximum(np.round(cash * rng.uniform(0.97, 1.0, cash.size), 2), min(cash.min(), _low(threshold, ctx.knobs.amount_blending)))
+            low = lowest_piece(threshold, ctx.knobs.amount_blending)
+            sent = np.maximum(np.round(cash * rng.uniform(0.97, 1.0, cash.size), 2), min(cash.min(), low))
             sent = np.minimum(sent, threshold - 0.01)
             rows.append(make_schedule(np.minimum(t + hold, ctx.end - 60), "transfer", TRANSFERS_STEM, smurf_acc, ben_acc, sent,
                                       detail="structured_transfer"))
         sched = led.after_existing(TRANSFERS, pd.concat(rows, ignore_index=True))
         if sched.empty:
             return None
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         members = [("Person", beneficiary, "beneficiary"), ("Account", ben_acc, "beneficiary_account")]
         members += [("Person", p, "smurf") for p in people[1:]] + [("Account", a, "smurf_account") for a in accounts[1:]]
-        return _instance(led, self.name, True, sched, members, start, end, {"smurfs": k, "window_days": days})
+        return sched, members, {"smurfs": k, "window_days": days}
 
     def _split_deposits(self, kit, led, cfg, threshold):
         rng, ctx = kit.rng, kit.ctx
         m = int(rng.integers(cfg.min_deposits + 1, cfg.max_deposits + 5))
-        window = self._window(kit, cfg, m)
+        window = piece_window(kit, cfg.min_window_days, cfg.max_window_days, m)
         if window is None:
             return None
         first_day, days = window
@@ -176,35 +172,31 @@ class Structuring(Injector):
         for acc, mi in zip(own, per):
             if mi == 0:
                 continue
-            t = _branch_times(rng, first_day, days, int(mi))
-            cash = _under(rng, threshold, int(mi), ctx.knobs.amount_blending, cash=True)
-            rows.append(make_schedule(t, "cash_deposit", "", acc, "", cash, detail=_desk(rng, cash)))
+            rows.append(cash_deposits(rng, acc, threshold, first_day, days, int(mi), ctx.knobs.amount_blending))
         sched = pd.concat(rows, ignore_index=True)
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         members = [("Person", people[0], "structurer")] + [("Account", a, "deposit_account") for a in own]
-        return _instance(led, self.name, True, sched, members, start, end, {"accounts": len(own), "window_days": days})
+        return sched, members, {"accounts": len(own), "window_days": days}
 
     def _split_transfers(self, kit, led, cfg, threshold):
         rng, ctx = kit.rng, kit.ctx
         j = int(rng.integers(1, 3))
         m = int(rng.integers(cfg.min_deposits, cfg.max_deposits + 1))
-        window = self._window(kit, cfg, m)
+        window = piece_window(kit, cfg.min_window_days, cfg.max_window_days, m)
         if window is None:
             return None
         first_day, days = window
         people, accounts = led.circle(j + 1, EVERYDAY, centre_types=("checking",), before=first_day * DAY)
         if len(people) < j + 1:
             return None
-        t = _branch_times(rng, first_day, days, m, hours=(12, 26))
-        amounts = _under(rng, threshold, m, ctx.knobs.amount_blending, cash=False)
+        t = branch_times(rng, first_day, days, m, hours=(12, 26))
+        amounts = pieces_under(rng, threshold, m, ctx.knobs.amount_blending, cash=False)
         dst = np.array(accounts[1:], dtype=object)[rng.integers(0, j, m)]
         sched = led.after_existing(TRANSFERS, make_schedule(t, "transfer", TRANSFERS_STEM, accounts[0], dst, amounts, detail="structured_transfer"))
         if len(sched) < 2:
             return None
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         members = [("Person", people[0], "structurer"), ("Account", accounts[0], "source_account")]
         members += [("Person", p, "beneficiary") for p in people[1:]] + [("Account", a, "beneficiary_account") for a in accounts[1:]]
-        return _instance(led, self.name, True, sched, members, start, end, {"beneficiaries": j, "window_days": days})
+        return sched, members, {"beneficiaries": j, "window_days": days}
 
     # -- decoys ------------------------------------------------------------------------------------
     def inject_decoys(self, graph, rng, config, count, ctx):
@@ -214,12 +206,12 @@ class Structuring(Injector):
         big, small = max(config.thresholds), min(config.thresholds)
         out = []
         for variant in balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, count):
-            inst = build[variant](kit, led, big, small)
-            if inst is None:
+            made = build[variant](kit, led, big, small)
+            if made is None:
                 continue
-            inst.variant = variant
-            inst.parameters.update({"decoy_of": self.name, "total": round(float(inst.schedule["amount"].sum()), 2)})
-            out.append(inst)
+            sched, members, parameters = made
+            parameters.update({"decoy_of": self.name, "total": round(float(sched["amount"].sum()), 2)})
+            out.append(self._instance(led, variant, sched, members, parameters, is_fraud=False))
         led.flush()
         return out
 
@@ -238,10 +230,9 @@ class Structuring(Injector):
         sched = led.after_existing(TRANSFERS, make_schedule(t, "transfer", TRANSFERS_STEM, accounts[1], accounts[0], rent, detail="rent"))
         if sched.empty:
             return None
-        start, end = int(sched["time"].min()), int(sched["time"].max()) + 1
         members = [("Person", people[0], "landlord"), ("Account", accounts[0], "rent_account"),
                    ("Person", people[1], "tenant"), ("Account", accounts[1], "tenant_account")]
-        return _instance(led, self.name, False, sched, members, start, end, {"rent": rent, "months": len(sched)})
+        return sched, members, {"rent": rent, "months": len(sched)}
 
     def _tuition(self, kit, led, big, small):
         """A parent sends the semester's tuition once; the student pays the school a day or two later."""
@@ -263,7 +254,7 @@ class Structuring(Injector):
             sched = pd.concat([sched, pays], ignore_index=True)
         members = [("Person", people[0], "parent"), ("Account", accounts[0], "payer_account"),
                    ("Person", people[1], "student"), ("Account", accounts[1], "student_account")]
-        return _instance(led, self.name, False, sched, members, int(sched["time"].min()), int(sched["time"].max()) + 1, {"fee": fee})
+        return sched, members, {"fee": fee}
 
     def _car_sale(self, kit, led, big, small):
         """A used car sold once, paid by transfer or in cash just under the large threshold."""
@@ -277,7 +268,7 @@ class Structuring(Injector):
                 return None
             sched = make_schedule([t], "cash_deposit", "", accounts[0], "", [price], detail="branch")
             members = [("Person", people[0], "seller"), ("Account", accounts[0], "seller_account")]
-            return _instance(led, self.name, False, sched, members, t, t + 1, {"price": price, "paid": "cash"})
+            return sched, members, {"price": price, "paid": "cash"}
         people, accounts = led.circle(2, EVERYDAY)
         if len(people) < 2:
             return None
@@ -286,7 +277,7 @@ class Structuring(Injector):
             return None
         members = [("Person", people[0], "seller"), ("Account", accounts[0], "seller_account"),
                    ("Person", people[1], "buyer"), ("Account", accounts[1], "buyer_account")]
-        return _instance(led, self.name, False, sched, members, t, t + 1, {"price": price, "paid": "transfer"})
+        return sched, members, {"price": price, "paid": "transfer"}
 
     def _cash_business(self, kit, led, big, small):
         """A cash-intensive trader banks the week's takings: amounts spread around and above the threshold."""
@@ -303,45 +294,6 @@ class Structuring(Injector):
         level = big * rng.uniform(0.35, 0.75)
         cash = np.round(level * np.exp(rng.normal(0, 0.3, weeks.size)) / 10) * 10
         sched = make_schedule(t, "cash_deposit", "", accounts[0], "", np.maximum(cash, 100.0), detail="branch")
-        start, end = int(t.min()), int(t.max()) + 1
         members = [("Person", people[0], "trader"), ("Account", accounts[0], "takings_account")]
-        return _instance(led, self.name, False, sched, members, start, end, {"weeks": int(weeks.size), "level": round(float(level), 2)})
+        return sched, members, {"weeks": int(weeks.size), "level": round(float(level), 2)}
 
-
-# -- helpers -----------------------------------------------------------------------------------------
-
-def _low(threshold: float, blending: float) -> float:
-    """Lowest structured amount: 90 % of the threshold unblended, 70 % fully blended."""
-    return threshold * (0.90 - 0.20 * blending)
-
-
-def _under(rng: np.random.Generator, threshold: float, n: int, blending: float, cash: bool) -> np.ndarray:
-    """``n`` amounts in [low, threshold): hugging the threshold (and round) when unblended, spread when blended."""
-    low = _low(threshold, blending)
-    top = threshold - 0.01
-    u = rng.random(n) ** (1.0 + 2.0 * (1.0 - blending))
-    x = top - (top - low) * u
-    if cash:
-        unit = 100.0 if rng.random() < 1.0 - blending else (20.0 if rng.random() < 0.5 else 1.0)
-        x = np.maximum(np.floor(x / unit) * unit, np.ceil(low / unit) * unit)
-        x = np.where(x >= threshold, np.floor(top), x)
-    else:
-        round_them = rng.random(n) < (1.0 - blending) ** 2
-        x = np.where(round_them, np.maximum(np.floor(x / 50) * 50, np.ceil(low / 50) * 50), np.round(x, 2))
-        x = np.minimum(x, top)
-    return x
-
-
-def _branch_times(rng: np.random.Generator, first_day: int, days: int, n: int, hours=(13, 22)) -> np.ndarray:
-    """``n`` times on distinct days of the window, in branch opening hours (UTC)."""
-    day = first_day + np.sort(rng.choice(days, size=min(n, days), replace=False))
-    return (day * DAY + (rng.uniform(*hours, day.size) * HOUR).astype(np.int64)).astype(np.int64)
-
-
-def _desk(rng: np.random.Generator, cash: np.ndarray) -> np.ndarray:
-    """Where cash was paid in: large amounts at a branch counter, some smaller ones at a deposit ATM."""
-    return np.where((cash < 3_000) & (rng.random(cash.size) < 0.5), "atm", "branch").astype(object)
-
-
-def _instance(led: MoneyLedger, name, is_fraud, sched, members, start, end, parameters) -> PatternInstance:
-    return scheduled_instance(led, name, sched, members, start, end, parameters, is_fraud=is_fraud)
