@@ -40,18 +40,14 @@ from fraudgraph.patterns.kit import (
     Toolkit,
     onboard,
 )
+from fraudgraph.patterns.kit.card_spending import card_history, spread_over
 from pydantic import Field
 
-from fraudgraph.units import DAY, HOUR, MONTH, to_seconds
-from fraudgraph.vocab.industries import INDUSTRY_SPEND
+from fraudgraph.units import DAY, HOUR, MONTH
 
 VARIANTS = ("recruited", "synthetic_identity")
 DECOY_VARIANTS = ("large_purchase", "spending_spree")
-EVERYDAY_SHOPS = ("grocery", "restaurants", "transport", "retail", "telecom", "entertainment")
 BIG_TICKET = ("retail", "technology", "travel", "entertainment")
-#: Highest monthly spend of the ordinary history, as a share of the credit limit (bust-out
-#: fraudsters keep utilisation low to earn trust; so do many honest holders).
-HISTORY_CAP = 0.15
 
 
 class BustOutConfig(InjectorConfig):
@@ -155,7 +151,7 @@ class BustOut(Injector):
         tb = _burst_start(kit, cfg, h0, burst_days)
         if tb is None:
             return None
-        hist, shops = _history(kit, led, card, holder, h0, tb, limit)
+        hist, shops = card_history(kit, led, card, holder, h0, tb, limit)
         if hist.empty:
             return None
         # the burst: a few big purchases unblended, many ordinary-sized ones blended
@@ -164,7 +160,7 @@ class BustOut(Injector):
         total = limit * float(rng.uniform(cfg.min_utilisation, cfg.max_utilisation))
         new = [m for m in led.merchants(BIG_TICKET, led.city(holder), 3 * cfg.max_new_merchants) if m not in shops]
         new = new[: int(rng.integers(1, cfg.max_new_merchants + 1))]
-        at = _spread_over(rng, new, shops, n_b)
+        at = spread_over(rng, new, shops, n_b)
         amounts = np.maximum(np.round(total * rng.dirichlet(np.full(n_b, 2.0)), 2), 5.0)
         t = kit.times(n_b, tb, tb + int(burst_days * DAY))
         burst = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_STEM, card, at, amounts, detail="burst"))
@@ -212,7 +208,7 @@ class BustOut(Injector):
         h1 = ctx.end - HOUR
         if h1 - h0 < 10 * DAY:
             return None
-        hist, shops = _history(kit, led, card, holder, h0, h1, limit)
+        hist, shops = card_history(kit, led, card, holder, h0, h1, limit)
         if hist.empty:
             return None
         tp = h0 + int((h1 - h0) * (0.25 + 0.5 * kit.fraction(h0 + (h1 - h0) // 4, h1 - (h1 - h0) // 4)))
@@ -223,7 +219,7 @@ class BustOut(Injector):
             n, share, days, k_new = int(rng.integers(4, 13)), rng.uniform(0.5, 0.95), rng.uniform(2.0, 5.0), int(rng.integers(1, 4))
             industries = BIG_TICKET
         new = [m for m in led.merchants(industries, led.city(holder), 3 * k_new) if m not in shops][:k_new]
-        at = _spread_over(rng, new, shops, n)
+        at = spread_over(rng, new, shops, n)
         amounts = np.maximum(np.round(limit * share * rng.dirichlet(np.full(n, 2.0)), 2), 5.0)
         t = np.sort(tp + (kit.fraction(tp, tp + days * DAY, n) * days * DAY).astype(np.int64))
         big = led.after_existing(PAYS, make_schedule(t, "card_payment", PAYS_STEM, card, at, amounts, detail="large_purchase"))
@@ -245,66 +241,6 @@ class BustOut(Injector):
         draft.schedule_frame(sched)
         _pays_edges(draft, sched)
         return draft.build()
-
-
-def _spread_over(rng: np.random.Generator, new: list[str], shops: list[str], n: int) -> np.ndarray:
-    """``n`` merchants for ``n`` payments: new ones three times as likely, and at least two (or three)
-    distinct merchants when there are that many payments."""
-    where = np.array(new + [m for m in shops if m not in new], dtype=object)
-    weight = np.array([3.0] * len(new) + [1.0] * (where.size - len(new)))
-    at = where[rng.choice(where.size, n, p=weight / weight.sum())]
-    k = min(n, where.size, 2 + int(rng.random() < 0.5))
-    firsts = list(dict.fromkeys(new + [where[i] for i in rng.permutation(where.size)]))[:k]
-    at[:k] = firsts
-    return at[rng.permutation(n)]
-
-
-def _history(kit: Toolkit, led: MoneyLedger, card: str, holder: str, h0: int, h1: int, limit: float) -> tuple[pd.DataFrame, list[str]]:
-    """Ordinary card payments in ``[h0, h1)`` at the merchants the card pays (a few local everyday
-    merchants added when it pays fewer than two), at their usual amounts and rates, with the
-    monthly spend kept under :data:`HISTORY_CAP` of the limit. Returns the schedule and the merchants."""
-    rng = kit.rng
-    pays = led.payments_of(card)
-    shops = pays["dst"].astype(str).tolist()
-    typical = pays["typical_amount"].to_numpy(float).tolist()
-    monthly = pays["monthly_count"].to_numpy(float).tolist()
-    since = to_seconds(pays["since"]).tolist() if len(pays) else []
-    if len(shops) < 2:
-        comp = kit.snapshot("Company").set_index("id")["industry"]
-        target = 2  # a brand-new card pays a couple of everyday merchants
-        for m in led.merchants(EVERYDAY_SHOPS, led.city(holder), 4):
-            if m in shops or len(shops) >= target:
-                continue
-            median, rate = INDUSTRY_SPEND.get(str(comp.get(m, "retail")), (60, 1.5))
-            shops.append(m)
-            typical.append(float(np.round(median * np.exp(rng.normal(0, 0.5)), 2)))
-            monthly.append(float(max(rate * np.exp(rng.normal(0, 0.5)), 0.5)))
-            since.append(h0)
-    times, where, amounts = [], [], []
-    for m, amt, rate, s in zip(shops, typical, monthly, since):
-        lo = max(h0, int(s))
-        if lo >= h1:
-            continue
-        n = int(rng.poisson(rate * (h1 - lo) / MONTH))
-        times += (lo + (kit.fraction(lo, h1, n) * (h1 - lo)).astype(np.int64)).tolist()
-        where += [m] * n
-        amounts += np.maximum(np.round(amt * np.exp(rng.normal(0, 0.3, n)), 2), 1.0).tolist()
-    open_shops = [(m, amt, int(s)) for m, amt, s in zip(shops, typical, since) if max(h0, int(s)) < h1]
-    while len(times) < 3 and open_shops:
-        m, amt, s = open_shops[int(rng.integers(0, len(open_shops)))]
-        lo = max(h0, s)
-        times.append(int(lo + kit.fraction(lo, h1) * (h1 - lo)))
-        where.append(m)
-        amounts.append(float(max(round(amt * float(np.exp(rng.normal(0, 0.3))), 2), 1.0)))
-    if not times:
-        return pd.DataFrame(), shops
-    amounts = np.array(amounts)
-    months = max((h1 - h0) / MONTH, 0.5)
-    cap = HISTORY_CAP * limit * months
-    if amounts.sum() > cap:
-        amounts = np.maximum(np.round(amounts * cap / amounts.sum(), 2), 1.0)
-    sched = make_schedule(times, "card_payment", PAYS_STEM, card, np.array(where, dtype=object), amounts, detail="history")
-    return sched, shops
 
 
 def _burst_start(kit: Toolkit, cfg: BustOutConfig, h0: int, burst_days: float) -> int | None:
