@@ -143,21 +143,6 @@ def make_schedule(time, kind, edge_type, src, dst, amount=None, quantity=None, d
     })
 
 
-class ScheduleRows:
-    """Schedule rows gathered piece by piece (scalars broadcast) and made into one frame per instance."""
-
-    def __init__(self):
-        self.cols: list[list[np.ndarray]] = [[] for _ in SCHEDULE_COLUMNS]
-
-    def add(self, time, kind, edge_type, src, dst, amount=np.nan, quantity=np.nan, detail="") -> None:
-        time = np.atleast_1d(np.asarray(time, dtype=np.int64))
-        for col, v in zip(self.cols, (time, kind, edge_type, src, dst, amount, quantity, detail)):
-            col.append(np.full(time.size, v, dtype=object) if np.ndim(v) == 0 else np.asarray(v, dtype=object))
-
-    def frame(self) -> pd.DataFrame:
-        return make_schedule(*(np.concatenate(c) for c in self.cols))
-
-
 class Injector(ABC):
     """Base class of every typology.
 

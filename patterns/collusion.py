@@ -181,10 +181,12 @@ class Collusion(Injector):
         stats = [w.merchants.purchases(draft, acc, merchant, (start, end), base, sigma=0.25, refund_rate=refund_rate,
                                        refund_days=(0.2, 3.0), pace=quick, role="fake_purchases") for acc in accounts]
         kickbacks = _kickbacks(draft, w, merchant, customers, accounts, stats, (start, end), quick, rng, ctx)
-        draft.parameters = {"merchant": merchant, "customers": len(customers), "base_amount": round(base, 2),
+        draft.member("Person", customers, "colluding_customer")
+        draft.member("Account", accounts, "customer_account")
+        draft.parameters = {"merchant": merchant, "customers": len(set(customers)), "base_amount": round(base, 2),
                             "refund_rate": round(refund_rate, 3), "purchased": round(sum(s for s, _ in stats), 2),
                             "refunded": round(sum(r for _, r in stats), 2), "kickbacks": kickbacks}
-        return _listing(draft.build(), customers, accounts, "colluding_customer")
+        return draft.build()
 
     def _merchant_decoy(self, w: _World, rng, config, ctx):
         picked = w.merchants.pick_with_customers(rng, RETURNS_INDUSTRIES, (config.min_customers, config.max_customers),
@@ -199,11 +201,13 @@ class Collusion(Injector):
                                        refund_rate=refund_rate, refund_days=(1, 25), partial=0.3, role="purchases")
                  for acc in accounts]  # loyal customers: regular visits over the whole span
         draft.member("Company", merchant, "merchant")
-        draft.parameters = {"merchant": merchant, "customers": len(customers), "base_amount": round(float(base), 2),
+        draft.member("Person", customers, "customer")
+        draft.member("Account", accounts, "customer_account")
+        draft.parameters = {"merchant": merchant, "customers": len(set(customers)), "base_amount": round(float(base), 2),
                             "refund_rate": round(float(refund_rate), 3),
                             "purchased": round(sum(s for s, _ in stats), 2),
                             "refunded": round(sum(r for _, r in stats), 2), "decoy_of": self.name}
-        return _listing(draft.build(), customers, accounts, "customer")
+        return draft.build()
 
 
 # -- circle steps -------------------------------------------------------------------------------
@@ -247,13 +251,6 @@ def _rigged_rotation(draft: Draft, c: Circle, order: list[str], m: int, exits: d
 
 
 # -- merchant steps -----------------------------------------------------------------------------
-def _listing(inst, customers: list[str], accounts: list[str], role: str):
-    """``inst`` with its customers and their accounts appended as recruited: one recruited twice (member_overlap)
-    is listed twice, as truth's ``members`` and ``n_members`` showed before Draft (which lists a member once)."""
-    inst.members += [("Person", p, role) for p in customers] + [("Account", a, "customer_account") for a in accounts]
-    return inst
-
-
 def _kickbacks(draft: Draft, w: _World, merchant: str, customers: list[str], accounts: list[str], stats: list,
                window, quick: float, rng, ctx) -> bool:
     """A free member of the merchant's staff pays the customers a share of their fake spend; whether one did."""

@@ -1,17 +1,23 @@
 """The one toolkit of the typologies: what every injector builds its instances with.
 
-- :mod:`~fraudgraph.patterns.kit.toolkit`: :class:`Toolkit`, bound to one graph, RNG and context, made of
-  :mod:`~.view` (lookups), :mod:`~.recruiting` (ordinary members), :mod:`~.entities` (new entities
-  built like legitimate ones) and :mod:`~.timing` (drift, windows, monthly rates);
-- :mod:`~fraudgraph.patterns.kit.instances`: :class:`Draft`, the one way to assemble a pattern instance;
-- :mod:`~fraudgraph.patterns.kit.edges`: edges batched into one ``Toolkit.link`` per edge type;
-- :mod:`~fraudgraph.patterns.kit.ledger`: :class:`MoneyLedger`, the scripted money of the money typologies;
-- :mod:`~fraudgraph.patterns.kit.identities`: synthetic identities living like legitimate persons;
-- :mod:`~fraudgraph.patterns.kit.amounts` and :mod:`~fraudgraph.patterns.kit.keys`.
+- :mod:`~.toolkit`: :class:`Toolkit`, bound to one graph, RNG and context, made of :mod:`~.view`
+  (lookups), :mod:`~.recruiting` (ordinary members), :mod:`~.entities` (new entities built like
+  legitimate ones) and :mod:`~.timing` (drift, windows, monthly rates);
+- :mod:`~.instances`: :class:`Draft`, the one way to assemble a pattern instance;
+- :mod:`~.edges`: edges batched into one ``Toolkit.link`` per edge type;
+- :mod:`~.ledger`: :class:`MoneyLedger`, the scripted money of the money typologies;
+- :mod:`~.identities`: synthetic identities living like legitimate persons; :mod:`~.rings` (identities
+  one operator controls), :mod:`~.exits` (proxy exits away from home), :mod:`~.rotation` (address pools);
+- money shapes: :mod:`~.amounts`, :mod:`~.layering`, :mod:`~.routines` (legitimate flows that look like
+  laundering), :mod:`~.thresholds` (reporting thresholds), :mod:`~.card_spending`;
+- world access: :mod:`~.circles`, :mod:`~.merchants`, :mod:`~.friends`, :mod:`~.markets`,
+  :mod:`~.trading_times`, :mod:`~.trade_partners`;
+- :mod:`~.keys`: edge keys and their stems.
 
 Every typology's min/max pairs are validated by
 :class:`~fraudgraph.config.ParameterModel`, the base of every injector config.
-A typology imports this kit and :mod:`fraudgraph.patterns.base`, never another typology.
+A typology imports this kit and :mod:`fraudgraph.patterns.base`, never another typology;
+a kit module never imports a typology.
 """
 
 from fraudgraph.patterns.kit.amounts import (
