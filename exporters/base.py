@@ -168,6 +168,7 @@ class BufferedPart:
 _BUILTIN: dict[str, tuple[str, str | None]] = {
     "csv": ("fraudgraph.exporters.csv.CSVExporter", None),
     "jsonl": ("fraudgraph.exporters.jsonl.JSONLExporter", None),
+    "neo4j-admin": ("fraudgraph.exporters.neo4j_admin.Neo4jAdminExporter", None),
     "parquet": ("fraudgraph.exporters.parquet.ParquetExporter", "pyarrow"),
 }
 _registry: dict[str, tuple[str, str | None]] = dict(_BUILTIN)

@@ -1,0 +1,202 @@
+"""neo4j-admin bulk-import files: Neo4j 5's header grammar, quoting that survives any name, and the import script.
+
+There is no neo4j-admin on these machines: the files are read back with real CSV
+parsers (Python's csv module and pandas) and held to Neo4j's documented header
+grammar, and every reference is checked against the node files.
+"""
+
+import csv
+import json
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fraudgraph.exporters import get_exporter
+
+import fraudgraph
+from fraudgraph import schema
+from fraudgraph.graphdb import PATTERN
+from fraudgraph.loading import validate_folder
+
+#: Neo4j 5 import header grammar: ``name:type``, ``name`` (string), ``id:ID(group)``, ``:LABEL``,
+#: ``:START_ID(group)``, ``:END_ID(group)``, ``:TYPE``; types with ``[]`` are arrays.
+FIELD = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<type>int|long|float|double|boolean|byte|short|char|"
+                   r"string|point|date|localtime|time|localdatetime|datetime|duration)(?P<array>\[\])?)?"
+                   r"|(?P<idname>[A-Za-z_][A-Za-z0-9_]*)?:ID\((?P<idgroup>[A-Za-z]+)\)"
+                   r"|:(?P<special>LABEL|TYPE)"
+                   r"|:(?P<end>START_ID|END_ID)\((?P<group>[A-Za-z]+)\))$")
+TRICKY = ["O'Brien\"}) DETACH DELETE n //", "Smith, John", "Line\nbreak", "Zoë Ångström-Łukasz 李", "",
+          'say "hi", then\r\nleave']
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    ds = fraudgraph.generate("demo", seed=3)
+    people = ds.graph.nodes["Person"]
+    people.loc[people.index[: len(TRICKY)], "name"] = TRICKY
+    return ds
+
+
+@pytest.fixture(scope="module")
+def folder(dataset, tmp_path_factory):
+    out = tmp_path_factory.mktemp("neo4j-admin") / "ds"
+    dataset.write(out, formats=["neo4j-admin", "parquet"], streams=[])
+    return out
+
+
+def header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == 1
+    return rows[0]
+
+
+def data(path: Path, names: list[str]) -> pd.DataFrame:
+    """The data file as text, nulls (empty unquoted fields) as NaN and ``""`` as the empty string."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    frame = pd.read_csv(path, header=None, names=names, dtype=str, keep_default_na=False, na_values=[""],
+                        quoting=csv.QUOTE_MINIMAL)
+    assert len(frame) == len(rows)
+    return frame
+
+
+def test_every_header_follows_the_grammar(folder):
+    headers = sorted((folder / "neo4j-admin").rglob("*.header.csv"))
+    assert len(headers) > 20
+    for path in headers:
+        fields = header(path)
+        matches = [FIELD.match(f) for f in fields]
+        assert all(matches), (path.name, [f for f, m in zip(fields, matches) if not m])
+        if path.parent.name == "nodes":
+            assert fields[0] == f"id:ID({path.name.split('.')[0]})" and fields[-1] == ":LABEL"
+        else:
+            stem = path.name.split(".")[0]
+            src, dst = stem.split("_")[0], stem.rsplit("_", 1)[1]
+            assert fields[0] == f":START_ID({src})" and fields[1] == f":END_ID({dst})" and fields[-1] == ":TYPE"
+
+
+def test_types_come_from_the_schema(folder):
+    fields = header(folder / "neo4j-admin" / "nodes" / "Account.header.csv")
+    assert "opened_at:datetime" in fields and "opening_balance:double" in fields
+    fields = header(folder / "neo4j-admin" / "nodes" / "Person.header.csv")
+    assert "date_of_birth:date" in fields and "name" in fields
+    fields = header(folder / "neo4j-admin" / "relationships" / "Account_TRANSFERS_TO_Account.header.csv")
+    assert "is_fraud:boolean" in fields and "typical_amount:double" in fields
+    fields = header(folder / "neo4j-admin" / "nodes" / "Pattern.header.csv")
+    assert "n_members:long" in fields and "is_fraud:boolean" in fields
+
+
+def test_names_survive_commas_quotes_newlines_and_any_script(folder, dataset):
+    root = folder / "neo4j-admin" / "nodes"
+    fields = header(root / "Person.header.csv")
+    people = data(root / "Person.csv", fields)
+    names = dict(zip(people["id:ID(Person)"], people["name"]))
+    expected = dataset.graph.nodes["Person"]
+    for pid, name in zip(expected["id"][: len(TRICKY)], TRICKY):
+        assert names[pid] == name if name else names[pid] in ("", None) or pd.isna(names[pid])
+    raw = (root / "Person.csv").read_text(encoding="utf-8")
+    assert '"O\'Brien""}) DETACH DELETE n //"' in raw  # quotes doubled inside a quoted field
+    assert len(people) == len(expected)
+
+
+def test_values_read_back_as_the_dataset_holds_them(folder, dataset):
+    root = folder / "neo4j-admin"
+    fields = header(root / "nodes" / "Account.header.csv")
+    accounts = data(root / "nodes" / "Account.csv", fields).set_index("id:ID(Account)")
+    expected = dataset.graph.nodes["Account"].set_index("id")
+    assert set(accounts.index) == set(expected.index)
+    opened = pd.to_datetime(accounts["opened_at:datetime"], format="%Y-%m-%dT%H:%M:%SZ")
+    assert (opened.reindex(expected.index).to_numpy() == expected["opened_at"].to_numpy()).all()
+    assert accounts["opened_at:datetime"].str.match(DATETIME).all()
+    balance = accounts["opening_balance:double"].astype(float).reindex(expected.index)
+    assert np.allclose(balance.to_numpy(), expected["opening_balance"].to_numpy())
+    assert set(accounts[":LABEL"]) == {"Account"}
+    rels = data(root / "relationships" / "Account_TRANSFERS_TO_Account.csv",
+                header(root / "relationships" / "Account_TRANSFERS_TO_Account.header.csv"))
+    assert set(rels["is_fraud:boolean"].dropna()) <= {"true", "false"}
+    assert rels["is_fraud:boolean"].isna().any() and (rels["is_fraud:boolean"] == "true").any()
+    assert set(rels[":TYPE"]) == {"TRANSFERS_TO"}
+
+
+def test_every_relationship_points_at_written_nodes(folder, dataset):
+    root = folder / "neo4j-admin"
+    ids = {}
+    for path in (root / "nodes").glob("*.csv"):
+        if not path.name.endswith(".header.csv"):
+            label = path.name.split(".")[0]
+            ids[label] = set(data(path, header(root / "nodes" / f"{label}.header.csv")).iloc[:, 0])
+    assert set(ids) == set(dataset.graph.nodes) | {PATTERN}
+    total = 0
+    for path in (root / "relationships").glob("*.csv"):
+        if path.name.endswith(".header.csv"):
+            continue
+        fields = header(root / "relationships" / path.name.replace(".csv", ".header.csv"))
+        rels = data(path, fields)
+        src, dst = fields[0][len(":START_ID("):-1], fields[1][len(":END_ID("):-1]
+        assert set(rels.iloc[:, 0]) <= ids[src] and set(rels.iloc[:, 1]) <= ids[dst], path.name
+        total += len(rels)
+    truth = dataset.truth
+    assert total == sum(len(f) for f in dataset.graph.edges.values()) + len(
+        truth.node_labels.drop_duplicates(["label", "id", "pattern_id"]))
+
+
+def test_the_truth_is_a_subgraph(folder, dataset):
+    root = folder / "neo4j-admin"
+    patterns = data(root / "nodes" / "Pattern.csv", header(root / "nodes" / "Pattern.header.csv"))
+    assert set(patterns["id:ID(Pattern)"]) == set(dataset.truth.patterns["pattern_id"])
+    for params in patterns["parameters"]:
+        json.loads(params)
+    members = sorted((root / "relationships").glob("*_IN_PATTERN_Pattern.csv"))
+    assert {p.name.split("_")[0] for p in members} >= {"Person", "Account", "Device"}
+
+
+def test_blind_files_carry_no_truth(dataset, tmp_path):
+    written = get_exporter("neo4j-admin").write(dataset, tmp_path, blind=True)
+    paths = [f.path for f in written]
+    assert not any("Pattern" in p for p in paths)
+    for path in (tmp_path / "neo4j-admin").rglob("*.header.csv"):
+        assert not any(f.startswith("is_fraud") for f in header(path)), path.name
+    assert "Pattern" not in (tmp_path / "neo4j-admin" / "constraints.cypher").read_text()
+
+
+def test_import_script_names_every_file_and_the_full_command(folder):
+    root = folder / "neo4j-admin"
+    script = (root / "import.sh").read_text()
+    words = shlex.split(script.split("neo4j-admin database import full", 1)[1].replace("\\\n", " "), comments=True)
+    assert words[0] == "$DATABASE" and "--overwrite-destination" in words and "--multiline-fields=true" in words
+    listed = set()
+    for word in words:
+        if word.startswith(("--nodes=", "--relationships=")):
+            head, body = word.split("=", 1)[1].split(",")
+            assert head.endswith(".header.csv") and body == head.replace(".header.csv", ".csv")
+            listed |= {head, body}
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.csv")}
+    assert listed == on_disk
+    assert (root / "import.sh").stat().st_mode & 0o111
+    labels = set(schema.NODE_TYPES) | {PATTERN}
+    constraints = (root / "constraints.cypher").read_text().splitlines()
+    assert len(constraints) == len(labels)
+    assert all(re.fullmatch(r"CREATE CONSTRAINT \w+ IF NOT EXISTS FOR \(n:(\w+)\) REQUIRE n\.id IS UNIQUE;", c)
+               for c in constraints)
+
+
+def test_the_folder_is_in_the_manifest_and_validates(folder):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    mine = [f for f in manifest["files"] if f["format"] == "neo4j-admin"]
+    assert {f["kind"] for f in mine} == {"header", "nodes", "relationships", "script"}
+    assert all(f["path"].startswith("neo4j-admin/") for f in mine)
+    problems, _ = validate_folder(folder)
+    assert problems == []
+
+
+def test_same_seed_same_bytes(dataset, folder, tmp_path):
+    again = tmp_path / "again"
+    dataset.write(again, formats=["neo4j-admin"], streams=[])
+    for path in (folder / "neo4j-admin").rglob("*"):
+        if path.is_file():
+            assert (again / path.relative_to(folder)).read_bytes() == path.read_bytes(), path.name
