@@ -23,7 +23,7 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.schema import Property
-from fraudgraph.truth import Truth
+from fraudgraph.truth import PATTERNS, Truth
 
 #: Label of the truth's instance nodes, and the type of their membership relationships.
 PATTERN = "Pattern"
@@ -34,17 +34,8 @@ NEO4J_TYPES = {"string": "string", "int": "long", "float": "double", "bool": "bo
                "date": "date"}
 
 _P = Property
-PATTERN_PROPERTIES = (
-    _P("typology", "string", "Injector name, e.g. kiting_cycle."),
-    _P("variant", "string", "Sub-typology, or null.", nullable=True),
-    _P("is_fraud", "bool", "False for legitimate look-alikes (decoys)."),
-    _P("start", "datetime", "Start of the instance's activity."),
-    _P("end", "datetime", "End of the instance's activity."),
-    _P("n_members", "int", "Number of member nodes."),
-    _P("labeled", "bool", "Whether operations would know it as fraud by the simulation end."),
-    _P("fraud_confirmed_at", "datetime", "When it was confirmed (labelled instances only).", nullable=True),
-    _P("parameters", "string", "JSON object of what the injector decided."),
-)
+#: A Pattern node holds its truth row but the member list (its IN_PATTERN relationships say it).
+PATTERN_PROPERTIES = tuple(p for p in PATTERNS.properties if p.name not in ("pattern_id", "members"))
 IN_PATTERN_PROPERTIES = (_P("role", "string", "The member's role in the instance."),)
 EDGE_TRUTH = _P("is_fraud", "bool", "Whether a fraud instance used the relationship (absent when no instance did).",
                 nullable=True)
