@@ -2,6 +2,9 @@ import pytest
 
 import fraudgraph
 
+#: Real servers started on loopback ports for the sinks' tests.
+pytest_plugins = ["servers.bolt"]
+
 
 @pytest.fixture(scope="session")
 def small_dataset():
