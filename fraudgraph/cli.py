@@ -45,7 +45,10 @@ def cli():
 @click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
 @click.option("--streams", metavar="LIST", help=f"Comma-separated event families to write under events/ ({', '.join(STREAMS)}), or 'none'. Default: the scenario's events.streams.")
 @click.option("--labels-on-events", is_flag=True, help="Also put is_fraud, fraud_type and pattern_id on each event (truth/events always has them).")
-def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams, labels_on_events):
+@click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the dataset into this Bolt server (an empty "
+              "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
+def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
+             labels_on_events, neo4j_uri):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
@@ -55,6 +58,13 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     from fraudgraph.output import check_target
 
     check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
+    loader = None
+    if neo4j_uri:
+        from fraudgraph.exporters.bolt import BoltLoader, Target
+
+        loader = BoltLoader(Target(neo4j_uri, os.environ.get("NEO4J_USER", "neo4j"),
+                                   _password(os.environ.get("NEO4J_PASSWORD")), os.environ.get("NEO4J_DATABASE")))
+        loader.check()
     steps = plan(scenario.output.formats, scenario)
     if sys.stderr.isatty():
         with click.progressbar(length=len(steps), label="generating", file=sys.stderr,
@@ -77,6 +87,8 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
                    f"({', '.join(scenario.events.streams)})")
     click.echo(f"wrote {len(manifest.files)} files ({', '.join(scenario.output.formats)}) to {out} "
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
+    if loader is not None:
+        _load_into_neo4j(loader, dataset, blind=False)
 
 
 def _streams_option(value: str | None):
@@ -218,6 +230,69 @@ def report_hardness(directory, json_path):
         except OSError as exc:
             raise OutputError(f"The '--json' file {str(json_path)!r} cannot be written: {exc.strerror}") from None
         click.echo(f"\nwrote {json_path}")
+
+
+@cli.group()
+def load():
+    """Load a written dataset into a server."""
+
+
+@load.command("neo4j")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
+              help="Bolt URI of the server (env NEO4J_URI).")
+@click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER).")
+@click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD).")
+@click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")
+@click.option("--batch-size", type=int, default=5_000, show_default=True, help="Rows per UNWIND transaction.")
+@click.option("--mode", type=click.Choice(["create", "merge"]), default="create", show_default=True,
+              help="create refuses a database holding data; merge adds to it without duplicates.")
+@click.option("--wipe", is_flag=True, help="Delete everything in the database first.")
+@click.option("--blind", is_flag=True, help="Load the graph without any trace of the truth.")
+def load_neo4j(directory, uri, user, password, database, batch_size, mode, wipe, blind):
+    """Load the dataset in DIRECTORY into Neo4j (or any Bolt server)."""
+    from fraudgraph.exporters.bolt import BoltLoader, Target
+
+    loader = BoltLoader(Target(uri, user, _password(password), database), mode=mode, wipe=wipe,
+                        batch_size=batch_size)
+    loader.check()
+    dataset = read_dataset(directory)
+    _load_into_neo4j(loader, dataset, blind)
+
+
+def _password(password: str | None) -> str:
+    if password is None:
+        raise click.UsageError("no password for the Bolt server: pass --password or set NEO4J_PASSWORD")
+    return password
+
+
+def _load_into_neo4j(loader, dataset, blind: bool) -> None:
+    from fraudgraph.graphdb import graph_model
+
+    started = time.perf_counter()
+    model = graph_model(dataset.graph, dataset.truth, blind=blind)
+    expected = model.counts()
+    total = sum(expected["nodes"].values()) + sum(expected["relationships"].values())
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="loading", file=sys.stderr, item_show_func=lambda s: s or "") as bar:
+            loader.progress = lambda what, rows: bar.update(rows, what)
+            counts = loader.load(model)
+    else:
+        counts = loader.load(model)
+    elapsed = time.perf_counter() - started
+    click.echo(_load_table(expected, counts))
+    click.echo(f"loaded {total:,} nodes and relationships into {loader.target.describe()} in {elapsed:.1f} s "
+               f"({total / max(elapsed, 1e-9):,.0f} per second, mode {loader.mode}{', blind' if blind else ''})")
+
+
+def _load_table(expected: dict, counts: dict) -> str:
+    """Per label and type: the rows of the dataset and what the server holds."""
+    rows = []
+    for kind in ("nodes", "relationships"):
+        rows.append((kind[:-1] if kind == "nodes" else "relationship", "dataset", "in database"))
+        rows += [(k, f"{v:,}", f"{counts[kind].get(k, 0):,}") for k, v in expected[kind].items()]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{a:<{width}}  {b:>11}  {c:>11}" for a, b, c in rows)
 
 
 def _check_report_path(json_path: Path, directory: Path) -> None:

@@ -36,3 +36,7 @@ class GraphIntegrityError(FraudGraphError):
         head = self.problems[0] if self.problems else "unknown problem"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"graph failed validation: {head}{more}")
+
+
+class ServerError(FraudGraphError):
+    """A server cannot be reached, refuses the credentials or the database, or would be overwritten."""

@@ -1,0 +1,247 @@
+"""Live load over Bolt into a real server (ArcadeDB's Bolt plugin, started by the tests on loopback ports)."""
+
+import contextlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import fraudgraph
+from fraudgraph.cli import main
+from fraudgraph.graphdb import graph_model
+
+TRICKY = "O'Brien\"}) DETACH DELETE n //"
+
+
+def cli(*args, env=None):
+    """Run ``fraudgraph ARGS`` in-process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    old = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main([str(a) for a in args])
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_line_exit_2(code, err, *needles):
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A fraud-heavy world with a name made of Cypher, written as Parquet."""
+    ds = fraudgraph.generate("fraud_heavy", seed=4, persons=1500, days=45)
+    people = ds.graph.nodes["Person"]
+    people.loc[people.index[0], "name"] = TRICKY
+    out = tmp_path_factory.mktemp("bolt") / "ds"
+    ds.write(out, formats=["parquet"], streams=[])
+    return out, ds
+
+
+def connect(server, database):
+    driver = server.driver()
+    return driver, driver.session(database=database)
+
+
+def counts(server, database) -> dict:
+    driver, session = connect(server, database)
+    with driver, session:
+        nodes = {r["label"]: r["c"] for r in session.run("MATCH (n) RETURN labels(n)[0] AS label, count(*) AS c")}
+        rels = {r["t"]: r["c"] for r in session.run("MATCH ()-[r]->() RETURN type(r) AS t, count(*) AS c")}
+    return {"nodes": nodes, "relationships": rels}
+
+
+def expected_counts(ds, blind=False) -> dict:
+    """What the server should count (a label or type without rows is not there at all)."""
+    model = graph_model(ds.graph, None if blind else ds.truth, blind=blind).counts()
+    return {kind: {k: v for k, v in c.items() if v} for kind, c in model.items()}
+
+
+def load(server, folder, database, *extra):
+    return cli("load", "neo4j", folder, "--uri", server.uri, "--user", server.user, "--password", server.password,
+               "--database", database, *extra)
+
+
+@pytest.fixture(scope="module")
+def loaded(written, bolt_server):
+    folder, _ = written
+    database = bolt_server.create_database("load")
+    code, out, err = load(bolt_server, folder, database, "--batch-size", "2000")
+    assert code == 0, err
+    return database, out
+
+
+def test_counts_by_label_and_type_equal_the_dataset(loaded, written, bolt_server):
+    database, out = loaded
+    folder, ds = written
+    expected = expected_counts(ds)
+    assert counts(bolt_server, database) == expected
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for label, n in manifest["counts"]["nodes"].items():
+        assert expected["nodes"][label] == n
+    assert expected["nodes"]["Pattern"] == manifest["counts"]["truth"]["patterns"]
+    assert "in database" in out and "mode create" in out
+
+
+def test_the_pattern_subgraph_holds_every_instance(loaded, written, bolt_server):
+    database, _ = loaded
+    _, ds = written
+    driver, session = connect(bolt_server, database)
+    with driver, session:
+        members = {r["id"]: r["n"] for r in session.run(
+            "MATCH (p:Pattern) OPTIONAL MATCH (m)-[:IN_PATTERN]->(p) RETURN p.id AS id, count(m) AS n")}
+        fraud = session.run("MATCH (p:Pattern {is_fraud: true}) RETURN count(p) AS c").single()["c"]
+        flagged = session.run("MATCH ()-[r:TRANSFERS_TO {is_fraud: true}]->() RETURN count(r) AS c").single()["c"]
+    patterns = ds.truth.patterns
+    assert members == dict(zip(patterns["pattern_id"], patterns["n_members"]))
+    assert fraud == int(patterns["is_fraud"].sum())
+    edge_labels = ds.truth.edge_labels
+    used = edge_labels[(edge_labels["edge_type"] == "Account_TRANSFERS_TO_Account") & edge_labels["is_fraud"]]
+    assert flagged == len(used.drop_duplicates(["src", "dst"])) > 0
+
+
+def test_values_keep_their_types_and_a_name_stays_a_name(loaded, written, bolt_server):
+    database, _ = loaded
+    _, ds = written
+    person = ds.graph.nodes["Person"].iloc[0]
+    driver, session = connect(bolt_server, database)
+    with driver, session:
+        row = session.run("MATCH (p:Person {id: $id}) RETURN p.name AS name, p.created_at AS t, p.date_of_birth AS d",
+                          id=person["id"]).single()
+        account = session.run("MATCH (a:Account) RETURN a.opening_balance AS b, a.opened_at AS t LIMIT 1").single()
+        people = session.run("MATCH (p:Person) RETURN count(p) AS c").single()["c"]
+    assert row["name"] == TRICKY and people == len(ds.graph.nodes["Person"])
+    # ArcadeDB returns a zoned datetime without its zone; Neo4j keeps UTC: compare the instant
+    assert row["t"].to_native().replace(tzinfo=None) == person["created_at"].to_pydatetime()
+    assert row["d"].to_native() == person["date_of_birth"].date()
+    assert isinstance(account["b"], float)
+
+
+def test_merge_again_changes_nothing(loaded, written, bolt_server):
+    database, _ = loaded
+    folder, _ = written
+    before = counts(bolt_server, database)
+    code, out, err = load(bolt_server, folder, database, "--mode", "merge", "--batch-size", "2000")
+    assert code == 0, err
+    assert counts(bolt_server, database) == before
+
+
+def test_create_refuses_a_database_with_data_and_wipe_starts_over(loaded, written, bolt_server):
+    database, _ = loaded
+    folder, _ = written
+    code, _, err = load(bolt_server, folder, database)
+    one_line_exit_2(code, err, "already holds data", "--mode merge", "--wipe", database)
+    before = counts(bolt_server, database)
+    code, _, err = load(bolt_server, folder, database, "--wipe", "--batch-size", "2000")
+    assert code == 0, err
+    assert counts(bolt_server, database) == before
+
+
+def test_a_killed_load_is_finished_by_merge(written, bolt_server, tmp_path):
+    folder, ds = written
+    database = bolt_server.create_database("killed")
+    expected = expected_counts(ds)
+    command = [sys.executable, "-m", "fraudgraph", "load", "neo4j", str(folder), "--uri", bolt_server.uri,
+               "--user", bolt_server.user, "--database", database, "--batch-size", "300"]
+    process = subprocess.Popen(command, env={**os.environ, "NEO4J_PASSWORD": bolt_server.password},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill it once relationships are arriving
+        if counts(bolt_server, database)["relationships"]:
+            break
+        time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = counts(bolt_server, database)
+    assert partial != expected and partial["relationships"]
+    code, _, err = load(bolt_server, folder, database, "--mode", "merge", "--batch-size", "2000")
+    assert code == 0, err
+    assert counts(bolt_server, database) == expected
+    driver, session = connect(bolt_server, database)
+    with driver, session:
+        twice = session.run("MATCH (n:Account) WITH n.id AS id, count(*) AS c WHERE c > 1 RETURN count(*) AS c")
+        assert twice.single()["c"] == 0
+
+
+def test_blind_leaves_no_truth(written, bolt_server):
+    folder, ds = written
+    database = bolt_server.create_database("blind")
+    code, out, err = load(bolt_server, folder, database, "--blind", "--batch-size", "2000")
+    assert code == 0, err
+    got = counts(bolt_server, database)
+    assert "Pattern" not in got["nodes"] and "IN_PATTERN" not in got["relationships"]
+    assert got == expected_counts(ds, blind=True)
+    driver, session = connect(bolt_server, database)
+    with driver, session:
+        flagged = session.run("MATCH ()-[r]->() WHERE r.is_fraud IS NOT NULL RETURN count(r) AS c").single()["c"]
+        labelled = session.run("MATCH (n) WHERE n.is_fraud IS NOT NULL OR n.fraud_type IS NOT NULL "
+                               "RETURN count(n) AS c").single()["c"]
+    assert flagged == 0 and labelled == 0
+
+
+def test_generate_and_load_in_one_go(bolt_server, tmp_path):
+    database = bolt_server.create_database("oneshot")
+    env = {"NEO4J_USER": bolt_server.user, "NEO4J_PASSWORD": bolt_server.password, "NEO4J_DATABASE": database}
+    code, out, err = cli("generate", "--scenario", "demo", "--persons", "150", "--days", "10", "--format", "parquet",
+                         "--streams", "none", "--out", tmp_path / "ds", "--neo4j", bolt_server.uri, env=env)
+    assert code == 0, err
+    ds = fraudgraph.read_dataset(tmp_path / "ds")
+    assert counts(bolt_server, database) == expected_counts(ds)
+    assert "wrote" in out and "loaded" in out
+
+
+@pytest.mark.parametrize("change, needles", [
+    ({"--password": "not-the-password"}, ["refused user 'root'", "wrong user or password"]),
+    ({"--uri": "bolt://127.0.0.1:{closed}"}, ["cannot reach a Bolt server at bolt://127.0.0.1:", "Connection refused"]),
+    ({"--database": "no_such_database"}, ["has no database 'no_such_database'"]),
+    ({"--uri": "http://127.0.0.1:7474"}, ["'http://127.0.0.1:7474' is not a Bolt URI"]),
+    ({"--batch-size": "0"}, ["'batch_size'", "0"]),
+    ({"--mode": "upsert"}, ["--mode", "upsert"]),
+], ids=["password", "port", "database", "scheme", "batch", "mode"])
+def test_bad_servers_and_options_are_one_line_and_exit_2(written, bolt_server, change, needles):
+    from servers.bolt import free_port
+
+    folder, _ = written
+    options = {"--uri": bolt_server.uri, "--user": bolt_server.user, "--password": bolt_server.password,
+               "--database": "fraudgraph"}
+    options.update({k: v.format(closed=free_port()) for k, v in change.items()})
+    code, _, err = cli("load", "neo4j", folder, *[x for kv in options.items() for x in kv])
+    one_line_exit_2(code, err, *needles)
+
+
+def test_a_missing_password_or_dataset_is_one_line(written, bolt_server, tmp_path):
+    folder, _ = written
+    code, _, err = cli("load", "neo4j", folder, "--uri", bolt_server.uri, env={"NEO4J_PASSWORD": ""})
+    one_line_exit_2(code, err, "NEO4J_PASSWORD")
+    code, _, err = cli("load", "neo4j", tmp_path / "nothing", "--uri", bolt_server.uri, "--user", bolt_server.user,
+                       "--password", bolt_server.password, "--database", "fraudgraph")
+    one_line_exit_2(code, err, "nothing")
+
+
+def test_a_generate_that_cannot_load_fails_before_generating(bolt_server, tmp_path):
+    from servers.bolt import free_port
+
+    code, _, err = cli("generate", "--scenario", "demo", "--out", tmp_path / "ds", "--neo4j",
+                       f"bolt://127.0.0.1:{free_port()}", env={"NEO4J_PASSWORD": "x"})
+    one_line_exit_2(code, err, "cannot reach")
+    assert not (tmp_path / "ds").exists()
