@@ -139,6 +139,12 @@ class BoltLoader:
             self._check(driver)
             self._refuse_data(driver)
 
+    def check_reachable(self) -> None:
+        """Fail now, with one line, if the server cannot be reached or refuses the credentials or the database."""
+        neo4j = _driver_module()
+        with self._driver(neo4j) as driver, _errors(self.target, neo4j):
+            self._check(driver)
+
     def load(self, model: GraphModel) -> dict[str, dict[str, int]]:
         """Load every node and relationship; the counts the server holds afterwards (per label and type)."""
         neo4j = _driver_module()
@@ -249,3 +255,137 @@ def _unreachable(exc: BaseException) -> str:
 def _first_line(exc: BaseException) -> str:
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     return text.strip().splitlines()[0]
+
+
+# -- reading back -------------------------------------------------------------------------------------
+@dataclass
+class Check:
+    """One comparison of the verifier: what was checked, what the dataset says, what the server holds."""
+
+    what: str
+    expected: object
+    found: object
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.found
+
+
+def verify(target: Target, model: GraphModel, *, sample: int = 20) -> list[Check]:
+    """Read a loaded database back and compare it with ``model``.
+
+    Counts per label and per relationship type, a uniqueness constraint on ``id`` per label, ``sample``
+    nodes per label and relationships per triple with every property and its type, and the truth
+    subgraph (members per Pattern, relationships flagged ``is_fraud``). A check whose ``expected`` and
+    ``found`` differ is a difference.
+    """
+    neo4j = _driver_module()
+    loader = BoltLoader(target)
+    with loader._driver(neo4j) as driver, _errors(target, neo4j):
+        loader._check(driver)
+        with loader._session(driver) as session:
+            checks = _count_checks(session, model)
+            checks.append(_constraint_check(session, model))
+            for nodes in model.nodes:
+                checks.append(_node_sample_check(session, nodes, sample))
+            for rels in model.relationships:
+                checks.append(_relationship_sample_check(session, rels, sample))
+            checks += _truth_checks(session, model)
+    return checks
+
+
+def _count_checks(session, model: GraphModel) -> list[Check]:
+    expected = model.counts()
+    checks = []
+    for label, n in expected["nodes"].items():
+        found = session.run(f"MATCH (n:{label}) RETURN count(n) AS c").single()["c"]
+        checks.append(Check(f"nodes :{label}", n, found))
+    for rel, n in expected["relationships"].items():
+        found = session.run(f"MATCH ()-[r:{rel}]->() RETURN count(r) AS c").single()["c"]
+        checks.append(Check(f"relationships :{rel}", n, found))
+    return checks
+
+
+def _constraint_check(session, model: GraphModel) -> Check:
+    unique = set()
+    for row in session.run("SHOW CONSTRAINTS"):
+        record = dict(row)
+        if "UNIQUE" in str(record.get("type", "")).upper() and list(record.get("properties") or []) == ["id"]:
+            unique.update(record.get("labelsOrTypes") or [])
+    labels = sorted(model.labels())
+    return Check("uniqueness constraints on id", labels, sorted(set(labels) & unique))
+
+
+def _sample_rows(table: pa.Table, sample: int) -> list[dict]:
+    """``sample`` rows spread evenly over the table (the same ones every time)."""
+    if table.num_rows == 0:
+        return []
+    step = max(1, table.num_rows // sample)
+    return table.take(pa.array(range(0, table.num_rows, step))[:sample]).to_pylist()
+
+
+def _node_sample_check(session, nodes: NodeSet, sample: int) -> Check:
+    rows = _sample_rows(node_rows(nodes), sample)
+    found = {r["id"]: dict(r["n"]) for r in session.run(
+        f"UNWIND $ids AS id MATCH (n:{nodes.label} {{id: id}}) RETURN id, n", ids=[r["id"] for r in rows])}
+    wrong = [row["id"] for row in rows if not _same_properties(row, found.get(row["id"]), nodes.properties)]
+    return Check(f"{len(rows)} sampled :{nodes.label} nodes with their properties and types", [], wrong)
+
+
+def _relationship_sample_check(session, rels: RelSet, sample: int) -> Check:
+    rows = _sample_rows(relationship_rows(rels), sample)
+    pairs = [{"src": r["src"], "dst": r["dst"]} for r in rows]
+    found = {(r["src"], r["dst"]): dict(r["r"]) for r in session.run(
+        f"UNWIND $pairs AS p MATCH (a:{rels.src} {{id: p.src}})-[r:{rels.type}]->(b:{rels.dst} {{id: p.dst}}) "
+        f"RETURN p.src AS src, p.dst AS dst, r", pairs=pairs)}
+    wrong = [f"{row['src']}->{row['dst']}" for row in rows
+             if not _same_properties(row["props"], found.get((row["src"], row["dst"])), rels.properties)]
+    return Check(f"{len(rows)} sampled :{rels.type} relationships ({rels.src} to {rels.dst})", [], wrong)
+
+
+def _same_properties(expected: dict, found: dict | None, properties) -> bool:
+    if found is None:
+        return False
+    for prop in properties:
+        want, got = expected.get(prop.name), found.get(prop.name)
+        if want is None or (isinstance(want, float) and want != want):
+            if got is not None:
+                return False
+            continue
+        if not _same_value(prop.dtype, want, got):
+            return False
+    return True
+
+
+def _same_value(dtype: str, want, got) -> bool:
+    if dtype == "datetime":
+        # Neo4j keeps the UTC zone; ArcadeDB returns the instant without it
+        native = getattr(got, "to_native", lambda: None)()
+        return native is not None and native.replace(tzinfo=None) == want.replace(tzinfo=None)
+    if dtype == "date":
+        native = getattr(got, "to_native", lambda: None)()
+        return native == want
+    if dtype == "float":
+        return isinstance(got, float) and abs(got - want) <= 1e-9 * max(1.0, abs(want))
+    if dtype == "bool":
+        return isinstance(got, bool) and got == want
+    if dtype == "int":
+        return isinstance(got, int) and not isinstance(got, bool) and got == want
+    return isinstance(got, str) and got == want
+
+
+def _truth_checks(session, model: GraphModel) -> list[Check]:
+    patterns = next((n for n in model.nodes if n.label == "Pattern"), None)
+    if patterns is None:
+        found = session.run("MATCH (p:Pattern) RETURN count(p) AS c").single()["c"]
+        flagged = session.run("MATCH ()-[r]->() WHERE r.is_fraud IS NOT NULL RETURN count(r) AS c").single()["c"]
+        return [Check("no truth (blind): Pattern nodes and is_fraud relationships", 0, found + flagged)]
+    expected = dict(zip(patterns.frame["id"], patterns.frame["n_members"].astype(int)))
+    got = {r["id"]: r["n"] for r in session.run(
+        "MATCH (p:Pattern) OPTIONAL MATCH (m)-[:IN_PATTERN]->(p) RETURN p.id AS id, count(m) AS n")}
+    differing = sorted(k for k in set(expected) | set(got) if expected.get(k) != got.get(k))
+    flags = sum(int((r.frame["is_fraud"] == True).sum()) for r in model.relationships  # noqa: E712
+                if "is_fraud" in r.frame.columns)
+    found = session.run("MATCH ()-[r]->() WHERE r.is_fraud = true RETURN count(r) AS c").single()["c"]
+    return [Check("Pattern nodes whose members differ", [], differing[:5]),
+            Check("relationships flagged is_fraud", flags, found)]

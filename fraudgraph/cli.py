@@ -260,6 +260,41 @@ def load_neo4j(directory, uri, user, password, database, batch_size, mode, wipe,
     _load_into_neo4j(loader, dataset, blind)
 
 
+@cli.group()
+def verify():
+    """Compare what a server holds with a written dataset."""
+
+
+@verify.command("neo4j")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
+              help="Bolt URI of the server (env NEO4J_URI).")
+@click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER).")
+@click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD).")
+@click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")
+@click.option("--blind", is_flag=True, help="The database was loaded with --blind: expect no truth in it.")
+@click.option("--sample", type=click.IntRange(1, 100_000), default=20, show_default=True,
+              help="Nodes per label and relationships per triple whose properties are compared.")
+def verify_neo4j(directory, uri, user, password, database, blind, sample):
+    """Read counts, constraints, sampled properties and the truth back from the server; exit 1 on any difference."""
+    from fraudgraph.exporters.bolt import BoltLoader, Target
+    from fraudgraph.exporters.bolt import verify as verify_server
+    from fraudgraph.graphdb import graph_model
+
+    target = Target(uri, user, _password(password), database)
+    BoltLoader(target).check_reachable()
+    dataset = read_dataset(directory)
+    checks = verify_server(target, graph_model(dataset.graph, dataset.truth, blind=blind), sample=sample)
+    width = max(len(c.what) for c in checks)
+    for c in checks:
+        shown = "ok" if c.ok else f"DIFFERS: expected {c.expected!r}, found {c.found!r}"
+        click.echo(f"{c.what:<{width}}  {shown}")
+    bad = [c for c in checks if not c.ok]
+    click.echo(f"{len(checks) - len(bad)} of {len(checks)} checks agree with {directory} at {target.describe()}")
+    if bad:
+        sys.exit(1)
+
+
 def _password(password: str | None) -> str:
     if password is None:
         raise click.UsageError("no password for the Bolt server: pass --password or set NEO4J_PASSWORD")

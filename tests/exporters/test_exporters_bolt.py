@@ -245,3 +245,49 @@ def test_a_generate_that_cannot_load_fails_before_generating(bolt_server, tmp_pa
                        f"bolt://127.0.0.1:{free_port()}", env={"NEO4J_PASSWORD": "x"})
     one_line_exit_2(code, err, "cannot reach")
     assert not (tmp_path / "ds").exists()
+
+
+def verify(server, folder, database, *extra):
+    return cli("verify", "neo4j", folder, "--uri", server.uri, "--user", server.user, "--password", server.password,
+               "--database", database, *extra)
+
+
+def test_verify_agrees_after_a_load(loaded, written, bolt_server):
+    database, _ = loaded
+    folder, _ = written
+    code, out, err = verify(bolt_server, folder, database)
+    assert code == 0, out + err
+    lines = out.strip().splitlines()
+    assert "DIFFERS" not in out and lines[-1].startswith(f"{len(lines) - 1} of {len(lines) - 1} checks agree")
+    assert any("sampled :Person nodes" in line for line in lines)
+    assert any("uniqueness constraints" in line for line in lines)
+
+
+def test_verify_finds_every_kind_of_difference(written, bolt_server):
+    folder, ds = written
+    database = bolt_server.create_database("tampered")
+    assert load(bolt_server, folder, database, "--batch-size", "2000")[0] == 0
+    first = ds.graph.nodes["Person"].iloc[0]["id"]
+    account = ds.graph.nodes["Account"].iloc[0]["id"]
+    driver, session = connect(bolt_server, database)
+    with driver, session:
+        session.run("MATCH (p:Person {id: $id}) SET p.name = 'someone else'", id=first).consume()
+        session.run("MATCH (a:Account {id: $id}) SET a.opened_at = '2020-01-01'", id=account).consume()
+        session.run("MATCH ()-[r:KNOWS]->() WITH r LIMIT 1 DELETE r").consume()
+        session.run("MATCH (p:Pattern) WITH p LIMIT 1 MATCH (m)-[r:IN_PATTERN]->(p) WITH r LIMIT 1 DELETE r").consume()
+    code, out, err = verify(bolt_server, folder, database)
+    assert code == 1, out + err
+    differs = [line for line in out.splitlines() if "DIFFERS" in line]
+    assert any("relationships :KNOWS" in line for line in differs)
+    assert any("sampled :Person nodes" in line and first in line for line in differs)
+    assert any("sampled :Account nodes" in line and account in line for line in differs)
+    assert any("Pattern nodes whose members differ" in line for line in differs)
+
+
+def test_verify_a_blind_database(written, bolt_server):
+    folder, _ = written
+    database = bolt_server.create_database("vblind")
+    assert load(bolt_server, folder, database, "--blind", "--batch-size", "2000")[0] == 0
+    assert verify(bolt_server, folder, database, "--blind")[0] == 0
+    code, out, _ = verify(bolt_server, folder, database)
+    assert code == 1 and "nodes :Pattern" in out
