@@ -232,6 +232,18 @@ def report_hardness(directory, json_path):
         click.echo(f"\nwrote {json_path}")
 
 
+def _bolt_options(command):
+    """The server options of every command that talks to a Bolt server (settable from NEO4J_* variables)."""
+    for option in reversed([
+        click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
+                     help="Bolt URI of the server (env NEO4J_URI)."),
+        click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER)."),
+        click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD)."),
+        click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")]):
+        command = option(command)
+    return command
+
+
 @cli.group()
 def load():
     """Load a written dataset into a server."""
@@ -239,11 +251,7 @@ def load():
 
 @load.command("neo4j")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
-              help="Bolt URI of the server (env NEO4J_URI).")
-@click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER).")
-@click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD).")
-@click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")
+@_bolt_options
 @click.option("--batch-size", type=int, default=5_000, show_default=True, help="Rows per UNWIND transaction.")
 @click.option("--mode", type=click.Choice(["create", "merge"]), default="create", show_default=True,
               help="create refuses a database holding data; merge adds to it without duplicates.")
@@ -267,11 +275,7 @@ def verify():
 
 @verify.command("neo4j")
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
-              help="Bolt URI of the server (env NEO4J_URI).")
-@click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER).")
-@click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD).")
-@click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")
+@_bolt_options
 @click.option("--blind", is_flag=True, help="The database was loaded with --blind: expect no truth in it.")
 @click.option("--sample", type=click.IntRange(1, 100_000), default=20, show_default=True,
               help="Nodes per label and relationships per triple whose properties are compared.")
