@@ -2,7 +2,7 @@
 
 >>> from fraudgraph.exporters import available_formats
 >>> available_formats()
-['csv', 'jsonl', 'parquet']
+['csv', 'cypher', 'jsonl', 'neo4j-admin', 'parquet']
 """
 
 from fraudgraph.exporters.base import (
