@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 from fraudgraph.exporters.base import Capabilities
@@ -61,10 +61,11 @@ def node_statement(nodes: NodeSet, mode: str) -> str:
 
 
 def relationship_statement(rels: RelSet, mode: str) -> str:
-    """The parameterised batch statement for one relationship triple."""
+    """The parameterised batch statement for one relationship triple (merged on its key property if it has one)."""
     verb, assign = ("MERGE", "+=") if mode == "merge" else ("CREATE", "=")
+    key = f" {{{rels.key}: row.props.{rels.key}}}" if mode == "merge" and rels.key else ""
     return (f"UNWIND $rows AS row MATCH (a:{rels.src} {{id: row.src}}) MATCH (b:{rels.dst} {{id: row.dst}}) "
-            f"{verb} (a)-[r:{rels.type}]->(b) SET r {assign} row.props")
+            f"{verb} (a)-[r:{rels.type}{key}]->(b) SET r {assign} row.props")
 
 
 def constraint_statement(label: str) -> str:
@@ -145,22 +146,40 @@ class BoltLoader:
         with self._driver(neo4j) as driver, _errors(self.target, neo4j):
             self._check(driver)
 
-    def load(self, model: GraphModel) -> dict[str, dict[str, int]]:
-        """Load every node and relationship; the counts the server holds afterwards (per label and type)."""
+    def load(self, model: GraphModel, events: Iterable | None = None,
+             event_labels: list[str] = ()) -> dict[str, dict[str, int]]:
+        """Load every node and relationship, then the event elements (chunks of
+        :class:`~fraudgraph.event_graph.EventChunk`, in time order); the counts the server holds afterwards.
+
+        What the event chunks held is counted in :attr:`event_counts`.
+        """
         neo4j = _driver_module()
+        self.event_counts = {"nodes": {}, "relationships": {}}
         with self._driver(neo4j) as driver, _errors(self.target, neo4j):
             self._check(driver)
             if self.wipe:
                 self._wipe(driver)
             self._refuse_data(driver)
             with self._session(driver) as session:
-                for label in model.labels():
+                for label in model.labels() + list(event_labels):
                     session.run(constraint_statement(label)).consume()
             for nodes in model.nodes:
                 self._batches(driver, node_statement(nodes, self.mode), node_rows(nodes), nodes.label)
             for rels in model.relationships:
                 self._batches(driver, relationship_statement(rels, self.mode), relationship_rows(rels), rels.name)
-            return server_counts(driver, self.target.database, model.labels(), model.types())
+            for chunk in events or ():
+                self._event_chunk(driver, chunk)
+            labels = model.labels() + [x for x in self.event_counts["nodes"] if x not in model.labels()]
+            types = sorted(set(model.types()) | set(self.event_counts["relationships"]))
+            return server_counts(driver, self.target.database, labels, types)
+
+    def _event_chunk(self, driver, chunk) -> None:
+        for nodes in chunk.nodes:
+            self._batches(driver, node_statement(nodes, self.mode), node_rows(nodes), nodes.label)
+            _add(self.event_counts["nodes"], nodes.label, len(nodes.frame))
+        for rels in chunk.relationships:
+            self._batches(driver, relationship_statement(rels, self.mode), relationship_rows(rels), rels.name)
+            _add(self.event_counts["relationships"], rels.type, len(rels.frame))
 
     # -- steps --------------------------------------------------------------------------------------
     def _driver(self, neo4j):
@@ -197,6 +216,10 @@ class BoltLoader:
             for rows in batches(table, self.batch_size):
                 session.execute_write(_run, statement, rows)
                 self.progress(what, len(rows))
+
+
+def _add(counts: dict, name: str, n: int) -> None:
+    counts[name] = counts.get(name, 0) + n
 
 
 def _run(tx, statement: str, rows: list[dict]) -> None:
@@ -265,26 +288,39 @@ class Check:
     what: str
     expected: object
     found: object
+    examples: tuple = ()
 
     @property
     def ok(self) -> bool:
         return self.expected == self.found
 
 
-def verify(target: Target, model: GraphModel, *, sample: int = 20) -> list[Check]:
+def verify(target: Target, model: GraphModel, *, sample: int = 20, events: Iterable | None = None) -> list[Check]:
     """Read a loaded database back and compare it with ``model``.
 
     Counts per label and per relationship type, a uniqueness constraint on ``id`` per label, ``sample``
     nodes per label and relationships per triple with every property and its type, and the truth
-    subgraph (members per Pattern, relationships flagged ``is_fraud``). A check whose ``expected`` and
-    ``found`` differ is a difference.
+    subgraph (members per Pattern, relationships flagged ``is_fraud``); with ``events`` (event chunks),
+    their counts too and a sample of the first chunk's. A check whose ``expected`` and ``found`` differ is a
+    difference.
     """
     neo4j = _driver_module()
     loader = BoltLoader(target)
+    expected = model.counts()
+    first = None
+    for chunk in events or ():
+        first = first or chunk
+        for nodes in chunk.nodes:
+            _add(expected["nodes"], nodes.label, len(nodes.frame))
+        for rels in chunk.relationships:
+            _add(expected["relationships"], rels.type, len(rels.frame))
     with loader._driver(neo4j) as driver, _errors(target, neo4j):
         loader._check(driver)
         with loader._session(driver) as session:
-            checks = _count_checks(session, model)
+            checks = _count_checks(session, expected)
+            if first is not None:
+                checks += [_node_sample_check(session, n, sample) for n in first.nodes]
+                checks += [_relationship_sample_check(session, r, sample) for r in first.relationships]
             checks.append(_constraint_check(session, model))
             for nodes in model.nodes:
                 checks.append(_node_sample_check(session, nodes, sample))
@@ -294,8 +330,7 @@ def verify(target: Target, model: GraphModel, *, sample: int = 20) -> list[Check
     return checks
 
 
-def _count_checks(session, model: GraphModel) -> list[Check]:
-    expected = model.counts()
+def _count_checks(session, expected: dict) -> list[Check]:
     checks = []
     for label, n in expected["nodes"].items():
         found = session.run(f"MATCH (n:{label}) RETURN count(n) AS c").single()["c"]
@@ -329,18 +364,21 @@ def _node_sample_check(session, nodes: NodeSet, sample: int) -> Check:
     found = {r["id"]: dict(r["n"]) for r in session.run(
         f"UNWIND $ids AS id MATCH (n:{nodes.label} {{id: id}}) RETURN id, n", ids=[r["id"] for r in rows])}
     wrong = [row["id"] for row in rows if not _same_properties(row, found.get(row["id"]), nodes.properties)]
-    return Check(f"{len(rows)} sampled :{nodes.label} nodes with their properties and types", [], wrong)
+    return Check(f"sampled :{nodes.label} nodes equal in every property and type", len(rows),
+                 len(rows) - len(wrong), tuple(wrong[:3]))
 
 
 def _relationship_sample_check(session, rels: RelSet, sample: int) -> Check:
     rows = _sample_rows(relationship_rows(rels), sample)
-    pairs = [{"src": r["src"], "dst": r["dst"]} for r in rows]
-    found = {(r["src"], r["dst"]): dict(r["r"]) for r in session.run(
-        f"UNWIND $pairs AS p MATCH (a:{rels.src} {{id: p.src}})-[r:{rels.type}]->(b:{rels.dst} {{id: p.dst}}) "
-        f"RETURN p.src AS src, p.dst AS dst, r", pairs=pairs)}
-    wrong = [f"{row['src']}->{row['dst']}" for row in rows
-             if not _same_properties(row["props"], found.get((row["src"], row["dst"])), rels.properties)]
-    return Check(f"{len(rows)} sampled :{rels.type} relationships ({rels.src} to {rels.dst})", [], wrong)
+    pairs = [{"src": r["src"], "dst": r["dst"], "key": r["props"].get(rels.key) if rels.key else None} for r in rows]
+    keyed = f" {{{rels.key}: p.key}}" if rels.key else ""
+    found = {(r["src"], r["dst"], r["key"]): dict(r["r"]) for r in session.run(
+        f"UNWIND $pairs AS p MATCH (a:{rels.src} {{id: p.src}})-[r:{rels.type}{keyed}]->(b:{rels.dst} {{id: p.dst}}) "
+        f"RETURN p.src AS src, p.dst AS dst, p.key AS key, r", pairs=pairs)}
+    wrong = [f"{p['src']}->{p['dst']}" for p, row in zip(pairs, rows)
+             if not _same_properties(row["props"], found.get((p["src"], p["dst"], p["key"])), rels.properties)]
+    return Check(f"sampled :{rels.type} relationships ({rels.src} to {rels.dst}) equal", len(rows),
+                 len(rows) - len(wrong), tuple(wrong[:3]))
 
 
 def _same_properties(expected: dict, found: dict | None, properties) -> bool:
@@ -386,6 +424,8 @@ def _truth_checks(session, model: GraphModel) -> list[Check]:
     differing = sorted(k for k in set(expected) | set(got) if expected.get(k) != got.get(k))
     flags = sum(int((r.frame["is_fraud"] == True).sum()) for r in model.relationships  # noqa: E712
                 if "is_fraud" in r.frame.columns)
-    found = session.run("MATCH ()-[r]->() WHERE r.is_fraud = true RETURN count(r) AS c").single()["c"]
-    return [Check("Pattern nodes whose members differ", [], differing[:5]),
-            Check("relationships flagged is_fraud", flags, found)]
+    found = session.run("MATCH ()-[r]->() WHERE r.is_fraud = true AND type(r) IN $types RETURN count(r) AS c",
+                        types=model.types()).single()["c"]
+    return [Check("Pattern nodes with all their members", len(expected), len(expected) - len(differing),
+                  tuple(differing[:3])),
+            Check("graph relationships flagged is_fraud", flags, found)]

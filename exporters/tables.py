@@ -68,6 +68,8 @@ def to_arrow(table_type, frame: pd.DataFrame) -> pa.Table:
             arr = pa.Array.from_pandas(values.astype("str"), type=pa.large_string())
         elif kind == "float":
             arr = pa.array(values.to_numpy(dtype="float64"), from_pandas=True)
+        elif isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+            arr = pa.Array.from_pandas(values, type=_ARROW_TYPES[kind])  # nullable integers keep their nulls
         else:
             arr = pa.array(values.to_numpy(), type=_ARROW_TYPES[kind])
         arrays.append(arr)

@@ -88,7 +88,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     click.echo(f"wrote {len(manifest.files)} files ({', '.join(scenario.output.formats)}) to {out} "
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
-        _load_into_neo4j(loader, dataset, blind=False)
+        _load_into_neo4j(loader, dataset, False, "relationships", Path(out))
 
 
 def _streams_option(value: str | None):
@@ -257,7 +257,11 @@ def load():
               help="create refuses a database holding data; merge adds to it without duplicates.")
 @click.option("--wipe", is_flag=True, help="Delete everything in the database first.")
 @click.option("--blind", is_flag=True, help="Load the graph without any trace of the truth.")
-def load_neo4j(directory, uri, user, password, database, batch_size, mode, wipe, blind):
+@click.option("--events", "events_mode", type=click.Choice(["none", "relationships", "nodes"]),
+              default="relationships", show_default=True,
+              help="Money movements and logins as relationships (TRANSFERRED, LOGGED_IN), as Transaction and "
+                   "Session nodes, or not at all.")
+def load_neo4j(directory, uri, user, password, database, batch_size, mode, wipe, blind, events_mode):
     """Load the dataset in DIRECTORY into Neo4j (or any Bolt server)."""
     from fraudgraph.exporters.bolt import BoltLoader, Target
 
@@ -265,7 +269,7 @@ def load_neo4j(directory, uri, user, password, database, batch_size, mode, wipe,
                         batch_size=batch_size)
     loader.check()
     dataset = read_dataset(directory)
-    _load_into_neo4j(loader, dataset, blind)
+    _load_into_neo4j(loader, dataset, blind, events_mode, directory)
 
 
 @cli.group()
@@ -279,7 +283,9 @@ def verify():
 @click.option("--blind", is_flag=True, help="The database was loaded with --blind: expect no truth in it.")
 @click.option("--sample", type=click.IntRange(1, 100_000), default=20, show_default=True,
               help="Nodes per label and relationships per triple whose properties are compared.")
-def verify_neo4j(directory, uri, user, password, database, blind, sample):
+@click.option("--events", "events_mode", type=click.Choice(["none", "relationships", "nodes"]),
+              default="relationships", show_default=True, help="How the events were loaded (as with load).")
+def verify_neo4j(directory, uri, user, password, database, blind, sample, events_mode):
     """Read counts, constraints, sampled properties and the truth back from the server; exit 1 on any difference."""
     from fraudgraph.exporters.bolt import BoltLoader, Target
     from fraudgraph.exporters.bolt import verify as verify_server
@@ -288,15 +294,24 @@ def verify_neo4j(directory, uri, user, password, database, blind, sample):
     target = Target(uri, user, _password(password), database)
     BoltLoader(target).check_reachable()
     dataset = read_dataset(directory)
-    checks = verify_server(target, graph_model(dataset.graph, dataset.truth, blind=blind), sample=sample)
+    checks = verify_server(target, graph_model(dataset.graph, dataset.truth, blind=blind), sample=sample,
+                           events=_event_chunks(directory, events_mode, blind))
     width = max(len(c.what) for c in checks)
     for c in checks:
-        shown = "ok" if c.ok else f"DIFFERS: expected {c.expected!r}, found {c.found!r}"
+        shown = "ok" if c.ok else f"DIFFERS: expected {_short(c.expected)}, found {_short(c.found)}" + (
+            f" (e.g. {', '.join(map(str, c.examples))})" if c.examples else "")
         click.echo(f"{c.what:<{width}}  {shown}")
     bad = [c for c in checks if not c.ok]
     click.echo(f"{len(checks) - len(bad)} of {len(checks)} checks agree with {directory} at {target.describe()}")
     if bad:
         sys.exit(1)
+
+
+def _short(value) -> str:
+    """A value for one line: lists cut to their first five items."""
+    if isinstance(value, list) and len(value) > 5:
+        return repr(value[:5])[:-1] + f", ... ({len(value)} in all)]"
+    return repr(value)
 
 
 def _password(password: str | None) -> str:
@@ -305,23 +320,43 @@ def _password(password: str | None) -> str:
     return password
 
 
-def _load_into_neo4j(loader, dataset, blind: bool) -> None:
+def _load_into_neo4j(loader, dataset, blind: bool, events_mode: str, directory: Path) -> None:
+    from fraudgraph.event_graph import event_labels
     from fraudgraph.graphdb import graph_model
 
     started = time.perf_counter()
     model = graph_model(dataset.graph, dataset.truth, blind=blind)
     expected = model.counts()
     total = sum(expected["nodes"].values()) + sum(expected["relationships"].values())
+    events = _event_chunks(directory, events_mode, blind)
+    labels = event_labels(events_mode)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="loading", file=sys.stderr, item_show_func=lambda s: s or "") as bar:
             loader.progress = lambda what, rows: bar.update(rows, what)
-            counts = loader.load(model)
+            counts = loader.load(model, events, labels)
     else:
-        counts = loader.load(model)
+        counts = loader.load(model, events, labels)
+    for kind in ("nodes", "relationships"):
+        for name, n in loader.event_counts[kind].items():
+            expected[kind][name] = expected[kind].get(name, 0) + n
+    total = sum(expected["nodes"].values()) + sum(expected["relationships"].values())
     elapsed = time.perf_counter() - started
     click.echo(_load_table(expected, counts))
     click.echo(f"loaded {total:,} nodes and relationships into {loader.target.describe()} in {elapsed:.1f} s "
                f"({total / max(elapsed, 1e-9):,.0f} per second, mode {loader.mode}{', blind' if blind else ''})")
+
+
+def _event_chunks(directory: Path, mode: str, blind: bool):
+    """The written events of ``directory`` as graph elements, chunk by chunk (nothing for mode ``none``)."""
+    if mode == "none":
+        return
+    from fraudgraph.event_graph import EventGraph
+    from fraudgraph.loading import read_event_parts
+
+    graph = EventGraph(mode, blind=blind)
+    for events, truth in read_event_parts(directory):
+        yield graph.add(events, truth)
+    yield graph.close()
 
 
 def _load_table(expected: dict, counts: dict) -> str:

@@ -62,7 +62,8 @@ class NodeSet:
 class RelSet:
     """The relationships of one ``(src)-[:TYPE]->(dst)`` triple: ``frame`` has ``src``, ``dst`` and the properties.
 
-    A pair of nodes has at most one relationship of a triple, so ``(src, dst)`` identifies it.
+    A pair of nodes has at most one relationship of a graph triple, so ``(src, dst)`` identifies it;
+    relationships that repeat between a pair (events) name the property that identifies them in ``key``.
     """
 
     src: str
@@ -70,6 +71,7 @@ class RelSet:
     dst: str
     properties: tuple[Property, ...]
     frame: pd.DataFrame
+    key: str | None = None
 
     @property
     def name(self) -> str:

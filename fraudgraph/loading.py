@@ -199,6 +199,46 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     return Dataset(graph, truth, scenario, SeedTree(manifest["seed"]))
 
 
+def read_event_parts(path: str | Path, format: str | None = None):
+    """The written event streams, part by part and in time order: ``(events, event_truth)`` Arrow tables.
+
+    Every column is text, the payload a JSON object's text, as the timeline
+    releases them. Parts of ``events/`` and ``truth/events/`` hold the same
+    events in the same order. A dataset written without events yields nothing.
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
+    formats = readable_formats(manifest)
+    if format is None:
+        format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
+    parts = {kind: sorted(e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind)
+             for kind in ("events", "event_truth")}
+    for events, truth in zip(parts["events"], parts["event_truth"]):
+        try:
+            yield _event_table(path / events, format), _event_table(path / truth, format)
+        except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
+            raise DatasetError(f"{events}: cannot be parsed as {format}: {exc}") from None
+
+
+def _event_table(path: Path, fmt: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if fmt == "parquet":
+        return pq.read_table(path)
+    if fmt == "csv":
+        names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16),
+                               convert_options=pacsv.ConvertOptions(include_columns=[])).column_names
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.large_string() for n in names}, strings_can_be_null=True))
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if rows and isinstance(rows[0].get("payload"), dict):
+        for row in rows:
+            row["payload"] = json.dumps(row["payload"], separators=(",", ":"))
+    return pa.Table.from_pylist(rows)
+
+
 def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     """Check a written dataset: files against the manifest, each format against the schema
     and referential integrity, row counts, and that all formats hold the same data.

@@ -253,8 +253,9 @@ def test_stream_and_scenario_options():
 
 
 def _typology_ranges():
-    from fraudgraph.config import range_pairs
     from fraudgraph.patterns.base import available_patterns, get_injector
+
+    from fraudgraph.config import range_pairs
 
     return [(name, low, high) for name in available_patterns()
             for low, high in range_pairs(get_injector(name).config_model)]
