@@ -52,6 +52,9 @@ class Capabilities:
         :func:`fraudgraph.loading.read_dataset` can use its files.
     server : bool
         Loads into a server rather than (only) writing files.
+    graph_events : bool
+        Takes the event streams as graph elements (:mod:`fraudgraph.event_graph`)
+        through :meth:`Exporter.open_graph_events`, for the graph-database formats.
     """
 
     tables: bool = False
@@ -59,6 +62,7 @@ class Capabilities:
     folder: str | None = None
     readable: bool = False
     server: bool = False
+    graph_events: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,27 @@ class Exporter(ABC):
             An object with ``write(table)`` and ``close()``.
         """
         return BufferedPart(self, stream, path, schema)
+
+    def open_graph_events(self, root: Path, mode: str, blind: bool):
+        """A sink for the events as graph elements, in time order (called only with ``graph_events``).
+
+        Parameters
+        ----------
+        root : Path
+            The dataset folder being written.
+        mode : {"relationships", "nodes"}
+            How events become graph elements (see :mod:`fraudgraph.event_graph`).
+        blind : bool
+            Whether the graph leaves the truth out.
+
+        Returns
+        -------
+        GraphEventSink
+            An object with ``write(chunk)`` taking each
+            :class:`~fraudgraph.event_graph.EventChunk`, and ``close()`` returning
+            the :class:`WrittenFile` records of what it wrote.
+        """
+        raise ExporterError(f"format {self.name!r} declares graph events but does not implement open_graph_events")
 
 
 class BufferedPart:

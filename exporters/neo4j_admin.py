@@ -8,6 +8,12 @@ UTC offset, ``:date``), ``import.sh`` with the exact import command, and
 ``constraints.cypher`` to run once the database is started. Each label is its
 own id space, so ids only need to be unique within a label.
 
+The events come in as graph elements too (option ``graph_events``, see
+:mod:`fraudgraph.event_graph`): TRANSFERRED and LOGGED_IN relationship files, or
+Transaction and Session node files with their PERFORMS, BENEFITS_TO, NEXT,
+STARTED, FROM and VIA relationships, appended window by window while the
+streams are simulated. ``import.sh`` lists them alongside the graph's files.
+
 Fields are quoted where needed (commas, quotes, line breaks) with quotes
 doubled inside; a missing value is an empty unquoted field (no property), an
 empty string is ``""``. Files are UTF-8.
@@ -15,6 +21,7 @@ empty string is ``""``. Files are UTF-8.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +30,7 @@ import pyarrow.csv as pacsv
 from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 from fraudgraph.exporters.tables import as_text, to_arrow
 
+from fraudgraph.event_graph import event_sets
 from fraudgraph.graphdb import NEO4J_TYPES, NodeSet, RelSet, graph_model
 
 FOLDER = "neo4j-admin"
@@ -49,50 +57,105 @@ def relationship_header(rels: RelSet) -> list[str]:
 class Neo4jAdminExporter(Exporter):
     """Writes ``neo4j-admin/``: header and data files, ``import.sh`` and ``constraints.cypher``.
 
-    Options: ``blind`` (leave the truth out, see :func:`fraudgraph.graphdb.graph_model`).
+    Options: ``blind`` (leave the truth out, see :func:`fraudgraph.graphdb.graph_model`) and
+    ``graph_events`` (``"relationships"``, ``"nodes"`` or ``"none"``).
     """
 
     name = "neo4j-admin"
     extension = "csv"
-    capabilities = Capabilities(folder=FOLDER)
+    capabilities = Capabilities(folder=FOLDER, graph_events=True)
 
     def write(self, dataset, out: Path, **options: Any) -> list[WrittenFile]:
-        model = graph_model(dataset.graph, dataset.truth, blind=options.get("blind", False))
+        blind = options.get("blind", False)
+        model = graph_model(dataset.graph, dataset.truth, blind=blind)
+        event_nodes, event_rels = event_sets(options.get("graph_events", "none"), blind)
         root = Path(out) / FOLDER
         (root / "nodes").mkdir(parents=True, exist_ok=True)
         (root / "relationships").mkdir(parents=True, exist_ok=True)
-        written, node_args, rel_args = [], [], []
-        for nodes in model.nodes:
-            table = to_arrow(nodes, nodes.frame).append_column(":LABEL", pa.array([nodes.label] * len(nodes.frame),
-                                                                                  pa.large_string()))
-            written += self._pair(out, f"nodes/{nodes.label}", node_header(nodes), table, nodes, "nodes", nodes.label)
-            node_args.append(f"--nodes=nodes/{nodes.label}.header.csv,nodes/{nodes.label}.csv")
-        for rels in model.relationships:
-            table = to_arrow(rels, rels.frame).append_column(":TYPE", pa.array([rels.type] * len(rels.frame),
-                                                                               pa.large_string()))
-            written += self._pair(out, f"relationships/{rels.name}", relationship_header(rels), table, rels,
-                                  "relationships", rels.name)
-            rel_args.append(f"--relationships=relationships/{rels.name}.header.csv,relationships/{rels.name}.csv")
-        (root / "import.sh").write_text(import_script(node_args + rel_args), encoding="utf-8")
+        written = []
+        for spec in model.nodes + model.relationships:
+            with SetFile(out, spec) as data:
+                data.write(spec)
+            written += data.files
+        args = [SetFile.argument(spec) for spec in model.nodes + event_nodes + model.relationships + event_rels]
+        (root / "import.sh").write_text(import_script(args), encoding="utf-8")
         (root / "import.sh").chmod(0o755)
-        (root / "constraints.cypher").write_text(constraints_script(model.labels()), encoding="utf-8")
+        (root / "constraints.cypher").write_text(constraints_script(model.labels() + [n.label for n in event_nodes]),
+                                                 encoding="utf-8")
         written.append(WrittenFile.of(out, f"{FOLDER}/import.sh", "script", "import", None))
         written.append(WrittenFile.of(out, f"{FOLDER}/constraints.cypher", "script", "constraints", None))
         return written
 
-    def _pair(self, out: Path, stem: str, header: list[str], table: pa.Table, spec, kind: str, name: str):
-        """The header file (one line) and the data file (no header line) of one node or relationship set."""
-        (Path(out) / FOLDER / f"{stem}.header.csv").write_text(",".join(header) + "\n", encoding="utf-8")
-        write_csv_rows(as_text(spec, table), Path(out) / FOLDER / f"{stem}.csv")
-        return [WrittenFile.of(out, f"{FOLDER}/{stem}.header.csv", "header", name, None),
-                WrittenFile.of(out, f"{FOLDER}/{stem}.csv", kind, name, table.num_rows)]
+    def open_graph_events(self, root: Path, mode: str, blind: bool) -> EventFiles:
+        return EventFiles(root, mode, blind)
 
 
-def write_csv_rows(table: pa.Table, path: Path) -> None:
-    """Rows of ``table`` as CSV without a header line, quoted where needed."""
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed", delimiter=",")
-    with pacsv.CSVWriter(str(path), table.schema, write_options=options) as writer:
-        writer.write_table(table)
+class SetFile:
+    """The header file (one line) and the data file (no header line) of one node or relationship set.
+
+    A context manager: rows are appended with :meth:`write`, batch by batch;
+    :attr:`files` lists both files once it is closed.
+    """
+
+    def __init__(self, out: Path, spec: NodeSet | RelSet):
+        self.out, self.spec = Path(out), spec
+        self.nodes = isinstance(spec, NodeSet)
+        self.stem = f"nodes/{spec.label}" if self.nodes else f"relationships/{spec.name}"
+        header = node_header(spec) if self.nodes else relationship_header(spec)
+        (self.out / FOLDER / f"{self.stem}.header.csv").write_text(",".join(header) + "\n", encoding="utf-8")
+        schema = self._table(replace(spec, frame=spec.frame.iloc[:0])).schema
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed", delimiter=",")
+        self.writer = pacsv.CSVWriter(str(self.out / FOLDER / f"{self.stem}.csv"), schema, write_options=options)
+        self.rows = 0
+        self.files: list[WrittenFile] = []
+
+    @staticmethod
+    def argument(spec: NodeSet | RelSet) -> str:
+        """The import command's ``--nodes=`` or ``--relationships=`` argument for the set."""
+        if isinstance(spec, NodeSet):
+            return f"--nodes=nodes/{spec.label}.header.csv,nodes/{spec.label}.csv"
+        return f"--relationships=relationships/{spec.name}.header.csv,relationships/{spec.name}.csv"
+
+    def _table(self, spec) -> pa.Table:
+        """The set's rows as the data file spells them, with the ``:LABEL`` or ``:TYPE`` column last."""
+        table = to_arrow(spec, spec.frame)
+        name, value = (":LABEL", spec.label) if self.nodes else (":TYPE", spec.type)
+        return as_text(spec, table).append_column(name, pa.array([value] * table.num_rows, pa.large_string()))
+
+    def write(self, spec: NodeSet | RelSet) -> None:
+        table = self._table(spec)
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def __enter__(self) -> SetFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> list[WrittenFile]:
+        self.writer.close()
+        kind, name = ("nodes", self.spec.label) if self.nodes else ("relationships", self.spec.name)
+        self.files = [WrittenFile.of(self.out, f"{FOLDER}/{self.stem}.header.csv", "header", name, None),
+                      WrittenFile.of(self.out, f"{FOLDER}/{self.stem}.csv", kind, name, self.rows)]
+        return self.files
+
+
+class EventFiles:
+    """The event sets' files, appended chunk by chunk (see :meth:`Exporter.open_graph_events`)."""
+
+    def __init__(self, root: Path, mode: str, blind: bool):
+        nodes, rels = event_sets(mode, blind)
+        for sub in ("nodes", "relationships"):
+            (Path(root) / FOLDER / sub).mkdir(parents=True, exist_ok=True)
+        self.files = {spec.name: SetFile(root, spec) for spec in nodes + rels}
+
+    def write(self, chunk) -> None:
+        for spec in chunk.nodes + chunk.relationships:
+            self.files[spec.name].write(spec)
+
+    def close(self) -> list[WrittenFile]:
+        return [f for data in self.files.values() for f in data.close()]
 
 
 def import_script(arguments: list[str]) -> str:

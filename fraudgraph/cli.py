@@ -19,7 +19,7 @@ from fraudgraph import schema
 from fraudgraph._version import __version__
 from fraudgraph.config import STREAMS, Scenario, preset_names
 from fraudgraph.errors import FraudGraphError, OutputError
-from fraudgraph.exporters import available_formats
+from fraudgraph.exporters import available_formats, get_exporter
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
 from fraudgraph.pipeline import generate as generate_dataset
 from fraudgraph.pipeline import plan, prepare
@@ -45,10 +45,15 @@ def cli():
 @click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
 @click.option("--streams", metavar="LIST", help=f"Comma-separated event families to write under events/ ({', '.join(STREAMS)}), or 'none'. Default: the scenario's events.streams.")
 @click.option("--labels-on-events", is_flag=True, help="Also put is_fraud, fraud_type and pattern_id on each event (truth/events always has them).")
+@click.option("--graph-events", type=click.Choice(["none", "relationships", "nodes"]), default="relationships",
+              show_default=True, help="How the graph-database formats and --neo4j hold the events: TRANSFERRED and "
+              "LOGGED_IN relationships, or Transaction and Session nodes.")
+@click.option("--blind", is_flag=True, help="The graph-database formats and --neo4j leave every trace of the truth "
+              "out (truth/ is written as always).")
 @click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the dataset into this Bolt server (an empty "
               "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, neo4j_uri):
+             labels_on_events, graph_events, blind, neo4j_uri):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
@@ -59,6 +64,10 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
 
     check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
     loader = None
+    if neo4j_uri and graph_events != "none" and scenario.events.streams and not any(
+            get_exporter(f).capabilities.readable for f in scenario.output.formats):
+        raise click.UsageError(f"--neo4j loads the events from the written files: add csv, jsonl or parquet to "
+                               f"--format {','.join(scenario.output.formats)}, or pass --graph-events none")
     if neo4j_uri:
         from fraudgraph.exporters.bolt import BoltLoader, Target
 
@@ -75,11 +84,11 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
             dataset = generate_dataset(scenario, progress=progress)
             manifest = write_dataset(dataset, out, scenario.output.formats, force=force,
                                      labels_on_graph=labels_on_graph, labels_on_events=labels_on_events,
-                                     progress=progress)
+                                     graph_events=graph_events, blind=blind, progress=progress)
     else:
         dataset = generate_dataset(scenario)
         manifest = write_dataset(dataset, out, scenario.output.formats, force=force, labels_on_graph=labels_on_graph,
-                                 labels_on_events=labels_on_events)
+                                 labels_on_events=labels_on_events, graph_events=graph_events, blind=blind)
     elapsed = time.perf_counter() - started
     click.echo(_counts_table(dataset.graph.counts(), scenario.persons.count))
     if manifest.event_counts:
@@ -88,7 +97,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     click.echo(f"wrote {len(manifest.files)} files ({', '.join(scenario.output.formats)}) to {out} "
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
-        _load_into_neo4j(loader, dataset, False, "relationships", Path(out))
+        _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
 
 
 def _streams_option(value: str | None):

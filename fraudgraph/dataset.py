@@ -114,7 +114,7 @@ class Dataset:
 
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
               labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,
-              progress=None) -> Manifest:
+              graph_events: str = "relationships", blind: bool = False, progress=None) -> Manifest:
         """Write the dataset to the folder ``out`` and return its manifest.
 
         Parameters
@@ -136,6 +136,13 @@ class Dataset:
             ``events.streams``; an empty list writes no events).
         labels_on_events : bool, default False
             Also put the labels on each event (``truth/events/`` always has them).
+        graph_events : {"relationships", "nodes", "none"}, default "relationships"
+            How the graph-database formats (``neo4j-admin``, ``cypher``) hold the
+            events: as TRANSFERRED and LOGGED_IN relationships, as Transaction and
+            Session nodes, or not at all (see :mod:`fraudgraph.event_graph`).
+        blind : bool, default False
+            The graph-database formats leave every trace of the truth out (no
+            Pattern nodes, no ``is_fraud``); ``truth/`` is written as always.
         progress : callable, optional
             Called with the name of each step as it starts.
 
@@ -147,7 +154,8 @@ class Dataset:
         from fraudgraph.writing import write_dataset
 
         return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph,
-                             streams=streams, labels_on_events=labels_on_events, progress=progress)
+                             streams=streams, labels_on_events=labels_on_events, graph_events=graph_events,
+                             blind=blind, progress=progress)
 
     def __repr__(self) -> str:
         return f"Dataset(scenario={self.scenario.name!r}, seed={self.seed}, {self.graph!r})"

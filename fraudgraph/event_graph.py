@@ -20,8 +20,9 @@ is on each transaction, login and session.
 returns the elements that are complete: a transaction once its outcome
 (completed or failed) is known, a login once it succeeded or failed, a session
 once it ended; what never completes within the span comes out at :meth:`close`
-as ``pending`` or ``open``. Transactions leave in the order they were initiated,
-so that the NEXT chain is each account's history.
+as ``pending`` or ``open``. Elements leave in the order they began (an element
+waits for the ones before it), so the NEXT chain is each account's history and
+the output does not depend on how the stream was cut into batches.
 """
 
 from __future__ import annotations
@@ -79,6 +80,30 @@ def event_labels(mode: str) -> list[str]:
     return ["Transaction", "Session"] if mode == "nodes" else []
 
 
+def event_sets(mode: str, blind: bool = False) -> tuple[tuple[NodeSet, ...], tuple[RelSet, ...]]:
+    """Every node set and relationship set a mode can produce, with no rows: the files a bulk import lists.
+
+    An :class:`EventChunk` only ever holds sets of these labels and triples, with
+    these properties.
+    """
+    if mode == "none":
+        return (), ()
+    fraud = () if blind else (_FRAUD,)
+
+    def rel(src, rel_type, dst, props=(), key=None):
+        props = props + fraud if props else ()
+        return RelSet(src, rel_type, dst, props, pd.DataFrame(columns=["src", "dst"] + [p.name for p in props]), key)
+
+    if mode == "relationships":
+        return (), (rel("Account", "TRANSFERRED", "Account", TRANSFER_PROPERTIES, "transaction_id"),
+                    rel("Person", "LOGGED_IN", "Device", LOGIN_PROPERTIES, "attempt_id"))
+    nodes = tuple(NodeSet(label, props + fraud, pd.DataFrame(columns=["id"] + [p.name for p in props + fraud]))
+                  for label, props in (("Transaction", TRANSACTION_PROPERTIES), ("Session", SESSION_PROPERTIES)))
+    return nodes, (rel("Account", "PERFORMS", "Transaction"), rel("Transaction", "BENEFITS_TO", "Account"),
+                   rel("Transaction", "NEXT", "Transaction"), rel("Person", "STARTED", "Session"),
+                   rel("Session", "FROM", "Device"), rel("Session", "VIA", "IP"))
+
+
 def _payloads(events: pa.Table, kind: str, fields: list[str]) -> pd.DataFrame:
     """The payload fields of every event of ``kind``, with its event id and timestamp."""
     rows = events.filter(pc.equal(events.column("event_type"), kind))
@@ -114,9 +139,9 @@ class EventGraph:
             raise ValueError(f"event graph mode must be one of {', '.join(MODES[1:])}, got {mode!r}")
         self.mode, self.blind = mode, blind
         self._tx = pd.DataFrame()          # initiated, waiting for their outcome (in initiation order)
-        self._outcomes: dict[str, str] = {}
+        self._outcomes = pd.Series(dtype=object)          # transaction_id -> completed / failed
         self._logins = pd.DataFrame()
-        self._login_outcomes: dict[str, bool] = {}
+        self._login_outcomes = pd.Series(dtype=object)    # attempt_id -> success
         self._sessions = pd.DataFrame()
         self._ends = pd.DataFrame()
         self._last: dict[str, str] = {}    # each account's latest released transaction (the NEXT chain)
@@ -133,13 +158,13 @@ class EventGraph:
         return self._release(final=True)
 
     # -- intake ---------------------------------------------------------------------------------------
-    def _fraud(self, truth: pa.Table | None) -> dict[str, bool] | None:
+    def _fraud(self, truth: pa.Table | None) -> pd.Index | None:
         if self.blind or truth is None:
             return None
         flags = truth.column("is_fraud")
         if not pa.types.is_boolean(flags.type):  # read back from text
             flags = pc.equal(pc.utf8_lower(flags.cast(pa.large_string())), "true")
-        return {e: bool(f) for e, f in zip(truth.column("event_id").to_pylist(), flags.to_pylist()) if f}
+        return pd.Index(truth.filter(flags.fill_null(False)).column("event_id").to_numpy(zero_copy_only=False))
 
     def _take_transactions(self, events: pa.Table, fraud) -> None:
         start = _payloads(events, "transaction-initiated",
@@ -147,27 +172,28 @@ class EventGraph:
                            "initiated_at"])
         if len(start):
             start["amount"] = pd.to_numeric(start["amount"]).astype(float)
-            start["is_fraud"] = [e in fraud for e in start["event_id"]] if fraud is not None else None
+            start["is_fraud"] = start["event_id"].isin(fraud).to_numpy() if fraud is not None else None
             self._tx = pd.concat([self._tx, start], ignore_index=True) if len(self._tx) else start
         for kind, status in (("transaction-completed", "completed"), ("transaction-failed", "failed")):
             done = _payloads(events, kind, ["transaction_id"])
-            self._outcomes.update(dict.fromkeys(done["transaction_id"], status))
+            self._outcomes = _learn(self._outcomes, done["transaction_id"], status)
 
     def _take_logins(self, events: pa.Table, fraud) -> None:
         if self.mode == "relationships":
             tried = _payloads(events, "login-attempt", ["attempt_id", "user_id", "device_id", "ip_address",
                                                         "attempted_at"])
             if len(tried):
-                tried["is_fraud"] = [e in fraud for e in tried["event_id"]] if fraud is not None else None
+                tried["is_fraud"] = tried["event_id"].isin(fraud).to_numpy() if fraud is not None else None
                 self._logins = pd.concat([self._logins, tried], ignore_index=True) if len(self._logins) else tried
             for kind, ok in (("login-success", True), ("login-failed", False)):
-                self._login_outcomes.update(dict.fromkeys(_payloads(events, kind, ["attempt_id"])["attempt_id"], ok))
+                done = _payloads(events, kind, ["attempt_id"])["attempt_id"]
+                self._login_outcomes = _learn(self._login_outcomes, done, ok)
             return
         started = _payloads(events, "session-started", ["session_id", "user_id", "device_id", "ip_id"])
         if len(started):
             started["started_at"] = events.filter(pc.equal(events.column("event_type"), "session-started")).column(
                 "timestamp").to_numpy(zero_copy_only=False)
-            started["is_fraud"] = [e in fraud for e in started["event_id"]] if fraud is not None else None
+            started["is_fraud"] = started["event_id"].isin(fraud).to_numpy() if fraud is not None else None
             self._sessions = pd.concat([self._sessions, started], ignore_index=True) if len(self._sessions) else started
         ended = _payloads(events, "session-ended", ["session_id", "duration_seconds", "action_count", "end_reason"])
         if len(ended):
@@ -199,11 +225,9 @@ class EventGraph:
         if not len(self._tx):
             return self._tx
         status = self._tx["transaction_id"].map(self._outcomes)
-        waiting = status.isna().to_numpy()
-        cut = len(self._tx) if final or not waiting.any() else int(np.argmax(waiting))
+        cut = _ready_prefix(status.notna().to_numpy(), final)
         ready = self._tx.iloc[:cut].assign(status=status.iloc[:cut].fillna("pending").to_numpy(object))
-        for t in ready["transaction_id"]:
-            self._outcomes.pop(t, None)
+        self._outcomes = _forget(self._outcomes, ready["transaction_id"])
         self._tx = self._tx.iloc[cut:].reset_index(drop=True)
         return ready.reset_index(drop=True)
 
@@ -236,13 +260,7 @@ class EventGraph:
     def _transaction_links(self, tx: pd.DataFrame) -> list[RelSet]:
         performed = tx[tx["account_id"].notna()]
         benefits = tx[tx["counterparty_account_id"].notna()]
-        chain_src, chain_dst = [], []
-        for account, transaction in zip(performed["account_id"], performed["transaction_id"]):
-            before = self._last.get(account)
-            if before is not None:
-                chain_src.append(before)
-                chain_dst.append(transaction)
-            self._last[account] = transaction
+        chain_src, chain_dst = self._chain(performed["account_id"], performed["transaction_id"])
         return [
             RelSet("Account", "PERFORMS", "Transaction", (), _pairs(performed["account_id"],
                                                                     performed["transaction_id"])),
@@ -251,15 +269,25 @@ class EventGraph:
             RelSet("Transaction", "NEXT", "Transaction", (), _pairs(chain_src, chain_dst)),
         ]
 
+    def _chain(self, accounts: pd.Series, transactions: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """NEXT pairs: each transaction after the account's one before it (in this batch or an earlier one)."""
+        frame = pd.DataFrame({"account": accounts.to_numpy(object), "tx": transactions.to_numpy(object)})
+        before = frame.groupby("account", sort=False)["tx"].shift(1).to_numpy(object)
+        first = pd.isna(before)
+        before[first] = frame["account"][first].map(self._last).to_numpy(object)
+        last = frame.drop_duplicates("account", keep="last")
+        self._last.update(zip(last["account"], last["tx"]))
+        linked = ~pd.isna(before)
+        return before[linked], frame["tx"].to_numpy(object)[linked]
+
     def _logged_in(self, final: bool) -> list[RelSet]:
         if not len(self._logins):
             return []
         outcome = self._logins["attempt_id"].map(self._login_outcomes)
-        ready = self._logins[outcome.notna().to_numpy() | final]
-        success = outcome[ready.index]
-        self._logins = self._logins[~self._logins.index.isin(ready.index)].reset_index(drop=True)
-        for a in ready["attempt_id"]:
-            self._login_outcomes.pop(a, None)
+        cut = _ready_prefix(outcome.notna().to_numpy(), final)
+        ready, success = self._logins.iloc[:cut], outcome.iloc[:cut]
+        self._logins = self._logins.iloc[cut:].reset_index(drop=True)
+        self._login_outcomes = _forget(self._login_outcomes, ready["attempt_id"])
         frame = pd.DataFrame({"src": ready["user_id"].to_numpy(object), "dst": ready["device_id"].to_numpy(object),
                               "attempt_id": ready["attempt_id"].to_numpy(object), "at": _times(ready["attempted_at"]),
                               "success": success.astype(object).where(success.notna(), None).to_numpy(object),
@@ -274,9 +302,9 @@ class EventGraph:
             return self._sessions
         ends = self._ends.set_index("session_id") if len(self._ends) else pd.DataFrame(
             columns=["duration_seconds", "action_count", "end_reason", "ended_at"])
-        known = self._sessions["session_id"].isin(ends.index).to_numpy()
-        ready = self._sessions[known | final].reset_index(drop=True)
-        self._sessions = self._sessions[~(known | final)].reset_index(drop=True)
+        cut = _ready_prefix(self._sessions["session_id"].isin(ends.index).to_numpy(), final)
+        ready = self._sessions.iloc[:cut].reset_index(drop=True)
+        self._sessions = self._sessions.iloc[cut:].reset_index(drop=True)
         joined = ends.reindex(ready["session_id"])
         for column in ("ended_at", "duration_seconds", "action_count", "end_reason"):
             ready[column] = joined[column].to_numpy(object)
@@ -300,6 +328,30 @@ class EventGraph:
         return [RelSet("Person", "STARTED", "Session", (), _pairs(sessions["user_id"], sessions["session_id"])),
                 RelSet("Session", "FROM", "Device", (), _pairs(sessions["session_id"], sessions["device_id"])),
                 RelSet("Session", "VIA", "IP", (), _pairs(via["session_id"], via["ip_id"]))]
+
+
+def _ready_prefix(known: np.ndarray, final: bool) -> int:
+    """How many leading elements can leave: up to the first whose outcome is unknown (all of them at the end).
+
+    Releasing a prefix keeps the elements in the order they began, however the
+    stream was cut into batches, so the files built from them do not depend on it.
+    """
+    if final or known.all():
+        return len(known)
+    return int(np.argmin(known))
+
+
+def _learn(known: pd.Series, ids, value) -> pd.Series:
+    """``known`` with ``ids`` mapped to ``value`` as well."""
+    if not len(ids):
+        return known
+    new = pd.Series(value, index=pd.Index(np.asarray(ids, dtype=object)), dtype=object)
+    return pd.concat([known, new]) if len(known) else new
+
+
+def _forget(known: pd.Series, ids) -> pd.Series:
+    """``known`` without the released ``ids``."""
+    return known[~known.index.isin(np.asarray(ids, dtype=object))] if len(known) else known
 
 
 def _pairs(src, dst) -> pd.DataFrame:

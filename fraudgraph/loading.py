@@ -211,6 +211,9 @@ def read_event_parts(path: str | Path, format: str | None = None):
     formats = readable_formats(manifest)
     if format is None:
         format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
+    if format is None and any(manifest.get("counts", {}).get("events", {}).values()):
+        raise DatasetError(f"{path}: its events were written only in {', '.join(manifest_formats(manifest))}; "
+                           f"events are read back from csv, jsonl or parquet")
     parts = {kind: sorted(e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind)
              for kind in ("events", "event_truth")}
     for events, truth in zip(parts["events"], parts["event_truth"]):

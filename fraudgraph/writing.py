@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.compute as pc
 
 from fraudgraph._version import __version__
+from fraudgraph.errors import ConfigError
 from fraudgraph.exporters import ExporterError, WrittenFile, check_formats, get_exporter
 from fraudgraph.output import MANIFEST, atomic_folder
 
@@ -53,8 +54,13 @@ class Manifest(dict):
 
 def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | None = None, *,
                   force: bool = False, labels_on_graph: bool = False, streams: list[str] | None = None,
-                  labels_on_events: bool = False, progress: Progress = None) -> Manifest:
+                  labels_on_events: bool = False, graph_events: str = "relationships", blind: bool = False,
+                  progress: Progress = None) -> Manifest:
     """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :meth:`Dataset.write`)."""
+    from fraudgraph.event_graph import MODES
+
+    if graph_events not in MODES:
+        raise ConfigError(f"graph_events: expected one of {', '.join(MODES)}, got {graph_events!r}")
     if formats is None:
         formats = dataset.scenario.output.formats
     elif isinstance(formats, str):
@@ -74,14 +80,16 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             if progress is not None:
                 with lock:
                     progress(f"write {exporter.name}")
-            written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph)
+            written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph, blind=blind,
+                                     graph_events=graph_events)
             return [f.manifest_entry(exporter.name) for f in _checked(exporter, tmp, written)]
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1)))
         try:
             files = [f for written in pool.map(write_one, exporters) for f in written]
+            graph = GraphEvents(exporters, tmp, graph_events, blind)
             stream_files, event_counts = _write_streams(dataset, tmp, exporters, pool, scenario.events.streams,
-                                                        labels_on_events, progress)
+                                                        labels_on_events, graph, progress)
             files += stream_files
         finally:
             # on failure or a signal, drop the writes not yet started; the running ones end before cleanup
@@ -98,6 +106,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
                        "events": dict(sorted(event_counts.items()))},
             "labels_on_graph": labels_on_graph,
             "labels_on_events": labels_on_events,
+            **({"graph_database": {"events": graph_events, "blind": blind}} if graph.formats else {}),
             "files": sorted(files, key=lambda f: f["path"]),
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -105,18 +114,46 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
     return Manifest(manifest, out)
 
 
-def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events,
+class GraphEvents:
+    """The events as graph elements, for the formats that take them (one conversion, every such format)."""
+
+    def __init__(self, exporters, root: Path, mode: str, blind: bool):
+        from fraudgraph.event_graph import EventGraph
+
+        takers = [e for e in exporters if e.capabilities.graph_events]
+        self.formats = [e.name for e in takers]
+        self.root = root
+        self.sinks = [] if mode == "none" else [(e, e.open_graph_events(root, mode, blind)) for e in takers]
+        self.graph = EventGraph(mode, blind) if self.sinks else None
+
+    def write(self, events, truth) -> None:
+        if self.graph is not None:
+            self._send(self.graph.add(events, truth))
+
+    def close(self) -> list[dict]:
+        if self.graph is None:
+            return []
+        self._send(self.graph.close())
+        return [f.manifest_entry(e.name) for e, sink in self.sinks for f in _checked(e, self.root, sink.close())]
+
+    def _send(self, chunk) -> None:
+        for _, sink in self.sinks:
+            sink.write(chunk)
+
+
+def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events, graph: GraphEvents,
                    progress) -> tuple[list[dict], dict[str, int]]:
     """Simulate the event streams window by window and write them as part files in every format.
 
     Writing window ``k`` overlaps with simulating window ``k + 1``; each format's
-    writer sees the windows in order, so the bytes do not depend on the overlap.
+    writer, and the graph-event conversion, sees the windows in order, so the bytes
+    do not depend on the overlap.
     """
     from fraudgraph.exporters.streams import PartWriter
     from fraudgraph.timeline.engine import stream_schemas
 
     if not streams:
-        return [], {}
+        return graph.close(), {}
     part_rows = dataset.scenario.events.part_rows
     _return_freed_memory()
     schemas = stream_schemas(labels_on_events)
@@ -144,9 +181,12 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
             done_days += released
         pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
                    for exporter in exporters]
+        if graph.graph is not None:
+            pending.append(pool.submit(graph.write, window.events, window.truth))
     for future in pending:
         future.result()
-    return [f.manifest_entry(fmt) for (fmt, _), writer in writers.items() for f in writer.close()], counts
+    files = [f.manifest_entry(fmt) for (fmt, _), writer in writers.items() for f in writer.close()]
+    return files + graph.close(), counts
 
 
 def _return_freed_memory() -> None:

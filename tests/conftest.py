@@ -1,3 +1,6 @@
+import csv
+import json
+
 import pytest
 
 import fraudgraph
@@ -18,6 +21,27 @@ def written(small_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("written") / "ds"
     small_dataset.write(out, formats=["jsonl", "csv", "parquet"])
     return out
+
+
+@pytest.fixture(scope="session")
+def event_world():
+    """A small fraud-heavy world whose events (transactions, sessions) go into graph databases."""
+    return fraudgraph.generate("fraud_heavy", seed=8, persons=300, days=12)
+
+
+def _read_payloads(folder, kind: str) -> list[dict]:
+    """The payloads of every event of ``kind`` in a dataset's CSV parts, read with the csv module and json."""
+    rows = []
+    for path in sorted((folder / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows += [json.loads(r["payload"]) for r in csv.DictReader(fh) if r["event_type"] == kind]
+    return rows
+
+
+@pytest.fixture(scope="session")
+def payloads():
+    """``payloads(folder, kind)``: the written events' payloads, read without fraudgraph's reader."""
+    return _read_payloads
 
 
 @pytest.fixture(autouse=True)

@@ -203,12 +203,29 @@ def test_blind_leaves_no_truth(written, bolt_server):
 def test_generate_and_load_in_one_go(bolt_server, tmp_path):
     database = bolt_server.create_database("oneshot")
     env = {"NEO4J_USER": bolt_server.user, "NEO4J_PASSWORD": bolt_server.password, "NEO4J_DATABASE": database}
-    code, out, err = cli("generate", "--scenario", "demo", "--persons", "150", "--days", "10", "--format", "parquet",
-                         "--streams", "none", "--out", tmp_path / "ds", "--neo4j", bolt_server.uri, env=env)
+    code, out, err = cli("generate", "--scenario", "demo", "--persons", "150", "--days", "4", "--format",
+                         "parquet,neo4j-admin", "--streams", "transactions", "--graph-events", "nodes", "--blind",
+                         "--out", tmp_path / "ds", "--neo4j", bolt_server.uri, env=env)
     assert code == 0, err
     ds = fraudgraph.read_dataset(tmp_path / "ds")
-    assert counts(bolt_server, database) == expected_counts(ds)
+    expected = expected_counts(ds, blind=True)
+    got = counts(bolt_server, database)
+    started = json.loads((tmp_path / "ds" / "manifest.json").read_text())["counts"]["events"]["transaction-initiated"]
+    assert got["nodes"].pop("Transaction") == started > 0 and got["relationships"].pop("PERFORMS") > 0
+    for rel in ("BENEFITS_TO", "NEXT"):
+        got["relationships"].pop(rel)
+    assert got == expected
     assert "wrote" in out and "loaded" in out
+    rows = (tmp_path / "ds" / "neo4j-admin" / "nodes" / "Transaction.csv").read_text().count("\n")
+    assert rows == started
+
+
+def test_generate_refuses_to_load_events_it_cannot_read_back(bolt_server, tmp_path):
+    env = {"NEO4J_PASSWORD": bolt_server.password}
+    code, _, err = cli("generate", "--scenario", "demo", "--persons", "50", "--format", "neo4j-admin",
+                       "--out", tmp_path / "ds", "--neo4j", bolt_server.uri, env=env)
+    one_line_exit_2(code, err, "--format neo4j-admin", "--graph-events none")
+    assert not (tmp_path / "ds").exists()
 
 
 @pytest.mark.parametrize("change, needles", [
@@ -296,26 +313,14 @@ def test_verify_a_blind_database(written, bolt_server):
 
 # -- events in the graph ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def with_events(tmp_path_factory):
+def with_events(event_world, tmp_path_factory):
     """A small world with its transactions and sessions written as CSV (text read back)."""
     out = tmp_path_factory.mktemp("bolt-events") / "ds"
-    fraudgraph.generate("fraud_heavy", seed=8, persons=300, days=12).write(
-        out, formats=["csv"], streams=["transactions", "sessions"])
+    event_world.write(out, formats=["csv"], streams=["transactions", "sessions"])
     return out
 
 
-def payloads(folder, kind: str) -> list[dict]:
-    """The payloads of every event of ``kind``, read with the csv module and json (not fraudgraph's reader)."""
-    import csv
-
-    rows = []
-    for path in sorted((folder / "events").glob("part-*.csv")):
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows += [json.loads(r["payload"]) for r in csv.DictReader(fh) if r["event_type"] == kind]
-    return rows
-
-
-def test_events_as_relationships(with_events, bolt_server):
+def test_events_as_relationships(with_events, bolt_server, payloads):
     database = bolt_server.create_database("evrel")
     code, out, err = load(bolt_server, with_events, database, "--events", "relationships")
     assert code == 0, err
@@ -344,7 +349,7 @@ def test_events_as_relationships(with_events, bolt_server):
     assert counts(bolt_server, database)["relationships"] == got
 
 
-def test_events_as_nodes_with_each_accounts_history_chained(with_events, bolt_server):
+def test_events_as_nodes_with_each_accounts_history_chained(with_events, bolt_server, payloads):
     database = bolt_server.create_database("evnodes")
     code, out, err = load(bolt_server, with_events, database, "--events", "nodes")
     assert code == 0, err

@@ -2,8 +2,10 @@
 
 import json
 
+import pandas as pd
 import pytest
 from fraudgraph.exporters import get_exporter
+from fraudgraph.exporters.cypher import BATCH_ROWS
 
 import fraudgraph
 from fraudgraph.graphdb import graph_model
@@ -88,3 +90,59 @@ def test_blind_script_has_no_truth(dataset, tmp_path):
 def test_same_seed_same_bytes(dataset, script, tmp_path):
     get_exporter("cypher").write(dataset, tmp_path, batch_rows=97)
     assert (tmp_path / "cypher" / "load.cypher").read_text(encoding="utf-8") == script
+
+
+# -- events in the script ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def events_written(event_world, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cypher-events") / "ds"
+    event_world.write(out, formats=["cypher", "csv"], streams=["transactions", "sessions"], graph_events="nodes")
+    return out
+
+
+def test_events_script_loads_after_the_graph(events_written, event_world, bolt_server, payloads):
+    database = bolt_server.create_database("cypherev")
+    scripts = [(events_written / "cypher" / name).read_text(encoding="utf-8") for name in ("load.cypher",
+                                                                                           "events.cypher")]
+    with bolt_server.driver() as driver, driver.session(database=database) as session:
+        for text in scripts:
+            for statement in statements(text):
+                session.run(statement).consume()
+        count = {what: session.run(f"MATCH {pattern} RETURN count(*) AS c").single()["c"] for what, pattern in (
+            ("tx", "(t:Transaction)"), ("performs", "(:Account)-[:PERFORMS]->(:Transaction)"),
+            ("benefits", "(:Transaction)-[:BENEFITS_TO]->(:Account)"), ("next", "()-[:NEXT]->()"),
+            ("sessions", "(:Person)-[:STARTED]->(:Session)-[:FROM]->(:Device)"),
+            ("fraud", "(t:Transaction {is_fraud: true})"))}
+    started = payloads(events_written, "transaction-initiated")
+    performed = pd.Series([p["account_id"] for p in started if p["account_id"]])
+    assert count["tx"] == len(started) > BATCH_ROWS
+    assert count["performs"] == len(performed)
+    assert count["benefits"] == sum(1 for p in started if p["counterparty_account_id"])
+    assert count["next"] == int((performed.value_counts() - 1).sum())
+    assert count["sessions"] == len(payloads(events_written, "session-started"))
+    assert count["fraud"] > 0
+
+
+def test_events_script_batches_do_not_depend_on_the_window(events_written, event_world, tmp_path):
+    text = (events_written / "cypher" / "events.cypher").read_text(encoding="utf-8")
+    sizes = [sum(line.startswith("  {") for line in s.splitlines()) for s in statements(text) if s.startswith("UNWIND")]
+    assert max(sizes) == BATCH_ROWS and sizes.count(BATCH_ROWS) >= len(sizes) - 9  # one short batch per set at most
+    days = event_world.scenario.events.window_days
+    try:
+        event_world.scenario.events.window_days = 1 if days != 1 else 5
+        event_world.write(tmp_path / "again", formats=["cypher"], streams=["transactions", "sessions"],
+                          graph_events="nodes")
+    finally:
+        event_world.scenario.events.window_days = days
+    assert (tmp_path / "again" / "cypher" / "events.cypher").read_text(encoding="utf-8") == text
+    assert not (tmp_path / "again" / "cypher" / ".spool").exists()
+
+
+def test_events_as_relationships_in_the_script(event_world, tmp_path, payloads):
+    event_world.write(tmp_path / "rel", formats=["cypher", "csv"], streams=["transactions"])
+    text = (tmp_path / "rel" / "cypher" / "events.cypher").read_text(encoding="utf-8")
+    rows = [line for s in statements(text) if "TRANSFERRED" in s for line in s.splitlines() if line.startswith("  {")]
+    both = [p for p in payloads(tmp_path / "rel", "transaction-initiated")
+            if p["account_id"] and p["counterparty_account_id"]]
+    assert len(rows) == len(both) > 0
+    assert all(f"`transaction_id`: '{p['transaction_id']}'" in row for p, row in zip(both, rows))

@@ -200,3 +200,91 @@ def test_same_seed_same_bytes(dataset, folder, tmp_path):
     for path in (folder / "neo4j-admin").rglob("*"):
         if path.is_file():
             assert (again / path.relative_to(folder)).read_bytes() == path.read_bytes(), path.name
+
+
+# -- events in the files ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module", params=["relationships", "nodes"])
+def with_events(event_world, request, tmp_path_factory):
+    """The fraud-heavy world's files with its transactions and sessions in the graph, both ways."""
+    out = tmp_path_factory.mktemp(f"admin-events-{request.param}") / "ds"
+    event_world.write(out, formats=["neo4j-admin", "csv"], streams=["transactions", "sessions"],
+                      graph_events=request.param)
+    return request.param, out
+
+
+def read_set(root: Path, stem: str) -> pd.DataFrame:
+    return data(root / f"{stem}.csv", header(root / f"{stem}.header.csv"))
+
+
+def test_events_become_the_chosen_elements(with_events, payloads):
+    mode, folder = with_events
+    root = folder / "neo4j-admin"
+    started = payloads(folder, "transaction-initiated")
+    accounts = set(read_set(root / "nodes", "Account").iloc[:, 0])
+    if mode == "relationships":
+        moved = read_set(root / "relationships", "Account_TRANSFERRED_Account")
+        both = [p for p in started if p["account_id"] and p["counterparty_account_id"]]
+        assert sorted(moved["transaction_id"]) == sorted(p["transaction_id"] for p in both) and len(both) > 0
+        assert set(moved.iloc[:, 0]) | set(moved.iloc[:, 1]) <= accounts
+        assert moved["at:datetime"].str.match(DATETIME).all() and set(moved["is_fraud:boolean"]) == {"true", "false"}
+        logins = read_set(root / "relationships", "Person_LOGGED_IN_Device")
+        assert len(logins) == len(payloads(folder, "login-attempt")) > 0
+        assert not (root / "nodes" / "Transaction.csv").exists()
+    else:
+        tx = read_set(root / "nodes", "Transaction")
+        assert sorted(tx["id:ID(Transaction)"]) == sorted(p["transaction_id"] for p in started)
+        performs = read_set(root / "relationships", "Account_PERFORMS_Transaction")
+        assert len(performs) == sum(1 for p in started if p["account_id"])
+        assert set(performs.iloc[:, 0]) <= accounts and set(performs.iloc[:, 1]) <= set(tx.iloc[:, 0])
+        chain = read_set(root / "relationships", "Transaction_NEXT_Transaction")
+        at = dict(zip(tx.iloc[:, 0], tx["at:datetime"]))
+        assert all(at[a] <= at[b] for a, b in zip(chain.iloc[:, 0], chain.iloc[:, 1]))
+        per_account = performs.iloc[:, 0].value_counts()
+        assert len(chain) == int((per_account - 1).sum()) > 0
+        sessions = read_set(root / "nodes", "Session")
+        assert len(sessions) == len(payloads(folder, "session-started")) > 0
+        assert sessions["duration_seconds:long"].dropna().str.fullmatch(r"\d+").all()
+        assert len(read_set(root / "relationships", "Person_STARTED_Session")) == len(sessions)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["graph_database"] == {"events": mode, "blind": False}
+
+
+def test_event_files_follow_the_grammar_and_the_import_script_lists_them(with_events):
+    mode, folder = with_events
+    root = folder / "neo4j-admin"
+    script = (root / "import.sh").read_text()
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.csv")}
+    assert all(name in script for name in on_disk)
+    event_stems = ({"relationships/Account_TRANSFERRED_Account", "relationships/Person_LOGGED_IN_Device"}
+                   if mode == "relationships" else
+                   {"nodes/Transaction", "nodes/Session", "relationships/Transaction_NEXT_Transaction",
+                    "relationships/Session_VIA_IP"})
+    for stem in event_stems:
+        fields = header(root / f"{stem}.header.csv")
+        assert all(FIELD.match(f) for f in fields), fields
+    constraints = (root / "constraints.cypher").read_text()
+    assert ("(n:Transaction)" in constraints) == (mode == "nodes")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    listed = {f["path"] for f in manifest["files"] if f["format"] == "neo4j-admin"}
+    assert {f"neo4j-admin/{p}" for p in on_disk} <= listed
+
+
+def test_event_files_do_not_depend_on_the_window(event_world, with_events, tmp_path):
+    mode, folder = with_events
+    days = event_world.scenario.events.window_days
+    try:
+        event_world.scenario.events.window_days = 1 if days != 1 else 5
+        event_world.write(tmp_path / "again", formats=["neo4j-admin"], streams=["transactions", "sessions"],
+                          graph_events=mode)
+    finally:
+        event_world.scenario.events.window_days = days
+    for path in (folder / "neo4j-admin").rglob("*"):
+        if path.is_file():
+            assert (tmp_path / "again" / path.relative_to(folder)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_blind_event_files_carry_no_truth(event_world, tmp_path):
+    event_world.write(tmp_path / "blind", formats=["neo4j-admin"], streams=["transactions", "sessions"],
+                      graph_events="nodes", blind=True)
+    for path in (tmp_path / "blind" / "neo4j-admin").rglob("*.header.csv"):
+        assert not any(f.startswith("is_fraud") for f in header(path)), path.name
