@@ -203,24 +203,50 @@ def read_event_parts(path: str | Path, format: str | None = None):
     """The written event streams, part by part and in time order: ``(events, event_truth)`` Arrow tables.
 
     Every column is text, the payload a JSON object's text, as the timeline
-    releases them. Parts of ``events/`` and ``truth/events/`` hold the same
-    events in the same order. A dataset written without events yields nothing.
+    releases them. ``truth/events`` lists only the events that carry a label and
+    is cut into parts of its own, so each events part comes with the truth rows
+    (``event_id`` and ``is_fraud``) of its events. A dataset written without
+    events yields nothing; one whose parts hold fewer events than its manifest
+    counts is an error.
     """
+    import pyarrow.compute as pc
+
     path = Path(path)
     manifest = read_manifest(path)
     formats = readable_formats(manifest)
     if format is None:
         format = next((f for f in FORMAT_PREFERENCE if f in formats), formats[0] if formats else None)
-    if format is None and any(manifest.get("counts", {}).get("events", {}).values()):
+    expected = sum(manifest.get("counts", {}).get("events", {}).values())
+    if format is None and expected:
         raise DatasetError(f"{path}: its events were written only in {', '.join(manifest_formats(manifest))}; "
                            f"events are read back from csv, jsonl or parquet")
     parts = {kind: sorted(e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind)
              for kind in ("events", "event_truth")}
-    for events, truth in zip(parts["events"], parts["event_truth"]):
+    truth = _read_parts(path, format, parts["event_truth"], ["event_id", "is_fraud"])
+    seen = 0
+    for part in parts["events"]:
+        events = _read_parts(path, format, [part])
+        seen += events.num_rows
+        ids = events.column("event_id").combine_chunks()
+        yield events, truth.filter(pc.is_in(truth.column("event_id"), value_set=ids))
+    if seen != expected:
+        raise DatasetError(f"{path}: the {format} event parts hold {seen:,} events, the manifest counts {expected:,}")
+
+
+def _read_parts(path: Path, fmt: str, parts: list[str], columns: list[str] | None = None):
+    """The rows of ``parts`` (files of one event stream) as one Arrow table of text columns."""
+    import pyarrow as pa
+
+    tables = []
+    for part in parts:
         try:
-            yield _event_table(path / events, format), _event_table(path / truth, format)
+            table = _event_table(path / part, fmt)
         except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
-            raise DatasetError(f"{events}: cannot be parsed as {format}: {exc}") from None
+            raise DatasetError(f"{part}: cannot be parsed as {fmt}: {exc}") from None
+        tables.append(table.select(columns) if columns else table)
+    if not tables:
+        return pa.table({c: pa.array([], pa.large_string()) for c in columns or ["event_id"]})
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def _event_table(path: Path, fmt: str):

@@ -89,7 +89,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             files = [f for written in pool.map(write_one, exporters) for f in written]
             graph = GraphEvents(exporters, tmp, graph_events, blind)
             stream_files, event_counts = _write_streams(dataset, tmp, exporters, pool, scenario.events.streams,
-                                                        labels_on_events, graph, progress)
+                                                        labels_on_events, progress, graph)
             files += stream_files
         finally:
             # on failure or a signal, drop the writes not yet started; the running ones end before cleanup
@@ -141,8 +141,8 @@ class GraphEvents:
             sink.write(chunk)
 
 
-def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events, graph: GraphEvents,
-                   progress) -> tuple[list[dict], dict[str, int]]:
+def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events, progress=None,
+                   graph: GraphEvents | None = None) -> tuple[list[dict], dict[str, int]]:
     """Simulate the event streams window by window and write them as part files in every format.
 
     Writing window ``k`` overlaps with simulating window ``k + 1``; each format's
@@ -152,6 +152,8 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     from fraudgraph.exporters.streams import PartWriter
     from fraudgraph.timeline.engine import stream_schemas
 
+    if graph is None:
+        graph = GraphEvents([], root, "none", False)
     if not streams:
         return graph.close(), {}
     part_rows = dataset.scenario.events.part_rows

@@ -44,6 +44,26 @@ def payloads():
     return _read_payloads
 
 
+def _fraud_transactions(folder) -> set[str]:
+    """Transaction ids whose initiation the truth flags as fraud, read with the csv module."""
+    flagged = set()
+    for path in sorted((folder / "truth" / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            flagged |= {r["event_id"] for r in csv.DictReader(fh) if r["is_fraud"] == "true"}
+    ids = set()
+    for path in sorted((folder / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            ids |= {json.loads(r["payload"])["transaction_id"] for r in csv.DictReader(fh)
+                    if r["event_type"] == "transaction-initiated" and r["event_id"] in flagged}
+    return ids
+
+
+@pytest.fixture(scope="session")
+def fraud_transactions():
+    """``fraud_transactions(folder)``: ids of the transactions the written truth flags as fraud."""
+    return _fraud_transactions
+
+
 @pytest.fixture(autouse=True)
 def _registries_as_they_were():
     """Whatever a test registers (formats, typologies) is gone before the next test."""

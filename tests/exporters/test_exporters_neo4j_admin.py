@@ -216,7 +216,7 @@ def read_set(root: Path, stem: str) -> pd.DataFrame:
     return data(root / f"{stem}.csv", header(root / f"{stem}.header.csv"))
 
 
-def test_events_become_the_chosen_elements(with_events, payloads):
+def test_events_become_the_chosen_elements(with_events, payloads, fraud_transactions):
     mode, folder = with_events
     root = folder / "neo4j-admin"
     started = payloads(folder, "transaction-initiated")
@@ -226,13 +226,16 @@ def test_events_become_the_chosen_elements(with_events, payloads):
         both = [p for p in started if p["account_id"] and p["counterparty_account_id"]]
         assert sorted(moved["transaction_id"]) == sorted(p["transaction_id"] for p in both) and len(both) > 0
         assert set(moved.iloc[:, 0]) | set(moved.iloc[:, 1]) <= accounts
-        assert moved["at:datetime"].str.match(DATETIME).all() and set(moved["is_fraud:boolean"]) == {"true", "false"}
+        assert moved["at:datetime"].str.match(DATETIME).all()
+        flagged = set(moved.loc[moved["is_fraud:boolean"] == "true", "transaction_id"])
+        assert flagged == fraud_transactions(folder) & set(moved["transaction_id"]) and flagged
         logins = read_set(root / "relationships", "Person_LOGGED_IN_Device")
         assert len(logins) == len(payloads(folder, "login-attempt")) > 0
         assert not (root / "nodes" / "Transaction.csv").exists()
     else:
         tx = read_set(root / "nodes", "Transaction")
         assert sorted(tx["id:ID(Transaction)"]) == sorted(p["transaction_id"] for p in started)
+        assert set(tx.loc[tx["is_fraud:boolean"] == "true", "id:ID(Transaction)"]) == fraud_transactions(folder)
         performs = read_set(root / "relationships", "Account_PERFORMS_Transaction")
         assert len(performs) == sum(1 for p in started if p["account_id"])
         assert set(performs.iloc[:, 0]) <= accounts and set(performs.iloc[:, 1]) <= set(tx.iloc[:, 0])

@@ -69,7 +69,8 @@ def _ready(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start(root: Path, timeout: float = 90.0) -> BoltServer:
+def start(root: Path, timeout: float = 90.0, heap: str = "1g") -> BoltServer:
+    """Start ArcadeDB with Bolt under ``root`` on free loopback ports (``heap``: the JVM's ``-Xmx``)."""
     spec = importlib.util.find_spec("arcadedb_embedded")
     if spec is None:
         raise RuntimeError("the tests need arcadedb-embedded: pip install -e '.[test]'")
@@ -77,7 +78,7 @@ def start(root: Path, timeout: float = 90.0) -> BoltServer:
     bolt, http = free_port(), free_port()
     root.mkdir(parents=True, exist_ok=True)
     log = root / "server.log"
-    command = [str(package / "jre" / "bin" / "java"), "-Xmx1g", "-cp", f"{package / 'jars'}/*",
+    command = [str(package / "jre" / "bin" / "java"), f"-Xmx{heap}", "-cp", f"{package / 'jars'}/*",
                f"-Darcadedb.server.rootPath={root}", f"-Darcadedb.server.databaseDirectory={root / 'databases'}",
                f"-Darcadedb.server.rootPassword={PASSWORD}",
                "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
