@@ -1,0 +1,146 @@
+"""Temporal splits that cannot leak: periods, node assignment by pattern instance, visible labels.
+
+A dataset's span is cut at two instants into a train, a validation and a test
+period (:class:`Cutoffs`). Three rules keep the future out of training:
+
+* **Graphs by time.** A split's graph holds only the edges and events before
+  its cut-off (:func:`visible_until`).
+* **Labels as operations know them.** In training a fraud label is visible
+  only if the instance was labelled and confirmed (``fraud_confirmed_at``)
+  before the training cut-off (:func:`visible_labels`); unconfirmed and never-labelled
+  fraud stays unlabelled, as it does in a real bank. Validation and test are
+  scored against the exact truth (:func:`exact_labels`).
+* **Instances stay whole.** Every node of a pattern instance, fraud or decoy,
+  and of every instance sharing a node with it, falls in the same split, placed
+  by the earliest start among them (:func:`node_splits`); other nodes are
+  placed at a seeded uniform time in the span, so that the split says nothing
+  about a node's class. Masks are disjoint and ordered in time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from fraudgraph.errors import ConfigError
+from fraudgraph.seeding import SeedTree
+from fraudgraph.truth import Truth
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """The span ``[start, end)`` cut into train ``[start, train_end)``, valid ``[train_end, valid_end)``
+    and test ``[valid_end, end)`` (all ``datetime64[s]``, UTC)."""
+
+    start: np.datetime64
+    train_end: np.datetime64
+    valid_end: np.datetime64
+    end: np.datetime64
+
+    def period(self, times) -> np.ndarray:
+        """0, 1 or 2 (train, valid, test) for each time in the span."""
+        t = np.asarray(times, dtype="datetime64[s]")
+        return (t >= self.train_end).astype(np.int8) + (t >= self.valid_end).astype(np.int8)
+
+
+def cutoffs(start_date: dt.date, days: int, train: float = 0.6, valid: float = 0.2) -> Cutoffs:
+    """Cut ``days`` from ``start_date`` at whole days: the first ``train`` share for training, the next
+    ``valid`` share for validation, the rest for testing.
+
+    Parameters
+    ----------
+    start_date : datetime.date
+        First day of the span.
+    days : int
+        Length of the span; each period gets at least one day.
+    train, valid : float
+        Shares of the span, with ``0 < train``, ``0 < valid`` and ``train + valid < 1``.
+
+    Returns
+    -------
+    Cutoffs
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> c = cutoffs(dt.date(2025, 1, 1), 30)
+    >>> str(c.train_end), str(c.valid_end)
+    ('2025-01-19T00:00:00', '2025-01-25T00:00:00')
+    """
+    if not 0 < train < 1:
+        raise ConfigError(f"The 'train' share must be in (0, 1). Got {train!r} instead.")
+    if not 0 < valid < 1 or train + valid >= 1:
+        raise ConfigError(f"The 'valid' share must be in (0, 1 - train) = (0, {1 - train:g}). Got {valid!r} instead.")
+    if days < 3:
+        raise ConfigError(f"The 'days' of the span must be at least 3 to cut it in three. Got {days!r} instead.")
+    first = max(1, min(days - 2, round(days * train)))
+    second = max(first + 1, min(days - 1, round(days * (train + valid))))
+    base = np.datetime64(start_date, "s")
+    day = np.timedelta64(86_400, "s")
+    return Cutoffs(base, base + first * day, base + second * day, base + days * day)
+
+
+def node_splits(ids, label: str, truth: Truth, cut: Cutoffs, seed: int) -> np.ndarray:
+    """The split (0 train, 1 valid, 2 test) of each node ``ids`` of type ``label``.
+
+    Members of pattern instances are placed by the earliest start among the
+    instances connected to them through shared members (so no instance is ever
+    split); every other node at a uniform time drawn from the seed.
+    """
+    ids = pd.Index(np.asarray(ids, dtype=object))
+    rng = SeedTree(seed).rng("gnn", "splits", label)
+    span = (cut.end - cut.start).astype(np.int64)
+    times = cut.start + rng.integers(0, span, len(ids)).astype("timedelta64[s]")
+    placed = instance_times(truth)
+    mine = placed[placed["label"] == label].set_index("id")["time"]
+    at = mine.reindex(ids)
+    known = at.notna().to_numpy()
+    times[known] = at.to_numpy("datetime64[s]")[known]
+    return cut.period(times)
+
+
+def instance_times(truth: Truth) -> pd.DataFrame:
+    """``label``, ``id`` and ``time`` of every member of an instance: the earliest start of its group
+    (instances joined by a shared member)."""
+    members = truth.node_labels.loc[:, ["label", "id", "pattern_id"]].drop_duplicates()
+    starts = truth.patterns.set_index("pattern_id")["start"]
+    graph = nx.Graph()
+    graph.add_nodes_from(("p", p) for p in truth.patterns["pattern_id"])
+    graph.add_edges_from((("p", p), ("n", lbl, i)) for lbl, i, p in members.itertuples(index=False))
+    group_start = {}
+    for component in nx.connected_components(graph):
+        patterns = [node[1] for node in component if node[0] == "p"]
+        first = starts.reindex(patterns).min()
+        group_start.update({node: first for node in component if node[0] == "n"})
+    rows = members.drop_duplicates(["label", "id"])
+    time = [group_start[("n", lbl, i)] for lbl, i in zip(rows["label"], rows["id"])]
+    return pd.DataFrame({"label": rows["label"].to_numpy(object), "id": rows["id"].to_numpy(object),
+                         "time": np.asarray(time, dtype="datetime64[s]")})
+
+
+def exact_labels(ids, label: str, truth: Truth) -> np.ndarray:
+    """Whether each node took part in a fraud instance (the truth, for scoring)."""
+    fraud = truth.node_labels[(truth.node_labels["label"] == label).to_numpy() & truth.node_labels["is_fraud"]]
+    return pd.Index(np.asarray(ids, dtype=object)).isin(fraud["id"].to_numpy(object))
+
+
+def visible_labels(ids, label: str, truth: Truth, at: np.datetime64) -> np.ndarray:
+    """Whether each node's fraud was known at ``at``: an instance it took part in was labelled and
+    confirmed before ``at``. Unconfirmed fraud reads as not (yet) fraud."""
+    p = truth.patterns
+    known = p.loc[p["is_fraud"] & p["labeled"] & (p["fraud_confirmed_at"].to_numpy("datetime64[s]") < at),
+                  "pattern_id"]
+    rows = truth.node_labels
+    rows = rows[(rows["label"] == label).to_numpy() & rows["pattern_id"].isin(known).to_numpy()]
+    return pd.Index(np.asarray(ids, dtype=object)).isin(rows["id"].to_numpy(object))
+
+
+def visible_until(times, cutoff: np.datetime64) -> np.ndarray:
+    """Which edges or events (by their time) a split whose cut-off is ``cutoff`` may hold."""
+    return np.asarray(times, dtype="datetime64[s]") < cutoff
