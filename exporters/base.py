@@ -193,6 +193,7 @@ class BufferedPart:
 _BUILTIN: dict[str, tuple[str, str | None]] = {
     "csv": ("fraudgraph.exporters.csv.CSVExporter", None),
     "cypher": ("fraudgraph.exporters.cypher.CypherExporter", None),
+    "gnn": ("fraudgraph.exporters.gnn.GNNExporter", None),
     "jsonl": ("fraudgraph.exporters.jsonl.JSONLExporter", None),
     "neo4j-admin": ("fraudgraph.exporters.neo4j_admin.Neo4jAdminExporter", None),
     "parquet": ("fraudgraph.exporters.parquet.ParquetExporter", "pyarrow"),

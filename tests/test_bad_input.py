@@ -63,7 +63,7 @@ GENERATE_CASES = [
     (["--days", "0"], ["'days'", "0"]),
     (["--days", "99999"], ["'days'", "99999"]),
     (["--seed", "-1"], ["'seed'", "-1"]),
-    (["--format", "csv,xml"], ["unknown format 'xml'", "csv, cypher, jsonl, neo4j-admin, parquet"]),
+    (["--format", "csv,xml"], ["unknown format 'xml'", "csv, cypher, gnn, jsonl, neo4j-admin, parquet"]),
     (["--format", ","], ["'output.formats'"]),
     (["--scenario", "nope"], ["unknown scenario 'nope'", "demo"]),
     (["--streams", "transactions,tweets"], ["'events.streams'", "tweets"]),

@@ -128,7 +128,7 @@ def test_missing_parent_refused(tmp_path, small_dataset):
 
 
 def test_unknown_format_rejected_before_work():
-    with pytest.raises(UnknownNameError, match="csv, cypher, jsonl, neo4j-admin, parquet"):
+    with pytest.raises(UnknownNameError, match="csv, cypher, gnn, jsonl, neo4j-admin, parquet"):
         fraudgraph.pipeline.prepare("demo", formats="csv,xml")
 
 

@@ -1,0 +1,96 @@
+"""gnn/: arrays read back with numpy (no pickles), labels and masks that match the truth, edges that map back."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from fraudgraph.loading import validate_folder
+
+
+@pytest.fixture(scope="module")
+def world(event_world):
+    return event_world
+
+
+@pytest.fixture(scope="module")
+def folder(world, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gnn") / "ds"
+    world.write(out, formats=["gnn", "parquet"], streams=[])
+    return out
+
+
+def load(path):
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def test_every_node_type_reads_back_with_labels_from_the_truth(folder, world):
+    meta = json.loads((folder / "gnn" / "metadata.json").read_text())
+    truth = world.truth.node_labels
+    for label, frame in world.graph.nodes.items():
+        arrays = load(folder / "gnn" / "nodes" / f"{label}.npz")
+        n = len(frame)
+        assert arrays["ids"].tolist() == frame["id"].tolist() and meta["nodes"][label]["count"] == n
+        assert arrays["x"].shape == (n, len(meta["nodes"][label]["numeric"])) and arrays["x"].dtype == np.float32
+        assert arrays["x_cat"].shape == (n, len(meta["nodes"][label]["categorical"]))
+        fraud = set(truth.loc[(truth["label"] == label) & truth["is_fraud"], "id"])
+        assert set(arrays["ids"][arrays["y_fraud"] == 1]) == fraud
+        assert ((arrays["y_typology"] > 0) == (arrays["y_fraud"] == 1)).all()
+        assert (arrays["y_fraud_visible"] <= arrays["y_fraud"]).all()
+        masks = np.stack([arrays["train_mask"], arrays["valid_mask"], arrays["test_mask"]])
+        assert (masks.sum(axis=0) == 1).all()
+    people = load(folder / "gnn" / "nodes" / "Person.npz")
+    named = np.array(meta["typologies"])[people["y_typology"][people["y_typology"] > 0] - 1]
+    first = truth[(truth["label"] == "Person") & truth["is_fraud"]]
+    assert set(named) <= set(first["fraud_type"])
+
+
+def test_no_instance_crosses_splits(folder, world):
+    split = {}
+    for label in world.graph.nodes:
+        arrays = load(folder / "gnn" / "nodes" / f"{label}.npz")
+        code = arrays["valid_mask"].astype(int) + 2 * arrays["test_mask"].astype(int)
+        split.update({(label, i): c for i, c in zip(arrays["ids"], code)})
+    rows = world.truth.node_labels
+    per_pattern = pd.Series([split[(lbl, i)] for lbl, i in zip(rows["label"], rows["id"])]).groupby(
+        rows["pattern_id"].to_numpy()).nunique()
+    assert (per_pattern == 1).all()
+
+
+def test_edges_map_back_to_the_written_tables(folder, world):
+    meta = json.loads((folder / "gnn" / "metadata.json").read_text())
+    ids = {label: load(folder / "gnn" / "nodes" / f"{label}.npz")["ids"] for label in world.graph.nodes}
+    for stem, info in meta["edges"].items():
+        arrays = load(folder / "gnn" / "edges" / f"{stem}.npz")
+        table = pq.read_table(folder / "edges" / f"{stem}.parquet").to_pandas()
+        index = arrays["edge_index"]
+        assert index.shape == (2, len(table)) and index.dtype == np.int64
+        assert ids[info["src"]][index[0]].tolist() == table["src"].tolist()
+        assert ids[info["dst"]][index[1]].tolist() == table["dst"].tolist()
+        expected = table[info["time_property"]].to_numpy("datetime64[s]").astype(np.int64)
+        assert np.array_equal(arrays["edge_time"], expected)
+        assert arrays["edge_attr"].shape == (len(table), len(info["numeric"]))
+
+
+def test_cutoffs_are_ordered_and_the_training_graph_is_the_past(folder):
+    meta = json.loads((folder / "gnn" / "metadata.json").read_text())
+    cut = {k: np.datetime64(v.rstrip("Z"), "s") for k, v in meta["cutoffs"].items()}
+    assert cut["start"] < cut["train_end"] < cut["valid_end"] < cut["end"]
+    arrays = load(folder / "gnn" / "edges" / "Account_TRANSFERS_TO_Account.npz")
+    train = arrays["edge_time"] < cut["train_end"].astype(np.int64)
+    assert 0 < train.sum() < len(train)
+
+
+def test_same_seed_same_bytes_and_the_manifest_lists_every_file(folder, world, tmp_path):
+    world.write(tmp_path / "again", formats=["gnn"], streams=[])
+    files = sorted(p for p in (folder / "gnn").rglob("*") if p.is_file())
+    assert files
+    for path in files:
+        assert (tmp_path / "again" / path.relative_to(folder)).read_bytes() == path.read_bytes(), path.name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    listed = {f["path"] for f in manifest["files"] if f["format"] == "gnn"}
+    assert listed == {p.relative_to(folder).as_posix() for p in files}
+    assert validate_folder(folder)[0] == []
