@@ -55,6 +55,9 @@ class Capabilities:
     graph_events : bool
         Takes the event streams as graph elements (:mod:`fraudgraph.event_graph`)
         through :meth:`Exporter.open_graph_events`, for the graph-database formats.
+    windows : bool
+        Takes each window of the event streams as simulated (the events and their
+        truth, in time order) through :meth:`Exporter.open_windows`.
     """
 
     tables: bool = False
@@ -63,6 +66,7 @@ class Capabilities:
     readable: bool = False
     server: bool = False
     graph_events: bool = False
+    windows: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,18 @@ class Exporter(ABC):
             the :class:`WrittenFile` records of what it wrote.
         """
         raise ExporterError(f"format {self.name!r} declares graph events but does not implement open_graph_events")
+
+    def open_windows(self, root: Path, **options: Any):
+        """A sink for the event windows, in time order (called only with ``windows``).
+
+        Returns
+        -------
+        WindowSink
+            An object with ``write(events, truth)`` taking each window's events
+            envelope and event-truth tables (text columns), and ``close()``
+            returning the :class:`WrittenFile` records of what it wrote.
+        """
+        raise ExporterError(f"format {self.name!r} declares event windows but does not implement open_windows")
 
 
 class BufferedPart:

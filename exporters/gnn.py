@@ -4,7 +4,9 @@ No torch is needed to write or read them, and nothing is pickled:
 ``numpy.load(path, allow_pickle=False)`` reads every file. ``gnn/metadata.json``
 names the feature columns, the training statistics they were standardised with,
 the category vocabularies, the typologies of ``y_typology`` and the split
-cut-offs. See :mod:`fraudgraph.gnn.arrays` for what each array holds.
+cut-offs. See :mod:`fraudgraph.gnn.arrays` for what each array holds. The money
+movements come as a temporal edge list too, ``gnn/money.parquet`` (see
+:class:`MoneyEdges`), built from the event windows while they are simulated.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 
+from fraudgraph.event_graph import payload_fields
 from fraudgraph.gnn.arrays import graph_arrays, save_npz
-from fraudgraph.gnn.splits import cutoffs
+from fraudgraph.gnn.splits import Cutoffs, cutoffs
 
 FOLDER = "gnn"
 
@@ -26,7 +33,10 @@ class GNNExporter(Exporter):
 
     name = "gnn"
     extension = "npz"
-    capabilities = Capabilities(folder=FOLDER)
+    capabilities = Capabilities(folder=FOLDER, windows=True)
+
+    def open_windows(self, root: Path, **options: Any) -> MoneyEdges:
+        return MoneyEdges(root)
 
     def write(self, dataset, out: Path, **options: Any) -> list[WrittenFile]:
         scenario = dataset.scenario
@@ -50,3 +60,75 @@ class GNNExporter(Exporter):
         (root / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(WrittenFile.of(out, f"{FOLDER}/metadata.json", "metadata", "metadata", None))
         return written
+
+
+class MoneyEdges:
+    """``gnn/money.parquet``: every account-to-account transfer as a temporal edge, for edge classification.
+
+    Columns: ``transaction_id``, ``src`` and ``dst`` (indices of ``nodes/Account.npz``), ``time``
+    (initiation, seconds since the epoch), ``amount``, ``currency``, ``type``, ``split`` (0, 1, 2: the
+    period of ``time``), ``y_fraud`` and ``y_fraud_visible`` (fraud confirmed before the training
+    cut-off). Rows are in initiation order, in row groups of :attr:`ROW_GROUP` rows however the
+    stream was cut into windows.
+    """
+
+    ROW_GROUP = 1_000_000
+    SCHEMA = pa.schema([("transaction_id", pa.large_string()), ("src", pa.int64()), ("dst", pa.int64()),
+                        ("time", pa.int64()), ("amount", pa.float64()), ("currency", pa.large_string()),
+                        ("type", pa.large_string()), ("split", pa.int8()), ("y_fraud", pa.int8()),
+                        ("y_fraud_visible", pa.int8())])
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        root = self.out / FOLDER
+        meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+        self.cut = Cutoffs(*(np.datetime64(meta["cutoffs"][k].rstrip("Z"), "s")
+                             for k in ("start", "train_end", "valid_end", "end")))
+        with np.load(root / "nodes" / "Account.npz", allow_pickle=False) as data:
+            self.accounts = pd.Index(data["ids"])
+        self.writer = pq.ParquetWriter(root / "money.parquet", self.SCHEMA)
+        self.buffer: list[pa.Table] = []
+        self.buffered = self.rows = 0
+
+    def write(self, events: pa.Table, truth: pa.Table) -> None:
+        moved = payload_fields(events, "transaction-initiated", ["transaction_id", "account_id",
+                                                                 "counterparty_account_id", "amount", "currency",
+                                                                 "type", "initiated_at"])
+        moved = moved[moved["account_id"].notna().to_numpy() & moved["counterparty_account_id"].notna().to_numpy()]
+        if not len(moved):
+            return
+        labels = truth.select(["event_id", "is_fraud", "fraud_confirmed_at"]).to_pandas().set_index("event_id")
+        labels = labels.reindex(moved["event_id"].to_numpy(object))
+        fraud = labels["is_fraud"].astype(str).str.lower().eq("true").to_numpy()
+        confirmed = pd.to_datetime(labels["fraud_confirmed_at"], format="%Y-%m-%dT%H:%M:%SZ").to_numpy("datetime64[s]")
+        time = pd.to_datetime(moved["initiated_at"], format="%Y-%m-%dT%H:%M:%SZ").to_numpy("datetime64[s]")
+        table = pa.table({
+            "transaction_id": pa.array(moved["transaction_id"].to_numpy(object), pa.large_string()),
+            "src": self.accounts.get_indexer(moved["account_id"].to_numpy(object)).astype(np.int64),
+            "dst": self.accounts.get_indexer(moved["counterparty_account_id"].to_numpy(object)).astype(np.int64),
+            "time": time.astype(np.int64), "amount": pd.to_numeric(moved["amount"]).to_numpy(np.float64),
+            "currency": pa.array(moved["currency"].to_numpy(object), pa.large_string()),
+            "type": pa.array(moved["type"].to_numpy(object), pa.large_string()),
+            "split": self.cut.period(time), "y_fraud": fraud.astype(np.int8),
+            "y_fraud_visible": (fraud & (confirmed < self.cut.train_end)).astype(np.int8)}, schema=self.SCHEMA)
+        self.buffer.append(table)
+        self.buffered += table.num_rows
+        self._flush(final=False)
+
+    def close(self) -> list[WrittenFile]:
+        self._flush(final=True)
+        self.writer.close()
+        return [WrittenFile.of(self.out, f"{FOLDER}/money.parquet", "edges", "money", self.rows)]
+
+    def _flush(self, final: bool) -> None:
+        """Write whole row groups (and, at the end, the rest), so the file does not depend on the windows."""
+        if self.buffered < self.ROW_GROUP and not (final and self.buffered):
+            return
+        table = pa.concat_tables(self.buffer)
+        whole = table.num_rows if final else table.num_rows - table.num_rows % self.ROW_GROUP
+        for start in range(0, whole, self.ROW_GROUP):
+            self.writer.write_table(table.slice(start, min(self.ROW_GROUP, whole - start)),
+                                    row_group_size=self.ROW_GROUP)
+        self.rows += whole
+        rest = table.slice(whole)
+        self.buffer, self.buffered = ([rest] if rest.num_rows else []), rest.num_rows

@@ -104,7 +104,7 @@ def event_sets(mode: str, blind: bool = False) -> tuple[tuple[NodeSet, ...], tup
                    rel("Session", "FROM", "Device"), rel("Session", "VIA", "IP"))
 
 
-def _payloads(events: pa.Table, kind: str, fields: list[str]) -> pd.DataFrame:
+def payload_fields(events: pa.Table, kind: str, fields: list[str]) -> pd.DataFrame:
     """The payload fields of every event of ``kind``, with its event id and timestamp."""
     rows = events.filter(pc.equal(events.column("event_type"), kind))
     if rows.num_rows == 0:
@@ -167,7 +167,7 @@ class EventGraph:
         return pd.Index(truth.filter(flags.fill_null(False)).column("event_id").to_numpy(zero_copy_only=False))
 
     def _take_transactions(self, events: pa.Table, fraud) -> None:
-        start = _payloads(events, "transaction-initiated",
+        start = payload_fields(events, "transaction-initiated",
                           ["transaction_id", "account_id", "counterparty_account_id", "type", "amount", "currency",
                            "initiated_at"])
         if len(start):
@@ -175,27 +175,27 @@ class EventGraph:
             start["is_fraud"] = start["event_id"].isin(fraud).to_numpy() if fraud is not None else None
             self._tx = pd.concat([self._tx, start], ignore_index=True) if len(self._tx) else start
         for kind, status in (("transaction-completed", "completed"), ("transaction-failed", "failed")):
-            done = _payloads(events, kind, ["transaction_id"])
+            done = payload_fields(events, kind, ["transaction_id"])
             self._outcomes = _learn(self._outcomes, done["transaction_id"], status)
 
     def _take_logins(self, events: pa.Table, fraud) -> None:
         if self.mode == "relationships":
-            tried = _payloads(events, "login-attempt", ["attempt_id", "user_id", "device_id", "ip_address",
+            tried = payload_fields(events, "login-attempt", ["attempt_id", "user_id", "device_id", "ip_address",
                                                         "attempted_at"])
             if len(tried):
                 tried["is_fraud"] = tried["event_id"].isin(fraud).to_numpy() if fraud is not None else None
                 self._logins = pd.concat([self._logins, tried], ignore_index=True) if len(self._logins) else tried
             for kind, ok in (("login-success", True), ("login-failed", False)):
-                done = _payloads(events, kind, ["attempt_id"])["attempt_id"]
+                done = payload_fields(events, kind, ["attempt_id"])["attempt_id"]
                 self._login_outcomes = _learn(self._login_outcomes, done, ok)
             return
-        started = _payloads(events, "session-started", ["session_id", "user_id", "device_id", "ip_id"])
+        started = payload_fields(events, "session-started", ["session_id", "user_id", "device_id", "ip_id"])
         if len(started):
             started["started_at"] = events.filter(pc.equal(events.column("event_type"), "session-started")).column(
                 "timestamp").to_numpy(zero_copy_only=False)
             started["is_fraud"] = started["event_id"].isin(fraud).to_numpy() if fraud is not None else None
             self._sessions = pd.concat([self._sessions, started], ignore_index=True) if len(self._sessions) else started
-        ended = _payloads(events, "session-ended", ["session_id", "duration_seconds", "action_count", "end_reason"])
+        ended = payload_fields(events, "session-ended", ["session_id", "duration_seconds", "action_count", "end_reason"])
         if len(ended):
             ended["ended_at"] = events.filter(pc.equal(events.column("event_type"), "session-ended")).column(
                 "timestamp").to_numpy(zero_copy_only=False)

@@ -71,6 +71,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
         streams = dataset.scenario.events.streams
     scenario = dataset.scenario.override({"output.formats": formats, "events.streams": list(streams)})
     out = Path(out)
+    write_options = {"labels_on_graph": labels_on_graph, "blind": blind, "graph_events": graph_events}
     with atomic_folder(out, force=force) as tmp:
         # Formats write disjoint files, and Arrow releases the GIL, so they run side by side;
         # the files' bytes do not depend on how many run at once.
@@ -80,14 +81,13 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             if progress is not None:
                 with lock:
                     progress(f"write {exporter.name}")
-            written = exporter.write(dataset, tmp, labels_on_graph=labels_on_graph, blind=blind,
-                                     graph_events=graph_events)
+            written = exporter.write(dataset, tmp, **write_options)
             return [f.manifest_entry(exporter.name) for f in _checked(exporter, tmp, written)]
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1)))
         try:
             files = [f for written in pool.map(write_one, exporters) for f in written]
-            graph = GraphEvents(exporters, tmp, graph_events, blind)
+            graph = EventSinks(exporters, tmp, graph_events, blind, write_options)
             stream_files, event_counts = _write_streams(dataset, tmp, exporters, pool, scenario.events.streams,
                                                         labels_on_events, progress, graph)
             files += stream_files
@@ -114,10 +114,11 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
     return Manifest(manifest, out)
 
 
-class GraphEvents:
-    """The events as graph elements, for the formats that take them (one conversion, every such format)."""
+class EventSinks:
+    """The formats that take the event windows as they are simulated: as graph elements (one conversion
+    feeds every such format) or as the raw windows."""
 
-    def __init__(self, exporters, root: Path, mode: str, blind: bool):
+    def __init__(self, exporters, root: Path, mode: str, blind: bool, options: dict | None = None):
         from fraudgraph.event_graph import EventGraph
 
         takers = [e for e in exporters if e.capabilities.graph_events]
@@ -125,16 +126,24 @@ class GraphEvents:
         self.root = root
         self.sinks = [] if mode == "none" else [(e, e.open_graph_events(root, mode, blind)) for e in takers]
         self.graph = EventGraph(mode, blind) if self.sinks else None
+        self.windows = [(e, e.open_windows(root, **(options or {}))) for e in exporters if e.capabilities.windows]
+
+    @property
+    def active(self) -> bool:
+        return self.graph is not None or bool(self.windows)
 
     def write(self, events, truth) -> None:
+        for _, sink in self.windows:
+            sink.write(events, truth)
         if self.graph is not None:
             self._send(self.graph.add(events, truth))
 
     def close(self) -> list[dict]:
+        files = [f.manifest_entry(e.name) for e, sink in self.windows for f in _checked(e, self.root, sink.close())]
         if self.graph is None:
-            return []
+            return files
         self._send(self.graph.close())
-        return [f.manifest_entry(e.name) for e, sink in self.sinks for f in _checked(e, self.root, sink.close())]
+        return files + [f.manifest_entry(e.name) for e, sink in self.sinks for f in _checked(e, self.root, sink.close())]
 
     def _send(self, chunk) -> None:
         for _, sink in self.sinks:
@@ -142,7 +151,7 @@ class GraphEvents:
 
 
 def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, labels_on_events, progress=None,
-                   graph: GraphEvents | None = None) -> tuple[list[dict], dict[str, int]]:
+                   graph: EventSinks | None = None) -> tuple[list[dict], dict[str, int]]:
     """Simulate the event streams window by window and write them as part files in every format.
 
     Writing window ``k`` overlaps with simulating window ``k + 1``; each format's
@@ -153,7 +162,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     from fraudgraph.timeline.engine import stream_schemas
 
     if graph is None:
-        graph = GraphEvents([], root, "none", False)
+        graph = EventSinks([], root, "none", False)
     if not streams:
         return graph.close(), {}
     part_rows = dataset.scenario.events.part_rows
@@ -183,7 +192,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
             done_days += released
         pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
                    for exporter in exporters]
-        if graph.graph is not None:
+        if graph.active:
             pending.append(pool.submit(graph.write, window.events, window.truth))
     for future in pending:
         future.result()

@@ -94,3 +94,65 @@ def test_same_seed_same_bytes_and_the_manifest_lists_every_file(folder, world, t
     listed = {f["path"] for f in manifest["files"] if f["format"] == "gnn"}
     assert listed == {p.relative_to(folder).as_posix() for p in files}
     assert validate_folder(folder)[0] == []
+
+
+# -- money movements as a temporal edge list --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def with_money(world, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gnn-money") / "ds"
+    world.write(out, formats=["gnn", "csv"], streams=["transactions"])
+    return out
+
+
+def test_every_transfer_is_a_temporal_edge_with_its_truth(with_money, payloads, fraud_transactions):
+    money = pq.read_table(with_money / "gnn" / "money.parquet").to_pandas()
+    both = [p for p in payloads(with_money, "transaction-initiated") if p["account_id"] and p["counterparty_account_id"]]
+    assert money["transaction_id"].tolist() == [p["transaction_id"] for p in both] and len(both) > 0
+    accounts = load(with_money / "gnn" / "nodes" / "Account.npz")["ids"]
+    assert accounts[money["src"]].tolist() == [p["account_id"] for p in both]
+    assert accounts[money["dst"]].tolist() == [p["counterparty_account_id"] for p in both]
+    assert np.allclose(money["amount"], [float(p["amount"]) for p in both])
+    flagged = set(money.loc[money["y_fraud"] == 1, "transaction_id"])
+    assert flagged == fraud_transactions(with_money) & set(money["transaction_id"]) and flagged
+    meta = json.loads((with_money / "gnn" / "metadata.json").read_text())
+    cut = {k: np.datetime64(v.rstrip("Z"), "s").astype(np.int64) for k, v in meta["cutoffs"].items()}
+    period = (money["time"] >= cut["train_end"]).astype(int) + (money["time"] >= cut["valid_end"]).astype(int)
+    assert (money["split"] == period).all() and set(money["split"]) == {0, 1, 2}
+    assert (money["y_fraud_visible"] <= money["y_fraud"]).all()
+    assert (money["time"].diff().dropna() >= 0).all()
+
+
+def test_visible_transaction_labels_were_confirmed_before_the_training_cutoff(with_money):
+    import csv
+
+    meta = json.loads((with_money / "gnn" / "metadata.json").read_text())
+    confirmed = {}
+    for path in sorted((with_money / "truth" / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            confirmed.update({r["event_id"]: r["fraud_confirmed_at"] for r in csv.DictReader(fh)})
+    ids = {}
+    for path in sorted((with_money / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            ids.update({json.loads(r["payload"])["transaction_id"]: r["event_id"] for r in csv.DictReader(fh)
+                        if r["event_type"] == "transaction-initiated"})
+    money = pq.read_table(with_money / "gnn" / "money.parquet").to_pandas()
+    at = money["transaction_id"].map(lambda t: confirmed.get(ids[t]) or "9999")
+    early = (at < meta["cutoffs"]["train_end"]).to_numpy()
+    assert np.array_equal(money["y_fraud_visible"].to_numpy() == 1, early & (money["y_fraud"] == 1).to_numpy())
+
+
+def test_money_file_does_not_depend_on_the_windows(world, with_money, tmp_path, monkeypatch):
+    from fraudgraph.exporters.gnn import MoneyEdges
+
+    monkeypatch.setattr(MoneyEdges, "ROW_GROUP", 700)
+    days = world.scenario.events.window_days
+    try:
+        for name, window in (("a", 1), ("b", 5)):
+            world.scenario.events.window_days = window
+            world.write(tmp_path / name, formats=["gnn"], streams=["transactions"])
+    finally:
+        world.scenario.events.window_days = days
+    a, b = (tmp_path / x / "gnn" / "money.parquet" for x in "ab")
+    assert a.read_bytes() == b.read_bytes()
+    assert pq.ParquetFile(a).metadata.num_row_groups > 1
+    assert pq.read_table(a).equals(pq.read_table(with_money / "gnn" / "money.parquet"))
