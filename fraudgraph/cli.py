@@ -254,6 +254,37 @@ def _bolt_options(command):
 
 
 @cli.group()
+def export():
+    """Export a written dataset for a use."""
+
+
+@export.command("gnn")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (absent or empty) for gnn/ and its manifest.")
+@click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--train", type=float, default=0.6, show_default=True, help="Share of the span for training.")
+@click.option("--valid", type=float, default=0.2, show_default=True, help="Share of the span for validation.")
+def export_gnn(directory, out, force, train, valid):
+    """Write the dataset in DIRECTORY as graph-learning arrays (gnn/) to OUT."""
+    from fraudgraph.gnn.splits import cutoffs
+    from fraudgraph.output import check_target
+
+    started = time.perf_counter()
+    dataset = read_dataset(directory)
+    cut = cutoffs(dataset.scenario.start_date, dataset.scenario.days, train=train, valid=valid)
+    check_target(Path(out).absolute(), force)
+    # only the transactions are simulated again (the money edges): the same seed gives the same events
+    streams = [s for s in dataset.scenario.events.streams if s == "transactions"]
+    manifest = write_dataset(dataset, out, ["gnn"], force=force, streams=streams,
+                             options={"train": train, "valid": valid})
+    money = next((f["rows"] for f in manifest.files if f["path"] == "gnn/money.parquet"), 0)
+    click.echo(f"train before {cut.train_end}Z, validation before {cut.valid_end}Z, test before {cut.end}Z")
+    click.echo(f"wrote {len(manifest.files)} files to {out}/gnn: {sum(dataset.graph.counts()['nodes'].values()):,} "
+               f"nodes, {money:,} money edges, in {time.perf_counter() - started:.1f} s")
+
+
+@cli.group()
 def load():
     """Load a written dataset into a server."""
 

@@ -114,7 +114,8 @@ class Dataset:
 
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
               labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,
-              graph_events: str = "relationships", blind: bool = False, progress=None) -> Manifest:
+              graph_events: str = "relationships", blind: bool = False, options: dict | None = None,
+              progress=None) -> Manifest:
         """Write the dataset to the folder ``out`` and return its manifest.
 
         Parameters
@@ -143,6 +144,9 @@ class Dataset:
         blind : bool, default False
             The graph-database formats leave every trace of the truth out (no
             Pattern nodes, no ``is_fraud``); ``truth/`` is written as always.
+        options : dict, optional
+            Further options for the formats that take them, e.g. ``{"train": 0.5,
+            "valid": 0.25}``, the shares of the span for ``gnn``'s splits.
         progress : callable, optional
             Called with the name of each step as it starts.
 
@@ -155,7 +159,7 @@ class Dataset:
 
         return write_dataset(self, out, formats=formats, force=force, labels_on_graph=labels_on_graph,
                              streams=streams, labels_on_events=labels_on_events, graph_events=graph_events,
-                             blind=blind, progress=progress)
+                             blind=blind, options=options, progress=progress)
 
     def __repr__(self) -> str:
         return f"Dataset(scenario={self.scenario.name!r}, seed={self.seed}, {self.graph!r})"

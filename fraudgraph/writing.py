@@ -55,7 +55,7 @@ class Manifest(dict):
 def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | None = None, *,
                   force: bool = False, labels_on_graph: bool = False, streams: list[str] | None = None,
                   labels_on_events: bool = False, graph_events: str = "relationships", blind: bool = False,
-                  progress: Progress = None) -> Manifest:
+                  options: dict[str, Any] | None = None, progress: Progress = None) -> Manifest:
     """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :meth:`Dataset.write`)."""
     from fraudgraph.event_graph import MODES
 
@@ -71,7 +71,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
         streams = dataset.scenario.events.streams
     scenario = dataset.scenario.override({"output.formats": formats, "events.streams": list(streams)})
     out = Path(out)
-    write_options = {"labels_on_graph": labels_on_graph, "blind": blind, "graph_events": graph_events}
+    write_options = {**(options or {}), "labels_on_graph": labels_on_graph, "blind": blind,
+                     "graph_events": graph_events}
     with atomic_folder(out, force=force) as tmp:
         # Formats write disjoint files, and Arrow releases the GIL, so they run side by side;
         # the files' bytes do not depend on how many run at once.

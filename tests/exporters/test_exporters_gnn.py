@@ -156,3 +156,25 @@ def test_money_file_does_not_depend_on_the_windows(world, with_money, tmp_path, 
     assert a.read_bytes() == b.read_bytes()
     assert pq.ParquetFile(a).metadata.num_row_groups > 1
     assert pq.read_table(a).equals(pq.read_table(with_money / "gnn" / "money.parquet"))
+
+
+def test_export_from_a_written_dataset_gives_the_same_files(with_money, tmp_path):
+    from fraudgraph.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "gnn", str(with_money), "--out", str(tmp_path / "out")])
+    assert exit_info.value.code in (None, 0)
+    for path in sorted((with_money / "gnn").rglob("*")):
+        if path.is_file():
+            assert (tmp_path / "out" / path.relative_to(with_money)).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.parametrize("args, needle", [(["--train", "1.5"], "'train'"), (["--valid", "0.6"], "'valid'")])
+def test_export_refuses_bad_shares_in_one_line(with_money, tmp_path, capsys, args, needle):
+    from fraudgraph.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "gnn", str(with_money), "--out", str(tmp_path / "out"), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(err) == 1 and needle in err[0]
+    assert not (tmp_path / "out").exists()
