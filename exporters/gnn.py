@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 
 from fraudgraph.event_graph import payload_fields
+from fraudgraph.gnn.activity import ACTIVITY, ActivityCounter
 from fraudgraph.gnn.arrays import graph_arrays, save_npz
 from fraudgraph.gnn.splits import Cutoffs, cutoffs
 
@@ -35,8 +36,8 @@ class GNNExporter(Exporter):
     extension = "npz"
     capabilities = Capabilities(folder=FOLDER, windows=True)
 
-    def open_windows(self, root: Path, **options: Any) -> MoneyEdges:
-        return MoneyEdges(root)
+    def open_windows(self, root: Path, **options: Any) -> EventWindows:
+        return EventWindows(root)
 
     def write(self, dataset, out: Path, **options: Any) -> list[WrittenFile]:
         scenario = dataset.scenario
@@ -56,9 +57,57 @@ class GNNExporter(Exporter):
             rel = f"{FOLDER}/edges/{stem}.npz"
             save_npz(Path(out) / rel, values)
             written.append(WrittenFile.of(out, rel, "edges", stem, values["edge_index"].shape[1]))
-        metadata = {"format": "fraudgraph-gnn", "version": 1, "seed": dataset.seed, **arrays.metadata}
+        metadata = {"format": "fraudgraph-gnn", "version": 1, "seed": dataset.seed, "activity": ACTIVITY,
+                    **arrays.metadata}
         (root / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(WrittenFile.of(out, f"{FOLDER}/metadata.json", "metadata", "metadata", None))
+        return written
+
+
+def _cutoffs(root: Path) -> Cutoffs:
+    """The cut-offs that ``write`` recorded in ``gnn/metadata.json``."""
+    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+    return Cutoffs(*(np.datetime64(meta["cutoffs"][k].rstrip("Z"), "s") for k in ("start", "train_end", "valid_end", "end")))
+
+
+class EventWindows:
+    """What ``gnn/`` takes from the event windows: the money edges and each node's past activity."""
+
+    def __init__(self, out: Path):
+        self.money, self.activity = MoneyEdges(out), ActivityFiles(out)
+
+    def write(self, events: pa.Table, truth: pa.Table) -> None:
+        self.money.write(events, truth)
+        self.activity.write(events, truth)
+
+    def close(self) -> list[WrittenFile]:
+        return self.money.close() + self.activity.close()
+
+
+class ActivityFiles:
+    """``gnn/activity/<Type>.npz``: each node's own activity before each cut-off (see
+    :mod:`fraudgraph.gnn.activity`), as ``train``, ``valid`` and ``test`` matrices."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        root = self.out / FOLDER
+        self.masks, index = {}, {}
+        for label in ACTIVITY:
+            with np.load(root / "nodes" / f"{label}.npz", allow_pickle=False) as data:
+                index[label], self.masks[label] = pd.Index(data["ids"]), data["train_mask"]
+        self.counter = ActivityCounter(index, _cutoffs(root))
+
+    def write(self, events: pa.Table, truth: pa.Table) -> None:
+        self.counter.add(events)
+
+    def close(self) -> list[WrittenFile]:
+        (self.out / FOLDER / "activity").mkdir(exist_ok=True)
+        written = []
+        for label in ACTIVITY:
+            rel = f"{FOLDER}/activity/{label}.npz"
+            arrays = self.counter.features(label, self.masks[label])
+            save_npz(self.out / rel, arrays)
+            written.append(WrittenFile.of(self.out, rel, "activity", label, len(self.masks[label])))
         return written
 
 
@@ -68,7 +117,7 @@ class MoneyEdges:
     Columns: ``transaction_id``, ``src`` and ``dst`` (indices of ``nodes/Account.npz``), ``time``
     (initiation, seconds since the epoch), ``amount``, ``currency``, ``type``, ``split`` (0, 1, 2: the
     period of ``time``), ``y_fraud`` and ``y_fraud_visible`` (fraud confirmed before the training
-    cut-off). Rows are in initiation order, in row groups of :attr:`ROW_GROUP` rows however the
+    cut-off). Rows are in initiation order (ties by ``transaction_id``), in row groups of :attr:`ROW_GROUP` rows however the
     stream was cut into windows.
     """
 
@@ -81,9 +130,7 @@ class MoneyEdges:
     def __init__(self, out: Path):
         self.out = Path(out)
         root = self.out / FOLDER
-        meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
-        self.cut = Cutoffs(*(np.datetime64(meta["cutoffs"][k].rstrip("Z"), "s")
-                             for k in ("start", "train_end", "valid_end", "end")))
+        self.cut = _cutoffs(root)
         with np.load(root / "nodes" / "Account.npz", allow_pickle=False) as data:
             self.accounts = pd.Index(data["ids"])
         self.writer = pq.ParquetWriter(root / "money.parquet", self.SCHEMA)
@@ -111,6 +158,8 @@ class MoneyEdges:
             "type": pa.array(moved["type"].to_numpy(object), pa.large_string()),
             "split": self.cut.period(time), "y_fraud": fraud.astype(np.int8),
             "y_fraud_visible": (fraud & (confirmed < self.cut.train_end)).astype(np.int8)}, schema=self.SCHEMA)
+        # ties in time are ordered by id: the stream's order among them depends on which families ran
+        table = table.sort_by([("time", "ascending"), ("transaction_id", "ascending")])
         self.buffer.append(table)
         self.buffered += table.num_rows
         self._flush(final=False)

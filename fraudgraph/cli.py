@@ -274,8 +274,10 @@ def export_gnn(directory, out, force, train, valid):
     dataset = read_dataset(directory)
     cut = cutoffs(dataset.scenario.start_date, dataset.scenario.days, train=train, valid=valid)
     check_target(Path(out).absolute(), force)
-    # only the transactions are simulated again (the money edges): the same seed gives the same events
-    streams = [s for s in dataset.scenario.events.streams if s == "transactions"]
+    from fraudgraph.gnn.activity import STREAMS
+
+    # only the families gnn/ reads are simulated again: the same seed gives the same events
+    streams = [s for s in dataset.scenario.events.streams if s in STREAMS]
     manifest = write_dataset(dataset, out, ["gnn"], force=force, streams=streams,
                              options={"train": train, "valid": valid})
     money = next((f["rows"] for f in manifest.files if f["path"] == "gnn/money.parquet"), 0)

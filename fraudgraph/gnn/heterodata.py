@@ -81,7 +81,8 @@ def load_heterodata(path, *, split: str, money: bool = True):
     Returns
     -------
     torch_geometric.data.HeteroData
-        Node stores hold ``x``, ``x_cat``, ``y_fraud``, ``y_fraud_visible``, ``y_typology`` and the
+        Node stores hold ``x`` (the table's features, then for accounts, persons, devices and IPs
+        their own activity before the split's cut-off: ``metadata["activity"]`` names it), ``x_cat``, ``y_fraud``, ``y_fraud_visible``, ``y_typology`` and the
         three masks; edge stores ``edge_index``, ``edge_attr``, ``edge_cat`` and ``time``.
     """
     torch, pyg_data = _torch()
@@ -89,8 +90,12 @@ def load_heterodata(path, *, split: str, money: bool = True):
     meta = metadata(folder)
     limit = cutoff(meta, split)
     data = pyg_data.HeteroData()
+    snapshot = "test" if split == "all" else split
     for label in meta["nodes"]:
         arrays = _arrays(folder / "nodes" / f"{label}.npz")
+        activity = folder / "activity" / f"{label}.npz"
+        if activity.is_file():  # own past activity up to this split's cut-off, after the table's features
+            arrays["x"] = np.hstack([arrays["x"], _arrays(activity)[snapshot]])
         store = data[label]
         store.num_nodes = len(arrays["ids"])
         for name in NODE_ARRAYS:

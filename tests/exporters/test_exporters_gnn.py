@@ -100,14 +100,16 @@ def test_same_seed_same_bytes_and_the_manifest_lists_every_file(folder, world, t
 @pytest.fixture(scope="module")
 def with_money(world, tmp_path_factory):
     out = tmp_path_factory.mktemp("gnn-money") / "ds"
-    world.write(out, formats=["gnn", "csv"], streams=["transactions"])
+    world.write(out, formats=["gnn", "csv"], streams=["transactions", "sessions", "circles"])
     return out
 
 
 def test_every_transfer_is_a_temporal_edge_with_its_truth(with_money, payloads, fraud_transactions):
     money = pq.read_table(with_money / "gnn" / "money.parquet").to_pandas()
     both = [p for p in payloads(with_money, "transaction-initiated") if p["account_id"] and p["counterparty_account_id"]]
-    assert money["transaction_id"].tolist() == [p["transaction_id"] for p in both] and len(both) > 0
+    assert sorted(money["transaction_id"]) == sorted(p["transaction_id"] for p in both) and len(both) > 0
+    order = {p["transaction_id"]: i for i, p in enumerate(both)}
+    both = [both[order[t]] for t in money["transaction_id"]]
     accounts = load(with_money / "gnn" / "nodes" / "Account.npz")["ids"]
     assert accounts[money["src"]].tolist() == [p["account_id"] for p in both]
     assert accounts[money["dst"]].tolist() == [p["counterparty_account_id"] for p in both]
@@ -149,11 +151,12 @@ def test_money_file_does_not_depend_on_the_windows(world, with_money, tmp_path, 
     try:
         for name, window in (("a", 1), ("b", 5)):
             world.scenario.events.window_days = window
-            world.write(tmp_path / name, formats=["gnn"], streams=["transactions"])
+            world.write(tmp_path / name, formats=["gnn"], streams=["transactions", "sessions"])
     finally:
         world.scenario.events.window_days = days
-    a, b = (tmp_path / x / "gnn" / "money.parquet" for x in "ab")
-    assert a.read_bytes() == b.read_bytes()
+    for path in sorted((tmp_path / "a" / "gnn").rglob("*.*")):
+        assert (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes() == path.read_bytes(), path.name
+    a = tmp_path / "a" / "gnn" / "money.parquet"
     assert pq.ParquetFile(a).metadata.num_row_groups > 1
     assert pq.read_table(a).equals(pq.read_table(with_money / "gnn" / "money.parquet"))
 
@@ -178,3 +181,30 @@ def test_export_refuses_bad_shares_in_one_line(with_money, tmp_path, capsys, arg
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 2 and len(err) == 1 and needle in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_activity_counts_only_the_past_of_each_cutoff(with_money):
+    import csv
+
+    meta = json.loads((with_money / "gnn" / "metadata.json").read_text())
+    activity = load(with_money / "gnn" / "activity" / "Account.npz")
+    names = activity["names"].tolist()
+    assert names == meta["activity"]["Account"]
+    raw = {s: np.expm1(activity[s] * np.where(activity["std"] > 0, activity["std"], 1) + activity["mean"])
+           for s in ("train", "valid", "test")}
+    assert (raw["train"] <= raw["valid"] + 1e-6).all() and (raw["valid"] <= raw["test"] + 1e-6).all()
+    ids = load(with_money / "gnn" / "nodes" / "Account.npz")["ids"].tolist()
+    sent = {s: pd.Series(0.0, index=ids) for s in ("train", "test")}
+    for path in sorted((with_money / "events").glob("part-*.csv")):
+        with open(path, newline="", encoding="utf-8") as fh:
+            for r in csv.DictReader(fh):
+                if r["event_type"] == "transaction-initiated":
+                    account = json.loads(r["payload"])["account_id"]
+                    if account:
+                        sent["test"][account] += 1
+                        if r["timestamp"] < meta["cutoffs"]["train_end"]:
+                            sent["train"][account] += 1
+    column = names.index("sent_count")
+    for snapshot in ("train", "test"):
+        assert np.allclose(raw[snapshot][:, column], sent[snapshot].to_numpy(), atol=1e-3), snapshot
+    assert sent["train"].sum() < sent["test"].sum()

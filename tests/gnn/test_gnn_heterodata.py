@@ -36,7 +36,7 @@ def test_each_split_is_a_valid_graph_of_the_past(folder, split, limit):
         assert store.num_nodes == info["count"] == len(node_ids(folder, label))
         masks = store.train_mask.int() + store.valid_mask.int() + store.test_mask.int()
         assert bool((masks == 1).all())
-        assert store.x.shape == (info["count"], len(info["numeric"]))
+        assert store.x.shape == (info["count"], len(info["numeric"]) + len(meta["activity"].get(label, [])))
     held = 0
     for edge_type in data.edge_types:
         store = data[edge_type]

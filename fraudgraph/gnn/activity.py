@@ -1,0 +1,90 @@
+"""Each node's own past activity, counted up to each split's cut-off.
+
+Accounts count the transfers they sent and received (and the amounts), persons
+their transactions, login attempts, failed logins and sessions, devices and IPs
+the logins and sessions through them. Counts are taken three times: before the
+training, the validation and the end cut-off, so a split's graph sees only its
+past. They enter a model as ``log1p`` of the count, standardised with the
+training snapshot's statistics over the training nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph.event_graph import payload_fields
+from fraudgraph.gnn.splits import Cutoffs
+
+#: (node type, feature, event type, payload field naming the node, payload field to sum or None to count)
+SPECS = (
+    ("Account", "sent_count", "transaction-initiated", "account_id", None),
+    ("Account", "sent_amount", "transaction-initiated", "account_id", "amount"),
+    ("Account", "received_count", "transaction-initiated", "counterparty_account_id", None),
+    ("Account", "received_amount", "transaction-initiated", "counterparty_account_id", "amount"),
+    ("Person", "transactions", "transaction-initiated", "user_id", None),
+    ("Person", "login_attempts", "login-attempt", "user_id", None),
+    ("Person", "login_failures", "login-failed", "user_id", None),
+    ("Person", "sessions", "session-started", "user_id", None),
+    ("Device", "login_attempts", "login-attempt", "device_id", None),
+    ("Device", "login_failures", "login-failed", "device_id", None),
+    ("Device", "sessions", "session-started", "device_id", None),
+    ("IP", "login_attempts", "login-attempt", "ip_id", None),
+    ("IP", "sessions", "session-started", "ip_id", None),
+)
+#: The event families whose events the money edges and the activity counts read.
+STREAMS = ("transactions", "sessions")
+#: The activity features of each node type, in column order.
+ACTIVITY = {label: [f for lbl, f, *_ in SPECS if lbl == label] for label in dict.fromkeys(s[0] for s in SPECS)}
+SNAPSHOTS = ("train", "valid", "test")
+
+
+class ActivityCounter:
+    """Counts each node's activity before each cut-off, window by window.
+
+    Parameters
+    ----------
+    index : dict of str to pandas.Index
+        The node ids of each type, in node-index order.
+    cut : Cutoffs
+    """
+
+    def __init__(self, index: dict[str, pd.Index], cut: Cutoffs):
+        self.index, self.cut = index, cut
+        self.limits = [cut.train_end, cut.valid_end, cut.end]
+        self.counts = {label: np.zeros((3, len(index[label]), len(names))) for label, names in ACTIVITY.items()
+                       if label in index}
+
+    def add(self, events: pa.Table) -> None:
+        """Count the activity of one window of events."""
+        for kind in dict.fromkeys(s[2] for s in SPECS):
+            specs = [s for s in SPECS if s[2] == kind and s[0] in self.counts]
+            fields = sorted({s[3] for s in specs} | {s[4] for s in specs if s[4]})
+            rows = payload_fields(events, kind, fields)
+            if not len(rows):
+                continue
+            stamps = events.filter(pc.equal(events.column("event_type"), kind)).column("timestamp")
+            time = pd.to_datetime(stamps.to_numpy(zero_copy_only=False), format="%Y-%m-%dT%H:%M:%SZ").to_numpy(
+                "datetime64[s]")
+            for label, name, _, who, weight in specs:
+                node = self.index[label].get_indexer(rows[who].to_numpy(object))
+                known = node >= 0
+                amount = pd.to_numeric(rows[weight]).to_numpy(float) if weight else np.ones(len(rows))
+                column = ACTIVITY[label].index(name)
+                for s, limit in enumerate(self.limits):
+                    keep = known & (time < limit)
+                    self.counts[label][s, :, column] += np.bincount(node[keep], weights=amount[keep],
+                                                                    minlength=len(self.index[label]))
+
+    def features(self, label: str, train_mask: np.ndarray) -> dict[str, np.ndarray]:
+        """``train``, ``valid`` and ``test`` snapshots (float32, ``log1p`` then standardised with the
+        training snapshot over ``train_mask`` rows), their ``mean`` and ``std``, and the ``names``."""
+        logged = np.log1p(self.counts[label])
+        seen = logged[0][np.asarray(train_mask, dtype=bool)]
+        mean = seen.mean(axis=0) if len(seen) else np.zeros(logged.shape[2])
+        std = seen.std(axis=0) if len(seen) > 1 else np.zeros(logged.shape[2])
+        scaled = (logged - mean) / np.where(std > 0, std, 1.0)
+        out = {name: scaled[s].astype(np.float32) for s, name in enumerate(SNAPSHOTS)}
+        return {**out, "mean": mean, "std": std, "names": np.array(ACTIVITY[label])}
