@@ -5,7 +5,10 @@ sees); membership comes from ``truth/node_labels``. For every feature the
 report computes the ROC AUC of members against non-members, taking the better
 direction (so 0.5 means useless and 1.0 a perfect giveaway), per typology and
 overall, at the person level (a person is a member when they, or an account
-they own, belong to a fraud instance) and at the company level.
+they own, belong to a fraud instance) and at the company level. Per typology it
+also scores fraud members against the members of that typology's decoys only
+(``versus_decoy``): a decoy shares its typology's defining trait, so a feature
+that still separates the two is a shortcut the generator should not offer.
 """
 
 from __future__ import annotations
@@ -138,18 +141,30 @@ def company_features(ds: Dataset) -> pd.DataFrame:
     return f.set_index("id")
 
 
-def _members(ds: Dataset, typology: str | None) -> tuple[set[str], set[str]]:
-    """Fraud member persons (directly or through an owned account) and companies of a typology (None: all)."""
+def _members(ds: Dataset, typology: str | None, fraud: bool = True) -> tuple[set[str], set[str]]:
+    """Member persons (directly or through an owned account) and companies of a typology's fraud instances
+    (None: every typology), or with ``fraud=False`` of its decoys."""
     labels = ds.truth.node_labels
-    labels = labels[labels["is_fraud"]]
+    patterns = ds.truth.patterns
+    chosen = patterns.loc[patterns["is_fraud"] == fraud]
     if typology is not None:
-        labels = labels[labels["fraud_type"] == typology]
+        chosen = chosen[chosen["typology"] == typology]
+    labels = labels[labels["pattern_id"].isin(chosen["pattern_id"]).to_numpy()]
     persons = set(labels.loc[labels["label"] == "Person", "id"])
     accounts = set(labels.loc[labels["label"] == "Account", "id"])
     owns = ds.graph.edges[("Person", "OWNS", "Account")]
     persons |= set(owns.loc[owns["dst"].isin(accounts), "src"])
     companies = set(labels.loc[labels["label"] == "Company", "id"])
     return persons, companies
+
+
+def _versus(features: pd.DataFrame, fraud: set[str], decoys: set[str]) -> dict | None:
+    """Fraud members against decoy members only (a node in both counts as fraud)."""
+    decoys = decoys - fraud
+    if not fraud or not decoys:
+        return None
+    entry = _score(features[features.index.isin(list(fraud | decoys))], fraud)
+    return {**entry, "decoys": len(decoys)}
 
 
 def _score(features: pd.DataFrame, members: set[str]) -> dict:
@@ -180,9 +195,12 @@ def hardness_report(ds: Dataset) -> dict:
     report["overall"] = {"person": _score(pf, persons), "company": _score(cf, companies) if companies else None}
     for t in typologies:
         persons, companies = _members(ds, t)
+        decoy_persons, decoy_companies = _members(ds, t, fraud=False)
         report["typologies"][t] = {
             "person": _score(pf, persons) if persons else None,
             "company": _score(cf, companies) if companies else None,
+            "versus_decoy": {"person": _versus(pf, persons, decoy_persons),
+                             "company": _versus(cf, companies, decoy_companies)},
         }
     return report
 
@@ -207,4 +225,11 @@ def format_report(report: dict) -> str:
     lines.append("-" * len(header))
     row("OVERALL", "person", report["overall"]["person"])
     row("OVERALL", "company", report["overall"]["company"])
+    lines += ["", "fraud members against their own typology's decoy members only (above 0.90: a shortcut)", "",
+              header.replace("members", "f+decoys"), "-" * len(header)]
+    for t, entry in report["typologies"].items():
+        for level in ("person", "company"):
+            versus = entry["versus_decoy"][level]
+            if versus:
+                row(t, level, {**versus, "members": versus["members"] + versus["decoys"]})
     return "\n".join(lines)

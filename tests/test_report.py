@@ -31,6 +31,28 @@ def test_report_structure_and_detects_a_planted_giveaway():
     assert report["instances"]["kiting_cycle"]["fraud"] == 8
 
 
+def test_fraud_is_scored_against_its_own_decoys():
+    ds = fraudgraph.generate("fraud_heavy", seed=2, persons=1500, days=45)
+    report = hardness_report(ds)
+    labels, patterns = ds.truth.node_labels, ds.truth.patterns
+    scored = 0
+    for typology, entry in report["typologies"].items():
+        versus = entry["versus_decoy"]["person"]
+        if versus is None:
+            continue
+        scored += 1
+        decoy_ids = patterns.loc[(patterns["typology"] == typology) & ~patterns["is_fraud"], "pattern_id"]
+        assert versus["decoys"] > 0 and versus["members"] == entry["person"]["members"]
+        assert 0.5 <= versus["auc"] <= 1.0 and versus["best_feature"] in versus["features"]
+        # the decoys are persons of this typology's decoy instances (or owners of their accounts), no one else
+        rows = labels[labels["pattern_id"].isin(decoy_ids)]
+        owns = ds.graph.edges[("Person", "OWNS", "Account")]
+        in_decoys = set(rows.loc[rows["label"] == "Person", "id"]) | set(
+            owns.loc[owns["dst"].isin(rows.loc[rows["label"] == "Account", "id"]), "src"])
+        assert versus["decoys"] <= len(in_decoys) < len(ds.graph.nodes["Person"]) / 4
+    assert scored >= 5
+
+
 def test_cli_report_goes_to_stdout_or_a_named_file_never_into_the_dataset(tmp_path):
     out = tmp_path / "X"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
