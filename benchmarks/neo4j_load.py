@@ -43,8 +43,9 @@ def main() -> None:
     parser.add_argument("--heap", default="4g", help="JVM heap of the ArcadeDB server it starts.")
     args = parser.parse_args()
 
-    import fraudgraph
     from fraudgraph.exporters.bolt import node_rows, relationship_rows
+
+    import fraudgraph
     from fraudgraph.graphdb import graph_model
 
     started = time.perf_counter()
