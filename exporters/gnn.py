@@ -21,12 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 
-from fraudgraph.event_graph import payload_fields
+from fraudgraph.event_graph import iso_times, payload_fields
 from fraudgraph.gnn.activity import ACTIVITY, ActivityCounter
+from fraudgraph.gnn.activity import FIELDS as ACTIVITY_FIELDS
 from fraudgraph.gnn.arrays import graph_arrays, save_npz
 from fraudgraph.gnn.splits import Cutoffs, cutoffs
 
 FOLDER = "gnn"
+TRANSFER = "transaction-initiated"
 
 
 class GNNExporter(Exporter):
@@ -64,21 +66,29 @@ class GNNExporter(Exporter):
         return written
 
 
-def _cutoffs(root: Path) -> Cutoffs:
-    """The cut-offs that ``write`` recorded in ``gnn/metadata.json``."""
-    meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
-    return Cutoffs(*(np.datetime64(meta["cutoffs"][k].rstrip("Z"), "s") for k in ("start", "train_end", "valid_end", "end")))
-
-
 class EventWindows:
-    """What ``gnn/`` takes from the event windows: the money edges and each node's past activity."""
+    """What ``gnn/`` takes from the event windows: the money edges and each node's past activity.
+
+    Both read the cut-offs and node indexes that ``write`` put in ``gnn/``, and the
+    transfers' payloads of each window, parsed once for both.
+    """
 
     def __init__(self, out: Path):
-        self.money, self.activity = MoneyEdges(out), ActivityFiles(out)
+        root = Path(out) / FOLDER
+        meta = json.loads((root / "metadata.json").read_text(encoding="utf-8"))
+        cut = Cutoffs.from_dict(meta["cutoffs"])
+        index, masks = {}, {}
+        for label in ACTIVITY:
+            with np.load(root / "nodes" / f"{label}.npz", allow_pickle=False) as data:
+                index[label], masks[label] = pd.Index(data["ids"]), data["train_mask"]
+        self.money = MoneyEdges(out, cut, index["Account"])
+        self.activity = ActivityFiles(out, ActivityCounter(index, cut), masks)
 
     def write(self, events: pa.Table, truth: pa.Table) -> None:
-        self.money.write(events, truth)
-        self.activity.write(events, truth)
+        fields = sorted(set(MoneyEdges.FIELDS) | set(ACTIVITY_FIELDS[TRANSFER]))
+        transfers = payload_fields(events, TRANSFER, fields)
+        self.money.write(transfers, truth)
+        self.activity.counter.add(events, {TRANSFER: transfers})
 
     def close(self) -> list[WrittenFile]:
         return self.money.close() + self.activity.close()
@@ -88,17 +98,8 @@ class ActivityFiles:
     """``gnn/activity/<Type>.npz``: each node's own activity before each cut-off (see
     :mod:`fraudgraph.gnn.activity`), as ``train``, ``valid`` and ``test`` matrices."""
 
-    def __init__(self, out: Path):
-        self.out = Path(out)
-        root = self.out / FOLDER
-        self.masks, index = {}, {}
-        for label in ACTIVITY:
-            with np.load(root / "nodes" / f"{label}.npz", allow_pickle=False) as data:
-                index[label], self.masks[label] = pd.Index(data["ids"]), data["train_mask"]
-        self.counter = ActivityCounter(index, _cutoffs(root))
-
-    def write(self, events: pa.Table, truth: pa.Table) -> None:
-        self.counter.add(events)
+    def __init__(self, out: Path, counter: ActivityCounter, masks: dict[str, np.ndarray]):
+        self.out, self.counter, self.masks = Path(out), counter, masks
 
     def close(self) -> list[WrittenFile]:
         (self.out / FOLDER / "activity").mkdir(exist_ok=True)
@@ -127,28 +128,26 @@ class MoneyEdges:
                         ("type", pa.large_string()), ("split", pa.int8()), ("y_fraud", pa.int8()),
                         ("y_fraud_visible", pa.int8())])
 
-    def __init__(self, out: Path):
-        self.out = Path(out)
-        root = self.out / FOLDER
-        self.cut = _cutoffs(root)
-        with np.load(root / "nodes" / "Account.npz", allow_pickle=False) as data:
-            self.accounts = pd.Index(data["ids"])
-        self.writer = pq.ParquetWriter(root / "money.parquet", self.SCHEMA)
+    #: The transfer payload fields it reads.
+    FIELDS = ("transaction_id", "account_id", "counterparty_account_id", "amount", "currency", "type", "initiated_at")
+
+    def __init__(self, out: Path, cut: Cutoffs, accounts: pd.Index):
+        self.out, self.cut, self.accounts = Path(out), cut, accounts
+        self.writer = pq.ParquetWriter(self.out / FOLDER / "money.parquet", self.SCHEMA)
         self.buffer: list[pa.Table] = []
         self.buffered = self.rows = 0
 
-    def write(self, events: pa.Table, truth: pa.Table) -> None:
-        moved = payload_fields(events, "transaction-initiated", ["transaction_id", "account_id",
-                                                                 "counterparty_account_id", "amount", "currency",
-                                                                 "type", "initiated_at"])
-        moved = moved[moved["account_id"].notna().to_numpy() & moved["counterparty_account_id"].notna().to_numpy()]
+    def write(self, transfers: pd.DataFrame, truth: pa.Table) -> None:
+        """Take one window's ``transaction-initiated`` payloads (:data:`FIELDS`) and its event truth."""
+        moved = transfers[transfers["account_id"].notna().to_numpy()
+                          & transfers["counterparty_account_id"].notna().to_numpy()]
         if not len(moved):
             return
         labels = truth.select(["event_id", "is_fraud", "fraud_confirmed_at"]).to_pandas().set_index("event_id")
         labels = labels.reindex(moved["event_id"].to_numpy(object))
         fraud = labels["is_fraud"].astype(str).str.lower().eq("true").to_numpy()
-        confirmed = pd.to_datetime(labels["fraud_confirmed_at"], format="%Y-%m-%dT%H:%M:%SZ").to_numpy("datetime64[s]")
-        time = pd.to_datetime(moved["initiated_at"], format="%Y-%m-%dT%H:%M:%SZ").to_numpy("datetime64[s]")
+        confirmed = iso_times(labels["fraud_confirmed_at"])
+        time = iso_times(moved["initiated_at"])
         table = pa.table({
             "transaction_id": pa.array(moved["transaction_id"].to_numpy(object), pa.large_string()),
             "src": self.accounts.get_indexer(moved["account_id"].to_numpy(object)).astype(np.int64),

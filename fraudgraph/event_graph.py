@@ -242,7 +242,7 @@ class EventGraph:
                               "transaction_id": both["transaction_id"].to_numpy(object),
                               "type": both["type"].to_numpy(object), "amount": both["amount"].to_numpy(float),
                               "currency": both["currency"].to_numpy(object),
-                              "at": _times(both["initiated_at"]), "status": both["status"].to_numpy(object)})
+                              "at": iso_times(both["initiated_at"]), "status": both["status"].to_numpy(object)})
         props, frame = self._props(frame, TRANSFER_PROPERTIES)
         if not self.blind:
             frame["is_fraud"] = both["is_fraud"].to_numpy(bool)
@@ -251,7 +251,7 @@ class EventGraph:
     def _transaction_nodes(self, tx: pd.DataFrame) -> NodeSet:
         frame = pd.DataFrame({"id": tx["transaction_id"].to_numpy(object), "type": tx["type"].to_numpy(object),
                               "amount": tx["amount"].to_numpy(float), "currency": tx["currency"].to_numpy(object),
-                              "at": _times(tx["initiated_at"]), "status": tx["status"].to_numpy(object)})
+                              "at": iso_times(tx["initiated_at"]), "status": tx["status"].to_numpy(object)})
         props, frame = self._props(frame, TRANSACTION_PROPERTIES)
         if not self.blind:
             frame["is_fraud"] = tx["is_fraud"].to_numpy(bool)
@@ -289,7 +289,7 @@ class EventGraph:
         self._logins = self._logins.iloc[cut:].reset_index(drop=True)
         self._login_outcomes = _forget(self._login_outcomes, ready["attempt_id"])
         frame = pd.DataFrame({"src": ready["user_id"].to_numpy(object), "dst": ready["device_id"].to_numpy(object),
-                              "attempt_id": ready["attempt_id"].to_numpy(object), "at": _times(ready["attempted_at"]),
+                              "attempt_id": ready["attempt_id"].to_numpy(object), "at": iso_times(ready["attempted_at"]),
                               "success": success.astype(object).where(success.notna(), None).to_numpy(object),
                               "ip_address": ready["ip_address"].to_numpy(object)})
         props, frame = self._props(frame, LOGIN_PROPERTIES)
@@ -314,7 +314,7 @@ class EventGraph:
 
     def _session_nodes(self, sessions: pd.DataFrame) -> NodeSet:
         frame = pd.DataFrame({"id": sessions["session_id"].to_numpy(object),
-                              "started_at": _times(sessions["started_at"]), "ended_at": _times(sessions["ended_at"]),
+                              "started_at": iso_times(sessions["started_at"]), "ended_at": iso_times(sessions["ended_at"]),
                               "duration_seconds": pd.array(sessions["duration_seconds"], dtype="Int64"),
                               "action_count": pd.array(sessions["action_count"], dtype="Int64"),
                               "end_reason": sessions["end_reason"].to_numpy(object)})
@@ -358,7 +358,7 @@ def _pairs(src, dst) -> pd.DataFrame:
     return pd.DataFrame({"src": np.asarray(src, dtype=object), "dst": np.asarray(dst, dtype=object)})
 
 
-def _times(values) -> np.ndarray:
+def iso_times(values) -> np.ndarray:
     """ISO-8601 UTC text (or missing) as datetime64[s]."""
     return pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%dT%H:%M:%SZ", utc=True).dt.tz_localize(
         None).to_numpy("datetime64[s]")

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.event_graph import payload_fields
+from fraudgraph.event_graph import iso_times, payload_fields
 from fraudgraph.gnn.splits import Cutoffs
 
 #: (node type, feature, event type, payload field naming the node, payload field to sum or None to count)
@@ -34,6 +34,9 @@ SPECS = (
     ("IP", "login_attempts", "login-attempt", "ip_id", None),
     ("IP", "sessions", "session-started", "ip_id", None),
 )
+#: The payload fields each event type is read for.
+FIELDS = {kind: sorted({s[3] for s in SPECS if s[2] == kind} | {s[4] for s in SPECS if s[2] == kind and s[4]})
+          for kind in dict.fromkeys(s[2] for s in SPECS)}
 #: The event families whose events the money edges and the activity counts read.
 STREAMS = ("transactions", "sessions")
 #: The activity features of each node type, in column order.
@@ -57,17 +60,18 @@ class ActivityCounter:
         self.counts = {label: np.zeros((3, len(index[label]), len(names))) for label, names in ACTIVITY.items()
                        if label in index}
 
-    def add(self, events: pa.Table) -> None:
-        """Count the activity of one window of events."""
-        for kind in dict.fromkeys(s[2] for s in SPECS):
+    def add(self, events: pa.Table, parsed: dict[str, pd.DataFrame] | None = None) -> None:
+        """Count the activity of one window of events (``parsed``: payloads already read, by event type,
+        holding at least the fields :data:`FIELDS` names)."""
+        for kind in FIELDS:
             specs = [s for s in SPECS if s[2] == kind and s[0] in self.counts]
-            fields = sorted({s[3] for s in specs} | {s[4] for s in specs if s[4]})
-            rows = payload_fields(events, kind, fields)
+            rows = (parsed or {}).get(kind)
+            if rows is None:
+                rows = payload_fields(events, kind, FIELDS[kind])
             if not len(rows):
                 continue
             stamps = events.filter(pc.equal(events.column("event_type"), kind)).column("timestamp")
-            time = pd.to_datetime(stamps.to_numpy(zero_copy_only=False), format="%Y-%m-%dT%H:%M:%SZ").to_numpy(
-                "datetime64[s]")
+            time = iso_times(stamps.to_numpy(zero_copy_only=False))
             for label, name, _, who, weight in specs:
                 node = self.index[label].get_indexer(rows[who].to_numpy(object))
                 known = node >= 0

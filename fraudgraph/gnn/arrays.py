@@ -81,7 +81,7 @@ def graph_arrays(graph: PropertyGraph, truth: Truth, cut: Cutoffs, seed: int) ->
                                            "edge_time": time}
         meta_edges[et.file_stem] = {"src": et.src, "rel": et.rel, "dst": et.dst, "count": len(frame),
                                     "time_property": et.time_property, **_feature_meta(features)}
-    metadata = {"cutoffs": {name: str(getattr(cut, name)) + "Z" for name in ("start", "train_end", "valid_end", "end")},
+    metadata = {"cutoffs": cut.to_dict(),
                 "typologies": typologies, "nodes": meta_nodes, "edges": meta_edges}
     return GraphArrays(nodes, edges, metadata)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fraudgraph.errors import DatasetError, FraudGraphError
+from fraudgraph.gnn.splits import Cutoffs
 
 INSTALL_HINT = "graph-learning loaders need torch and torch_geometric: pip install 'fraudgraph[gnn]'"
 SPLITS = {"train": "train_end", "valid": "valid_end", "test": "end", "all": "end"}
@@ -61,7 +62,7 @@ def cutoff(meta: dict, split: str) -> int:
     """Seconds since the epoch before which a split's edges were created."""
     if split not in SPLITS:
         raise FraudGraphError(f"unknown split {split!r}; expected one of: {', '.join(SPLITS)}")
-    return int(np.datetime64(meta["cutoffs"][SPLITS[split]].rstrip("Z"), "s").astype(np.int64))
+    return int(getattr(Cutoffs.from_dict(meta["cutoffs"]), SPLITS[split]).astype(np.int64))
 
 
 def load_heterodata(path, *, split: str, money: bool = True):

@@ -43,6 +43,17 @@ class Cutoffs:
     valid_end: np.datetime64
     end: np.datetime64
 
+    FIELDS = ("start", "train_end", "valid_end", "end")
+
+    def to_dict(self) -> dict[str, str]:
+        """The four instants as ISO-8601 UTC text (as ``gnn/metadata.json`` records them)."""
+        return {name: str(getattr(self, name)) + "Z" for name in self.FIELDS}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, str]) -> Cutoffs:
+        """The cut-offs :meth:`to_dict` wrote."""
+        return cls(*(np.datetime64(values[name].rstrip("Z"), "s") for name in cls.FIELDS))
+
     def period(self, times) -> np.ndarray:
         """0, 1 or 2 (train, valid, test) for each time in the span."""
         t = np.asarray(times, dtype="datetime64[s]")
