@@ -56,8 +56,8 @@ class Capabilities:
         Takes the event streams as graph elements (:mod:`fraudgraph.event_graph`)
         through :meth:`Exporter.open_graph_events`, for the graph-database formats.
     windows : bool
-        Takes each window of the event streams as simulated (the events and their
-        truth, in time order) through :meth:`Exporter.open_windows`.
+        Takes each window of the event streams as simulated (the events, their
+        truth and the transactions' point-in-time features, in time order) through :meth:`Exporter.open_windows`.
     """
 
     tables: bool = False
@@ -182,8 +182,9 @@ class Exporter(ABC):
         Returns
         -------
         WindowSink
-            An object with ``write(events, truth)`` taking each window's events
-            envelope and event-truth tables (text columns), and ``close()``
+            An object with ``write(events, truth, features)`` taking each window's
+            events envelope, event-truth and point-in-time feature tables (text
+            times, as in ``events/``, ``truth/events/`` and ``features/``), and ``close()``
             returning the :class:`WrittenFile` records of what it wrote.
         """
         raise ExporterError(f"format {self.name!r} declares event windows but does not implement open_windows")

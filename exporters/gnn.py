@@ -25,6 +25,7 @@ from fraudgraph.event_graph import iso_times, payload_fields
 from fraudgraph.gnn.activity import ACTIVITY, ActivityCounter
 from fraudgraph.gnn.activity import FIELDS as ACTIVITY_FIELDS
 from fraudgraph.gnn.arrays import graph_arrays, save_npz
+from fraudgraph.gnn.money import POINT_IN_TIME, SCHEMA
 from fraudgraph.gnn.splits import Cutoffs, cutoffs
 
 FOLDER = "gnn"
@@ -84,10 +85,10 @@ class EventWindows:
         self.money = MoneyEdges(out, cut, index["Account"])
         self.activity = ActivityFiles(out, ActivityCounter(index, cut), masks)
 
-    def write(self, events: pa.Table, truth: pa.Table) -> None:
+    def write(self, events: pa.Table, truth: pa.Table, features: pa.Table) -> None:
         fields = sorted(set(MoneyEdges.FIELDS) | set(ACTIVITY_FIELDS[TRANSFER]))
         transfers = payload_fields(events, TRANSFER, fields)
-        self.money.write(transfers, truth)
+        self.money.write(transfers, truth, features)
         self.activity.counter.add(events, {TRANSFER: transfers})
 
     def close(self) -> list[WrittenFile]:
@@ -113,32 +114,24 @@ class ActivityFiles:
 
 
 class MoneyEdges:
-    """``gnn/money.parquet``: every account-to-account transfer as a temporal edge, for edge classification.
+    """``gnn/money.parquet`` (see :mod:`fraudgraph.gnn.money`), written from the event windows.
 
-    Columns: ``transaction_id``, ``src`` and ``dst`` (indices of ``nodes/Account.npz``), ``time``
-    (initiation, seconds since the epoch), ``amount``, ``currency``, ``type``, ``split`` (0, 1, 2: the
-    period of ``time``), ``y_fraud`` and ``y_fraud_visible`` (fraud confirmed before the training
-    cut-off). Rows are in initiation order (ties by ``transaction_id``), in row groups of :attr:`ROW_GROUP` rows however the
-    stream was cut into windows.
+    Rows are in initiation order (ties by ``transaction_id``), in row groups of :attr:`ROW_GROUP` rows however
+    the stream was cut into windows.
     """
 
     ROW_GROUP = 1_000_000
-    SCHEMA = pa.schema([("transaction_id", pa.large_string()), ("src", pa.int64()), ("dst", pa.int64()),
-                        ("time", pa.int64()), ("amount", pa.float64()), ("currency", pa.large_string()),
-                        ("type", pa.large_string()), ("split", pa.int8()), ("y_fraud", pa.int8()),
-                        ("y_fraud_visible", pa.int8())])
-
     #: The transfer payload fields it reads.
     FIELDS = ("transaction_id", "account_id", "counterparty_account_id", "amount", "currency", "type", "initiated_at")
 
     def __init__(self, out: Path, cut: Cutoffs, accounts: pd.Index):
         self.out, self.cut, self.accounts = Path(out), cut, accounts
-        self.writer = pq.ParquetWriter(self.out / FOLDER / "money.parquet", self.SCHEMA)
+        self.writer = pq.ParquetWriter(self.out / FOLDER / "money.parquet", SCHEMA)
         self.buffer: list[pa.Table] = []
         self.buffered = self.rows = 0
 
-    def write(self, transfers: pd.DataFrame, truth: pa.Table) -> None:
-        """Take one window's ``transaction-initiated`` payloads (:data:`FIELDS`) and its event truth."""
+    def write(self, transfers: pd.DataFrame, truth: pa.Table, features: pa.Table) -> None:
+        """Take one window's ``transaction-initiated`` payloads (:data:`FIELDS`), event truth and features."""
         moved = transfers[transfers["account_id"].notna().to_numpy()
                           & transfers["counterparty_account_id"].notna().to_numpy()]
         if not len(moved):
@@ -148,6 +141,7 @@ class MoneyEdges:
         fraud = labels["is_fraud"].astype(str).str.lower().eq("true").to_numpy()
         confirmed = iso_times(labels["fraud_confirmed_at"])
         time = iso_times(moved["initiated_at"])
+        past = self._point_in_time(features, moved["transaction_id"].to_numpy(object))
         table = pa.table({
             "transaction_id": pa.array(moved["transaction_id"].to_numpy(object), pa.large_string()),
             "src": self.accounts.get_indexer(moved["account_id"].to_numpy(object)).astype(np.int64),
@@ -155,13 +149,23 @@ class MoneyEdges:
             "time": time.astype(np.int64), "amount": pd.to_numeric(moved["amount"]).to_numpy(np.float64),
             "currency": pa.array(moved["currency"].to_numpy(object), pa.large_string()),
             "type": pa.array(moved["type"].to_numpy(object), pa.large_string()),
-            "split": self.cut.period(time), "y_fraud": fraud.astype(np.int8),
-            "y_fraud_visible": (fraud & (confirmed < self.cut.train_end)).astype(np.int8)}, schema=self.SCHEMA)
+            "split": self.cut.period(time), **past, "y_fraud": fraud.astype(np.int8),
+            "y_fraud_visible": (fraud & (confirmed < self.cut.train_end)).astype(np.int8)}, schema=SCHEMA)
         # ties in time are ordered by id: the stream's order among them depends on which families ran
         table = table.sort_by([("time", "ascending"), ("transaction_id", "ascending")])
         self.buffer.append(table)
         self.buffered += table.num_rows
         self._flush(final=False)
+
+    def _point_in_time(self, features: pa.Table, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """The feature columns of the transfers ``ids``, which the window's features hold (one row each)."""
+        table = features.select(["transaction_id", *POINT_IN_TIME]).to_pandas().set_index("transaction_id")
+        rows = table.index.get_indexer(ids)
+        if (rows < 0).any():
+            missing = ids[rows < 0][0]
+            raise ValueError(f"transaction {missing!r} has no point-in-time features in its window")
+        return {name: table[name].to_numpy()[rows].astype(SCHEMA.field(name).type.to_pandas_dtype())
+                for name in POINT_IN_TIME}
 
     def close(self) -> list[WrittenFile]:
         self._flush(final=True)

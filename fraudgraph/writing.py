@@ -133,11 +133,11 @@ class EventSinks:
     def active(self) -> bool:
         return self.graph is not None or bool(self.windows)
 
-    def write(self, events, truth) -> None:
+    def write(self, window) -> None:
         for _, sink in self.windows:
-            sink.write(events, truth)
+            sink.write(window.events, window.truth, window.features)
         if self.graph is not None:
-            self._send(self.graph.add(events, truth))
+            self._send(self.graph.add(window.events, window.truth))
 
     def close(self) -> list[dict]:
         files = [f.manifest_entry(e.name) for e, sink in self.windows for f in _checked(e, self.root, sink.close())]
@@ -194,7 +194,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
         pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
                    for exporter in exporters]
         if graph.active:
-            pending.append(pool.submit(graph.write, window.events, window.truth))
+            pending.append(pool.submit(graph.write, window))
     for future in pending:
         future.result()
     files = [f.manifest_entry(fmt) for (fmt, _), writer in writers.items() for f in writer.close()]

@@ -37,8 +37,9 @@ SPECS = (
 #: The payload fields each event type is read for.
 FIELDS = {kind: sorted({s[3] for s in SPECS if s[2] == kind} | {s[4] for s in SPECS if s[2] == kind and s[4]})
           for kind in dict.fromkeys(s[2] for s in SPECS)}
-#: The event families whose events the money edges and the activity counts read.
-STREAMS = ("transactions", "sessions")
+#: The event families ``gnn/`` depends on: the transfers and sessions it reads, and every family that books
+#: payments, since a transfer's point-in-time features count all of its initiator's past payments.
+STREAMS = ("transactions", "sessions", "circles", "remittances", "markets")
 #: The activity features of each node type, in column order.
 ACTIVITY = {label: [f for lbl, f, *_ in SPECS if lbl == label] for label in dict.fromkeys(s[0] for s in SPECS)}
 SNAPSHOTS = ("train", "valid", "test")

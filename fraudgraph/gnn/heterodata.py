@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fraudgraph.errors import DatasetError, FraudGraphError
+from fraudgraph.gnn.money import money_features, read_money
 from fraudgraph.gnn.splits import Cutoffs
 
 INSTALL_HINT = "graph-learning loaders need torch and torch_geometric: pip install 'fraudgraph[gnn]'"
@@ -76,7 +77,7 @@ def load_heterodata(path, *, split: str, money: bool = True):
         Keep only the edges created before this split's cut-off.
     money : bool, default True
         Add the account-to-account transfers of ``money.parquet`` as the edge type
-        ``(Account, TRANSFERRED, Account)`` with ``time``, ``edge_attr`` (log amount),
+        ``(Account, TRANSFERRED, Account)`` with ``time``, ``edge_attr`` (:data:`MONEY_FEATURES`),
         ``y_fraud``, ``y_fraud_visible`` and ``split``.
 
     Returns
@@ -110,10 +111,10 @@ def load_heterodata(path, *, split: str, money: bool = True):
         store.edge_cat = torch.from_numpy(np.ascontiguousarray(arrays["edge_cat"][keep]))
         store.time = torch.from_numpy(np.ascontiguousarray(arrays["edge_time"][keep]))
     if money and (folder / "money.parquet").is_file():
-        flows = _money(folder, limit)
+        flows = read_money(folder, limit)
         store = data[MONEY]
         store.edge_index = torch.from_numpy(np.vstack([flows["src"], flows["dst"]]))
-        store.edge_attr = torch.from_numpy(np.log1p(flows["amount"]).astype(np.float32)[:, None])
+        store.edge_attr = torch.from_numpy(money_features(flows))
         store.time = torch.from_numpy(flows["time"])
         for name in ("y_fraud", "y_fraud_visible", "split"):
             store[name] = torch.from_numpy(flows[name])
@@ -122,22 +123,13 @@ def load_heterodata(path, *, split: str, money: bool = True):
 
 def load_temporal(path, *, split: str):
     """The account-to-account transfers before a split's cut-off as ``torch_geometric.data.TemporalData``
-    (TGN-style): ``src``, ``dst``, ``t``, ``msg`` (log amount), ``y`` (exact), ``y_visible`` and ``split``."""
+    (TGN-style): ``src``, ``dst``, ``t``, ``msg`` (:data:`MONEY_FEATURES`), ``y`` (exact), ``y_visible`` and
+    ``split``."""
     torch, pyg_data = _torch()
     folder = _folder(path)
-    flows = _money(folder, cutoff(metadata(folder), split))
+    flows = read_money(folder, cutoff(metadata(folder), split))
     return pyg_data.TemporalData(
         src=torch.from_numpy(flows["src"]), dst=torch.from_numpy(flows["dst"]), t=torch.from_numpy(flows["time"]),
-        msg=torch.from_numpy(np.log1p(flows["amount"]).astype(np.float32)[:, None]),
+        msg=torch.from_numpy(money_features(flows)),
         y=torch.from_numpy(flows["y_fraud"]), y_visible=torch.from_numpy(flows["y_fraud_visible"]),
         split=torch.from_numpy(flows["split"]))
-
-
-def _money(folder: Path, limit: int) -> dict[str, np.ndarray]:
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(folder / "money.parquet", columns=["src", "dst", "time", "amount", "y_fraud",
-                                                              "y_fraud_visible", "split"])
-    table = table.filter(pc.less(table.column("time"), limit))
-    return {name: np.array(table.column(name).to_numpy(), copy=True) for name in table.column_names}  # writable

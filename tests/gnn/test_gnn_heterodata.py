@@ -8,6 +8,7 @@ import pytest
 
 from fraudgraph.errors import FraudGraphError
 from fraudgraph.gnn import load_heterodata, load_temporal, metadata, node_ids
+from fraudgraph.gnn.money import MONEY_FEATURES
 
 if os.environ.get("FRAUDGRAPH_REQUIRE_GNN"):  # CI installs the gnn extra: these tests must run there
     import torch_geometric  # noqa: F401
@@ -48,7 +49,12 @@ def test_each_split_is_a_valid_graph_of_the_past(folder, split, limit):
     if split == "train":
         assert held < total
     money = data["Account", "TRANSFERRED", "Account"]
-    assert money.edge_index.shape[1] > 0 and money.edge_attr.shape == (money.edge_index.shape[1], 1)
+    assert money.edge_index.shape[1] > 0 and money.edge_attr.shape == (money.edge_index.shape[1], len(MONEY_FEATURES))
+    import torch
+
+    assert bool(torch.isfinite(money.edge_attr).all())
+    trained = money.edge_attr[money.split == 0]  # standardised with the training period's transfers
+    assert torch.allclose(trained.mean(0)[trained.std(0) > 0], torch.zeros(1), atol=1e-4)
     assert bool((money.y_fraud_visible <= money.y_fraud).all())
 
 
@@ -65,6 +71,7 @@ def test_temporal_view_of_the_money(folder):
     assert 0 < train.num_events < everything.num_events
     assert bool((train.t < cut(folder, "train_end")).all()) and bool((everything.t[1:] >= everything.t[:-1]).all())
     assert int(everything.src.max()) < metadata(folder)["nodes"]["Account"]["count"]
+    assert everything.msg.shape == (everything.num_events, len(MONEY_FEATURES))
     assert int(everything.y.sum()) > 0
 
 
