@@ -82,7 +82,7 @@ class EventWindows:
         for label in ACTIVITY:
             with np.load(root / "nodes" / f"{label}.npz", allow_pickle=False) as data:
                 index[label], masks[label] = pd.Index(data["ids"]), data["train_mask"]
-        self.money = MoneyEdges(out, cut, index["Account"])
+        self.money = MoneyEdges(out, cut, index["Account"], meta["typologies"])
         self.activity = ActivityFiles(out, ActivityCounter(index, cut), masks)
 
     def write(self, events: pa.Table, truth: pa.Table, features: pa.Table) -> None:
@@ -124,8 +124,9 @@ class MoneyEdges:
     #: The transfer payload fields it reads.
     FIELDS = ("transaction_id", "account_id", "counterparty_account_id", "amount", "currency", "type", "initiated_at")
 
-    def __init__(self, out: Path, cut: Cutoffs, accounts: pd.Index):
+    def __init__(self, out: Path, cut: Cutoffs, accounts: pd.Index, typologies: list[str]):
         self.out, self.cut, self.accounts = Path(out), cut, accounts
+        self.typologies = pd.Index(typologies)
         self.writer = pq.ParquetWriter(self.out / FOLDER / "money.parquet", SCHEMA)
         self.buffer: list[pa.Table] = []
         self.buffered = self.rows = 0
@@ -136,9 +137,10 @@ class MoneyEdges:
                           & transfers["counterparty_account_id"].notna().to_numpy()]
         if not len(moved):
             return
-        labels = truth.select(["event_id", "is_fraud", "fraud_confirmed_at"]).to_pandas().set_index("event_id")
+        labels = truth.select(["event_id", "is_fraud", "fraud_type", "fraud_confirmed_at"]).to_pandas().set_index("event_id")
         labels = labels.reindex(moved["event_id"].to_numpy(object))
         fraud = labels["is_fraud"].astype(str).str.lower().eq("true").to_numpy()
+        typology = np.where(fraud, self.typologies.get_indexer(labels["fraud_type"].to_numpy(object)) + 1, 0)
         confirmed = iso_times(labels["fraud_confirmed_at"])
         time = iso_times(moved["initiated_at"])
         past = self._point_in_time(features, moved["transaction_id"].to_numpy(object))
@@ -150,6 +152,7 @@ class MoneyEdges:
             "currency": pa.array(moved["currency"].to_numpy(object), pa.large_string()),
             "type": pa.array(moved["type"].to_numpy(object), pa.large_string()),
             "split": self.cut.period(time), **past, "y_fraud": fraud.astype(np.int8),
+            "y_typology": typology.astype(np.int8),
             "y_fraud_visible": (fraud & (confirmed < self.cut.train_end)).astype(np.int8)}, schema=SCHEMA)
         # ties in time are ordered by id: the stream's order among them depends on which families ran
         table = table.sort_by([("time", "ascending"), ("transaction_id", "ascending")])

@@ -77,7 +77,7 @@ def load_heterodata(path, *, split: str, money: bool = True):
         Keep only the edges created before this split's cut-off.
     money : bool, default True
         Add the account-to-account transfers of ``money.parquet`` as the edge type
-        ``(Account, TRANSFERRED, Account)`` with ``time``, ``edge_attr`` (:data:`MONEY_FEATURES`),
+        ``(Account, TRANSFERRED, Account)`` with ``time``, ``edge_attr`` (:data:`MONEY_FEATURES`), ``y_typology``,
         ``y_fraud``, ``y_fraud_visible`` and ``split``.
 
     Returns
@@ -116,7 +116,7 @@ def load_heterodata(path, *, split: str, money: bool = True):
         store.edge_index = torch.from_numpy(np.vstack([flows["src"], flows["dst"]]))
         store.edge_attr = torch.from_numpy(money_features(flows))
         store.time = torch.from_numpy(flows["time"])
-        for name in ("y_fraud", "y_fraud_visible", "split"):
+        for name in ("y_fraud", "y_fraud_visible", "y_typology", "split"):
             store[name] = torch.from_numpy(flows[name])
     return data
 

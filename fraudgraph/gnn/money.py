@@ -5,8 +5,8 @@ One row per transfer in initiation order: ``transaction_id``, ``src`` and ``dst`
 ``currency``, ``type``, ``split`` (0, 1, 2: the period of ``time``), the
 initiator's point-in-time features (:data:`POINT_IN_TIME`, from ``features/``:
 activity before the transfer, never after; the two ratios are NaN without
-history), ``y_fraud`` and ``y_fraud_visible`` (fraud confirmed before the
-training cut-off).
+history), ``y_fraud``, ``y_typology`` (0 none, ``k`` the k-th of ``metadata.json``'s
+``typologies``) and ``y_fraud_visible`` (fraud confirmed before the training cut-off).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ SCHEMA = pa.schema([("transaction_id", pa.large_string()), ("src", pa.int64()), 
                     ("velocity_24h", pa.int64()), ("velocity_7d", pa.int64()),
                     ("amount_to_avg_30d", pa.float64()), ("balance_zscore_30d", pa.float64()),
                     ("distinct_devices_7d", pa.int64()), ("distinct_ips_7d", pa.int64()),
-                    ("off_hours", pa.int8()), ("y_fraud", pa.int8()), ("y_fraud_visible", pa.int8())])
+                    ("off_hours", pa.int8()), ("y_fraud", pa.int8()), ("y_typology", pa.int8()),
+                    ("y_fraud_visible", pa.int8())])
 #: The columns of a money edge's ``edge_attr`` (and a temporal event's ``msg``): log amount, then the
 #: initiator's point-in-time features (counts as ``log1p``, the two ratios with NaN for "no history" as 0
 #: and a flag), standardised with the statistics of the training period's transfers.
@@ -54,7 +55,7 @@ def money_features(flows: dict[str, np.ndarray]) -> np.ndarray:
 
 def read_money(folder: Path, limit: int) -> dict[str, np.ndarray]:
     """The columns of ``money.parquet`` that models read, for the transfers initiated before ``limit``."""
-    columns = ["src", "dst", "time", "amount", "y_fraud", "y_fraud_visible", "split", *POINT_IN_TIME]
+    columns = ["src", "dst", "time", "amount", "y_fraud", "y_typology", "y_fraud_visible", "split", *POINT_IN_TIME]
     table = pq.read_table(folder / "money.parquet", columns=columns)
     table = table.filter(pc.less(table.column("time"), limit))
     return {name: np.array(table.column(name).to_numpy(), copy=True) for name in table.column_names}  # writable

@@ -116,6 +116,7 @@ def test_every_transfer_is_a_temporal_edge_with_its_truth(with_money, payloads, 
     assert np.allclose(money["amount"], [float(p["amount"]) for p in both])
     flagged = set(money.loc[money["y_fraud"] == 1, "transaction_id"])
     assert flagged == fraud_transactions(with_money) & set(money["transaction_id"]) and flagged
+    assert ((money["y_typology"] > 0) == (money["y_fraud"] == 1)).all()
     meta = json.loads((with_money / "gnn" / "metadata.json").read_text())
     cut = {k: np.datetime64(v.rstrip("Z"), "s").astype(np.int64) for k, v in meta["cutoffs"].items()}
     period = (money["time"] >= cut["train_end"]).astype(int) + (money["time"] >= cut["valid_end"]).astype(int)
