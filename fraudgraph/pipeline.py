@@ -76,7 +76,7 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
     >>> import fraudgraph
     >>> ds = fraudgraph.generate("demo", seed=7, persons=200)
     >>> ds.scenario.persons.count, ds.graph.num_nodes("Person")  # fraud patterns' synthetic identities on top
-    (200, 220)
+    (200, 217)
     """
     scenario = prepare(scenario, seed=seed, persons=persons, days=days)
     seeds = SeedTree(scenario.seed)

@@ -7,15 +7,15 @@ victim's name, which the attacker controls), and moves money out to them in
 high-value transfers within hours or days. ``sleeper_takeover`` does the same to
 an account that has been dormant for 30 days or more.
 
-The links are ``own_accounts`` transfers (checking to a savings account held in
-the victim's name): the population allows ``p2p`` only between persons who
-know each other, and an attacker is nobody the victim knows; opening drop
-accounts with a stolen identity is what account takeovers commonly do.
+The links are ``own_accounts`` transfers (to a savings account in the victim's
+name): ``p2p`` needs persons who know each other, and an attacker is nobody the
+victim knows; drop accounts opened with a stolen identity are common.
 
 Decoys: a customer who gets a new phone or laptop, changes their e-mail
 address, sometimes through a commercial VPN, and adds a new payee (a savings
-account of their own, or an acquaintance in the same city) with ordinary
-amounts; for the sleeper, a customer who comes back after a dormant spell.
+account of their own, or an acquaintance in the same city), each step in a session
+as the attacker's are: ordinary amounts, or moving their savings in one large
+transfer; for the sleeper, a customer back from a dormant spell, often briefly.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from fraudgraph.patterns.kit import (
     Draft,
     Identities,
     Toolkit,
+    action_sessions,
     blend_with_pool,
     loud_amounts,
     open_accounts,
@@ -151,6 +152,7 @@ class AccountTakeover(Injector):
                       first_seen=to_datetime([t]))
             links.add(SEEN_AT, device, ip, draft=draft, role="attacker_login", first_seen=to_datetime([t]))
         draft.schedule([t], "login", stem(USES_DEVICE), victim, device, detail="" if ip is None else ip)
+        plan.update(device=device, ip=ip)
         changes = ["email", "phone"] if rng.random() < 0.35 else [str(rng.choice(["email", "phone"], p=[0.7, 0.3]))]
         t_change = world.clamp(t + (rng.uniform(5 * 60, 2 * HOUR, len(changes)) * scale).astype(np.int64).cumsum())
         # made in the attacker's session: the event flows on the victim's edge to the new device
@@ -186,16 +188,17 @@ class AccountTakeover(Injector):
             person = plan["person"]
             plan["draft"] = Draft(self.name, False, int(t0[i]), variant="returning_customer" if plan["extra"] else "new_device")
             via = _new_session(world, plan, devices[i], homes.get(person), vpn)
+            plan.update(device=devices[i], ip=via, one_off=bool(plan["extra"]) and rng.random() < 0.6)
             changes = ["email"] + (["phone"] if rng.random() < 0.3 else [])
-            t_change = world.clamp(plan["t0"] + rng.uniform(HOUR, 10 * DAY, len(changes)).astype(np.int64))
+            t_change = world.clamp(plan["t0"] + np.minimum(HOUR + rng.exponential(2 * DAY, len(changes)), 10 * DAY).astype(np.int64))
             plan["draft"].schedule(t_change, "identity_change", stem(USES_DEVICE), person, devices[i],
                                    detail=np.array(changes, dtype=object))
-            t_link = int(world.clamp(plan["t0"] + int(rng.uniform(HOUR, 20 * DAY))))
+            t_link = int(world.clamp(plan["t0"] + int(min(HOUR + rng.exponential(4 * DAY), 20 * DAY))))
             mates = [f for f in friends.get(person, []) if payable.get(f) is not None]
             payee = None
             if mates and rng.random() < 0.4:  # a new payee: an acquaintance in the same city
                 payee = payable[mates[int(rng.integers(0, len(mates)))]]
-            plan.update(payee=payee, req=None, t_link=t_link, params={
+            plan.update(payee=payee, req=None, t_link=t_link, t_change=t_change, params={
                 "device_type": str(dtype[i]), "identity_changes": changes,
                 "vpn": bool(via is not None and via != homes.get(person)), "decoy_of": self.name, **plan["extra"]})
             if payee is None:  # a savings account of their own
@@ -225,6 +228,7 @@ def _drain(world: Identities, config, plan: dict, drops, quiet) -> None:
                     monthly_count=np.round(per / max(1.0, (kit.ctx.end - int(t_link[0])) / (30 * DAY)), 3))
     draft.schedule(t_link, "bank_link", EDGE, acc, drops)
     draft.schedule(t, "transfer", EDGE, acc, dst, amounts)
+    action_sessions(world, draft, plan["person"], plan["device"], plan.get("ip"), np.r_[t_link, t])
     draft.parameters = {**plan["params"], "transfers": n_tr, "total_amount": round(float(amounts.sum()), 2)}
 
 
@@ -259,14 +263,18 @@ def _pay_new_payee(world: Identities, plan: dict, opened, known_pairs, quiet: di
     n_tr = int(rng.integers(1, 4))
     base = blend_with_pool(rng, np.zeros(1), quiet[kind], 1.0)[0]
     amounts = np.round(base * rng.uniform(0.9, 1.1, n_tr), 2)
-    t = world.clamp(t_link + np.sort(rng.uniform(HOUR, 30 * DAY, n_tr)).astype(np.int64))
+    if kind == "own_accounts" and rng.random() < 0.5:  # moving their savings over: one transfer as large as a drain
+        amounts[-1] = blend_with_pool(rng, loud_amounts(rng, quiet[kind], 1), quiet[kind], world.kit.ctx.knobs.amount_blending)[0]
+    t = world.clamp(t_link + np.sort(np.minimum(HOUR + rng.exponential(5 * DAY, n_tr), 30 * DAY)).astype(np.int64))
     if f"{acc}|{payee}" not in known_pairs:
         draft.schedule([t_link], "bank_link", EDGE, acc, payee)
     world.links.add(TRANSFERS, acc, payee, draft=draft, role="new_payee", kind=kind, typical_amount=round(float(base), 2),
                     monthly_count=float(n_tr), since=to_datetime([t_link]))
     draft.schedule(t, "transfer", EDGE, acc, payee, amounts)
-    draft.parameters = {**plan["params"], "payee_kind": kind, "transfers": n_tr,
-                        "total_amount": round(float(amounts.sum()), 2)}
+    draft.parameters = {**plan["params"], "payee_kind": kind, "transfers": n_tr, "total_amount": round(float(amounts.sum()), 2)}
+    action_sessions(world, draft, plan["person"], plan["device"], plan["ip"], np.r_[plan["t_change"], t_link, t])
+    if plan["one_off"]:  # back for a few errands, then quiet again
+        draft.parameters["dormant_again_at"] = int(t.max()) + int(rng.uniform(HOUR, 2 * DAY))
 
 
 class SleeperTakeover(AccountTakeover):

@@ -10,8 +10,13 @@ opens accounts and sends money, several times, to the collector's account
 (``p2p`` between ring members, who know each other; ``household`` between
 co-residents).
 Decoys: a real household whose members share a device and a home IP and send
-money to one member; and a household that joins the platform together (new
-persons at one address, created within days, sharing a tablet).
+money to one member; a household that joins the platform together (new
+persons at one address, created within days, sharing a tablet); and a house
+share as large as a ring (students or co-living tenants who signed up within
+days of moving in, share one or two house devices and pay the lead tenant
+their rent share); some of them browse through a commercial VPN. Newcomers
+live ordinary lives as the ring's identities pretend to
+(:func:`~fraudgraph.patterns.kit.camouflage`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from fraudgraph.patterns.kit import (
     Draft,
     Identities,
     Toolkit,
+    attach_proxies,
     blend_with_pool,
     camouflage,
     loud_amounts,
@@ -100,63 +106,84 @@ class FraudRing(Injector):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
         quiet = typical_transfers(graph, "household")
-        newcomers = (rng.random(count) < 0.4) & (world.largest_household() >= 2)
-        families = iter(world.households(int((~newcomers).sum()), 3, 6))
+        # 0: an existing family, 1: a family new to the platform, 2: a house share the size of a ring
+        variants = rng.choice(3, count, p=[0.4, 0.25, 0.35]) * (world.largest_household() >= 2)
+        families = iter(world.households(int((variants == 0).sum()), 3, 6))
         plans, requests = [], []
-        for fresh in newcomers:
-            start, end = kit.window(rng.uniform(40, 120))
+        for variant in variants:
+            start, end = kit.window(rng.uniform(40, 120) if variant < 2 else rng.uniform(config.min_days, config.max_days))
             end = int(world.clamp(end))
-            draft = Draft(self.name, False, start, end, variant="new_household" if fresh else "family")
-            if fresh:
+            draft = Draft(self.name, False, start, end, variant=("family", "new_household", "house_share")[variant])
+            if variant:
+                n = int(rng.integers(2, 6)) if variant == 1 else int(rng.integers(config.min_identities,
+                                                                                  config.max_identities + 2))
+                season = 0 if variant == 1 else rng.uniform(2, 2 + config.max_seasoning_days * ctx.knobs.camouflage) * DAY
+                born0 = int(max(start - season, ctx.start - 3 * 365 * DAY))
                 req = len(requests)
-                people, ready = _newcomers(world, draft, start, requests)
+                people, ready, city = _newcomers(world, draft, born0, n, ("family_member", "housemate")[variant - 1],
+                                                 requests)
             else:
                 people = next(families, None)
                 if people is None:
                     continue
                 draft.member("Person", people, "family_member")
-                req, ready = None, world.created("Person", people)
-            device, first = _family_device(world, draft, people, start, ready)
-            plans.append(dict(draft=draft, people=people, req=req, start=start, end=end, ready=ready, device=device,
-                              device_first=first))
+                req, ready, city = None, world.created("Person", people), None
+            shared = [people] + ([people[rng.random(people.size) < 0.6]] if variant == 2 and rng.random() < 0.5 else [])
+            devices = [_family_device(world, draft, who, start, ready[np.isin(people, who)])
+                       for who in shared if who.size >= 2]
+            if devices and rng.random() < 0.35:  # a household or house share that browses through a commercial VPN
+                first = world.clamp(np.maximum(devices[0][1], ready + 600) + (rng.random(people.size) * 5 * DAY).astype(np.int64))
+                attach_proxies(world, draft, people, devices[0][0], first, 2, 1.0, vpn_prob=1.0, role="vpn_ip")
+            plans.append(dict(draft=draft, people=people, req=req, start=start, end=end, ready=ready, devices=devices,
+                              city=city))
         accounts = open_accounts(kit, requests)
+        camouflage(world, [(p["draft"], p["people"], accounts[p["req"]: p["req"] + p["people"].size],
+                            np.array([requests[i][2] for i in range(p["req"], p["req"] + p["people"].size)], dtype=object),
+                            p["start"], p["city"]) for p in plans if p["req"] is not None])
         world.close()  # the newcomers now have their home IP
         existing = [p["people"] for p in plans if p["req"] is None]
         held = np.empty(0, object)
         if existing:
             held = world.accounts_of(np.concatenate(existing), ("checking", "wallet", "savings"))
-        homes = world.home_ip([p["people"][0] for p in plans])
-        out, offset = [], 0
-        for plan in plans:
-            home = homes.get(plan["people"][0])
-            if home is not None:  # seen at home
-                world.links.add(SEEN_AT, plan["device"], home, draft=plan["draft"], role="shared_login",
-                                first_seen=to_datetime([plan["device_first"]]))
-                plan["draft"].member("IP", home, "home_ip")
-            if plan["req"] is not None:
-                acc = accounts[plan["req"]: plan["req"] + plan["people"].size]
-            else:
-                acc = held[offset: offset + plan["people"].size]
-                offset += plan["people"].size
-            if _share_bills(world, plan, acc, quiet):
-                out.append(plan["draft"])
+        out = _settle(world, plans, accounts, held, quiet)
         world.links.flush()
         return [d.build() for d in out]
 
 
-def _newcomers(world: Identities, draft: Draft, start: int, requests: list):
-    """A family that joins together: new persons at one address, created within days, opening accounts
-    (appended to ``requests``). Returns them and when their accounts open."""
+def _settle(world: Identities, plans: list, accounts, held, quiet) -> list[Draft]:
+    """The decoys' shared devices seen at home, and their shared bills. Returns the drafts that paid any."""
+    homes = world.home_ip([p["people"][0] for p in plans])
+    out, offset = [], 0
+    for plan in plans:
+        home = homes.get(plan["people"][0])
+        if home is not None:  # seen at home
+            for device, first in plan["devices"]:
+                world.links.add(SEEN_AT, device, home, draft=plan["draft"], role="shared_login",
+                                first_seen=to_datetime([first]))
+            plan["draft"].member("IP", home, "home_ip")
+        if plan["req"] is not None:
+            acc = accounts[plan["req"]: plan["req"] + plan["people"].size]
+        else:
+            acc = held[offset: offset + plan["people"].size]
+            offset += plan["people"].size
+        if _share_bills(world, plan, acc, quiet):
+            out.append(plan["draft"])
+    return out
+
+
+def _newcomers(world: Identities, draft: Draft, start: int, n: int, role: str, requests: list):
+    """``n`` people who join together: new persons at one address, created within days of ``start``, opening
+    accounts (appended to ``requests``). Returns them, when their accounts open and their city."""
     kit, rng = world.kit, world.kit.rng
-    n = int(rng.integers(2, 6))
     city, country = world.random_place()
     created = np.sort(start + (rng.random(n) * 3 * DAY).astype(np.int64))
     people = kit.new_persons(n, created, country=country, city=city)
-    world.enroll(draft, people, created, city, address_groups=np.zeros(n, int), role="family_member")
+    world.enroll(draft, people, created, city, address_groups=np.zeros(n, int), role=role)
     opened = world.clamp(created + (rng.random(n) * 3 * DAY).astype(np.int64))
-    requests += [(draft, p, "checking" if rng.random() < 0.7 else "wallet", int(o), "family_account")
+    requests += [(draft, p, "checking" if rng.random() < 0.7 else "wallet", int(o),
+                  "family_account" if role == "family_member" else f"{role}_account")
                  for p, o in zip(people, opened)]
-    return people, opened
+    return people, opened, city
 
 
 def _family_device(world: Identities, draft: Draft, people, start: int, ready):

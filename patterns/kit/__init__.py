@@ -29,6 +29,7 @@ from fraudgraph.patterns.kit.amounts import (
 from fraudgraph.patterns.kit.edges import Links
 from fraudgraph.patterns.kit.identities import (
     Identities,
+    action_sessions,
     attach_proxies,
     camouflage,
     logins,
@@ -69,7 +70,7 @@ from fraudgraph.patterns.kit.view import release_caches
 __all__ = [
     "C_OWNS", "CONTEXT", "EVERYDAY", "KNOWS", "OWNS", "PAYS", "PAYS_STEM", "SEEN_AT", "SPENDING", "TRANSFERS",
     "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "Identities", "Links",
-    "MoneyLedger", "Toolkit", "attach_proxies", "balanced", "blend", "blend_with_pool", "camouflage", "drifted",
-    "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard", "open_accounts", "pool_addresses",
-    "release_caches", "scheduled_instance", "stem", "trend", "typical_transfers",
+    "MoneyLedger", "Toolkit", "action_sessions", "attach_proxies", "balanced", "blend", "blend_with_pool",
+    "camouflage", "drifted", "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard",
+    "open_accounts", "pool_addresses", "release_caches", "scheduled_instance", "stem", "trend", "typical_transfers",
 ]

@@ -22,7 +22,7 @@ from fraudgraph.patterns.kit.keys import (
 from fraudgraph.patterns.kit.toolkit import Toolkit
 
 from fraudgraph.graph import isin
-from fraudgraph.units import DAY, YEAR, to_datetime, to_seconds
+from fraudgraph.units import DAY, HOUR, YEAR, to_datetime, to_seconds
 from fraudgraph.vocab import pii
 
 
@@ -401,6 +401,16 @@ def logins(kit: Toolkit, draft: Draft, users, device, first, end: int, per_user=
     dev = np.broadcast_to(np.asarray(device, dtype=object), users.shape)[who]
     detail = "" if via is None else np.broadcast_to(np.asarray(via, dtype=object), users.shape)[who]
     draft.schedule(t, "login", stem(USES_DEVICE), users[who], dev, detail=detail)
+
+
+def action_sessions(world: Identities, draft: Draft, person, device, ip, actions) -> None:
+    """Logins of ``person`` from ``device`` (through ``ip``) minutes before ``actions`` (links, transfers, identity
+    changes): one session per four-hour stretch of them."""
+    actions = np.sort(np.asarray(actions, dtype=np.int64))
+    actions = actions[np.unique(actions // (4 * HOUR), return_index=True)[1]]
+    lead = world.kit.rng.uniform(60, 20 * 60, actions.size).astype(np.int64)
+    t = np.maximum(actions - lead, draft.start)
+    draft.schedule(t, "login", stem(USES_DEVICE), person, device, detail="" if ip is None else ip)
 
 
 def attach_proxies(world: Identities, draft: Draft, users, device, first, max_ips: int, reuse_prob: float, *,

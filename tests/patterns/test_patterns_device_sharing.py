@@ -8,6 +8,7 @@ import pytest
 import fraudgraph
 
 NAME = "device_sharing"
+SHARED_ROLES = {"family_device", "office_device", "test_emulator", "signup_tablet"}
 USES_DEVICE, USES_IP, OWNS = ("Person", "USES_DEVICE", "Device"), ("Person", "USES_IP", "IP"), ("Person", "OWNS", "Account")
 
 
@@ -57,10 +58,11 @@ def test_farm_device_has_many_unrelated_persons_who_open_accounts_within_days(ds
         opened = accounts.loc[new, "opened_at"]
         assert opened.min() >= row["start"] and opened.max() <= row["end"]
         assert opened.max() - opened.min() <= pd.Timedelta(days=16)
-        # behind the same VPN / hosting addresses
+        # behind the same VPN / hosting addresses, or a 4G modem's carrier addresses
         ips = members(row, "IP", "farm_ip")
         assert 1 <= len(ips) <= 3
-        assert set(g.nodes["IP"].set_index("id").loc[ips, "kind"]) <= {"vpn", "hosting"}
+        assert g.nodes["IP"].set_index("id").loc[ips, "kind"].nunique() == 1
+        assert set(g.nodes["IP"].set_index("id").loc[ips, "kind"]) <= {"vpn", "hosting", "mobile"}
         ip_users = g.edges[USES_IP]
         assert set(ip_users.loc[ip_users["dst"].isin(ips), "src"]) >= set(users)
 
@@ -71,16 +73,34 @@ def test_decoys_look_alike(ds):
     knows = g.edges[("Person", "KNOWS", "Person")]
     ties = set(zip(knows["src"], knows["dst"])) | set(zip(knows["dst"], knows["src"]))
     decoys = ds.truth.patterns[~ds.truth.patterns["is_fraud"]]
+    owns, opened = g.edges[OWNS], g.nodes["Account"].set_index("id")["opened_at"]
     for _, row in decoys.iterrows():
-        (device,) = [m[1] for m in json.loads(row["members"]) if m[0] == "Device"]
+        (device,) = [m[1] for m in json.loads(row["members"]) if m[0] == "Device" and m[2] in SHARED_ROLES]
         users = list(uses.loc[uses["dst"] == device, "src"])
         assert json.loads(row["parameters"])["decoy_of"] == NAME
         if row["variant"] == "household_device":
             assert 3 <= len(users) <= 6 and persons.loc[users, "address"].nunique() == 1
         elif row["variant"] == "office_desktop":
-            assert len(users) >= 3 and all((a, b) in ties for a in users for b in users if a != b)
+            assert 3 <= len(users) <= 12 and all((a, b) in ties for a in users for b in users if a != b)
+        elif row["variant"] == "signup_tablet":
+            # as many unrelated persons as a farm, of one city, each opening an account within the campaign
+            assert 6 <= len(users) <= 20 and persons.loc[users, "city"].nunique() == 1
+            assert not g.nodes["Device"].set_index("id").at[device, "is_emulator"]
+            new = members(row, "Account", "new_account")
+            assert set(owns.loc[owns["dst"].isin(new), "src"]) == set(users)
+            assert opened[new].min() >= row["start"] and opened[new].max() <= row["end"]
+            (venue,) = members(row, "IP", "venue_ip")
+            assert g.nodes["IP"].set_index("id").at[venue, "kind"] == "public_wifi"
+            # sometimes the guest network leaves through a cloud gateway: hosting addresses of its own
+            gateway = members(row, "IP", "gateway_ip")
+            assert set(g.nodes["IP"].set_index("id").loc[gateway, "kind"]) <= {"hosting"}
+            fraud_members = ds.truth.patterns.loc[ds.truth.patterns["is_fraud"], "members"].str.cat()
+            assert all(ip not in fraud_members for ip in gateway)
+            newcomers = members(row, "Person", "new_customer")
+            assert (persons.loc[newcomers, "created_at"] >= row["start"]).all()
         else:
             assert row["variant"] == "developer_emulator" and g.nodes["Device"].set_index("id").at[device, "is_emulator"]
+    assert "signup_tablet" in set(decoys["variant"])
 
 
 def test_truth_consistent_with_graph(ds):

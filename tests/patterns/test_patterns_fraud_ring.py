@@ -99,6 +99,13 @@ def test_decoys_are_households_sending_money_home(ds):
         flows = t.merge(mine[["src", "dst"]], on=["src", "dst"])
         assert len(flows) >= 1 and (flows["kind"] == "household").all() and flows["dst"].nunique() == 1
         assert set(flows["src"]) | set(flows["dst"]) <= set(members(row, "Account"))
+        if row["variant"] == "house_share":  # as large as a ring, signed up within days, on shared devices
+            born = g.nodes["Person"].set_index("id").loc[people, "created_at"]
+            assert 4 <= len(people) <= 11 and born.max() - born.min() <= pd.Timedelta(days=3)
+            uses = g.edges[("Person", "USES_DEVICE", "Device")]
+            for device in members(row, "Device", "family_device"):
+                assert uses.loc[uses["dst"] == device, "src"].isin(people).sum() >= 2
+    assert "house_share" in set(decoys["variant"])
 
 
 def test_truth_consistent_with_graph(ds):

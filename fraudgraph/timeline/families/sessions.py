@@ -13,7 +13,8 @@ Four sources of sessions, all rendered the same way:
 - the background walk described above, which ignores edges that only fraud
   uses (a ring's shared device, an attacker's login): those appear through
   their scripted rows alone; holders of only dormant or closed accounts stay
-  quiet until a legitimate scripted login brings them back;
+  quiet until a legitimate scripted login brings them back (for good, or for a
+  one-off visit that ends at the instance's ``dormant_again_at``);
 - the first use of a device (a ``USES_DEVICE`` edge first seen inside the span);
 - the patterns' scripted ``login`` rows, on ``Person_USES_DEVICE_Device``
   (the ``detail`` holds the address, when there is one) or on
@@ -192,7 +193,7 @@ class Sessions(Family):
         self._device_users = _reverse(w.pos("Device", users["dst"]), w.pos("Person", users["src"]), w.n["Device"])
         self._logins = self._scripted_logins()
         self._first_uses = self._first_use_entries(excluded_dev)
-        self._quiet_from, self._awake_from = self._quiet_windows()
+        self._quiet_from, self._awake_from, self._quiet_again = self._quiet_windows()
         self._fragments = _Fragments(w)
 
         n = w.n["Person"]
@@ -233,12 +234,13 @@ class Sessions(Family):
             "fraud": np.array([ctx.pattern_is_fraud.get(p, False) for p in pattern], dtype=bool),
         })
 
-    def _quiet_windows(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per person, when they go quiet and when they come back (int64 max: never).
+    def _quiet_windows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per person, when they go quiet, when they come back and when they go quiet for good (int64 max: never).
 
         Quiet are holders whose accounts opened before the span are all dormant or closed, and persons
         of an instance that says since when they were dormant (``dormant_since``); a legitimate
-        scripted login (a returning customer) wakes them up.
+        scripted login (a returning customer) wakes them up, until the time an instance says they
+        lapse again (``dormant_again_at``: a one-off visit).
         """
         w, ctx = self.ctx.world, self.ctx
         never = np.iinfo(np.int64).max
@@ -253,20 +255,23 @@ class Sessions(Family):
         quiet_from[(n_old > 0) & (n_quiet == n_old)] = np.iinfo(np.int64).min
         patterns = ctx.truth.patterns
         labels = ctx.truth.node_labels
+        quiet_again = np.full(w.n["Person"], never, dtype=np.int64)
         for pid, params in zip(patterns["pattern_id"], patterns["parameters"]):
             if '"dormant_since"' not in params:
                 continue
-            since = int(json.loads(params)["dormant_since"])
+            params = json.loads(params)
             who = w.pos("Person", labels.loc[(labels["pattern_id"] == pid) & (labels["label"] == "Person"), "id"])
             who = who[who >= 0]
-            quiet_from[who] = np.minimum(quiet_from[who], since)
+            quiet_from[who] = np.minimum(quiet_from[who], int(params["dormant_since"]))
+            if "dormant_again_at" in params:
+                quiet_again[who] = np.minimum(quiet_again[who], int(params["dormant_again_at"]))
         logins = self._logins
         legit = ~logins["fraud"].to_numpy() & (logins["person"].to_numpy() >= 0)
         np.minimum.at(awake_from, logins["person"].to_numpy()[legit], logins["time"].to_numpy()[legit])
-        return quiet_from, awake_from
+        return quiet_from, awake_from, quiet_again
 
     def _is_quiet(self, person: np.ndarray, time: np.ndarray) -> np.ndarray:
-        return (self._quiet_from[person] <= time) & (time < self._awake_from[person])
+        return ((self._quiet_from[person] <= time) & (time < self._awake_from[person])) | (time >= self._quiet_again[person])
 
     def _first_use_entries(self, excluded_dev: np.ndarray) -> pd.DataFrame:
         """USES_DEVICE edges first used inside the span, by everyday users, without a scripted login.

@@ -13,7 +13,11 @@ Legitimate processes
 - merchants refund a share of card payments days later; checking accounts pay a
   monthly fee; card holders pay their card bill from checking;
 - accounts whose standing outflows exceed their inflows receive outside income
-  (pensions, gig income, business revenue from customers outside the world);
+  (pensions, gig income, business revenue from customers outside the world), some
+  of them in cash (:data:`CASH_INCOME_SHARE`);
+- scripted payments (fraud and decoys) take the rail a standing one between the
+  same kinds of owner and account takes: P2P between people, bank transfer
+  otherwise; a purchase from a wallet is a wallet payment;
 - accidents, each person with their own propensity: duplicate bursts seconds
   apart, unusually high amounts, a mistyped recipient.
 Edges a pattern scripts carry only their scripted payments; a busted card goes
@@ -42,14 +46,25 @@ PAYS_STEM = schema.stem("Account", "PAYS", "Company")
 
 KIND_TYPE = {"own_accounts": "bank_transfer", "household": "p2p_transfer", "p2p": "p2p_transfer",
              "payroll": "payroll", "supplier": "bank_transfer"}
-CHANNEL_TYPE = {"card": "card_payment", "bank_transfer": "bank_transfer", "wallet": "wallet_payment"}
+#: A merchant or biller paid by bank transfer is a bill payment.
+CHANNEL_TYPE = {"card": "card_payment", "bank_transfer": "bill_payment", "wallet": "wallet_payment"}
 #: Scheduled kinds that become payments (the family's other kind, account_dark, stops them).
 SCRIPTED_MONEY = tuple(k for k in schema.schedule_kinds("transactions") if schema.SCHEDULE_KINDS[k].events)
+#: Share of the accounts living on outside income that take it in cash at the counter or ATM (tips, takings,
+#: cash jobs) rather than by transfer: so cash deposits are no sign of crime in themselves.
+CASH_INCOME_SHARE = {"business": 0.35, "person": 0.15}
 #: ``transaction-failed`` error message of each ledger refusal reason.
 ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
                   "account_closed": "Account is closed"}
 #: Refusals worth retrying: a shortfall may be covered later; a frozen or closed account stays refused.
 RETRY_ELIGIBLE = ("insufficient_funds",)
+
+
+def _transfer_rail(src_holder: np.ndarray, dst_holder: np.ndarray) -> np.ndarray:
+    """The rail of a scripted account-to-account transfer, chosen as for a standing one: between two
+    people a P2P transfer, between one person's own accounts or with a company a bank transfer."""
+    between_people = (src_holder >= 0) & (dst_holder >= 0) & (src_holder != dst_holder)
+    return np.where(between_people, "p2p_transfer", "bank_transfer").astype(object)
 
 
 class Transactions(Family):
@@ -136,6 +151,8 @@ class Transactions(Family):
         self.income_business = world.account_type[needy] == "business"
         checking_accounts = np.flatnonzero(world.account_type == "checking")
         self.fee_accounts = checking_accounts[rng.random(len(checking_accounts)) < self.cfg.fee_share]
+        cash_share = np.where(self.income_business, CASH_INCOME_SHARE["business"], CASH_INCOME_SHARE["person"])
+        self.income_cash = rng.random(len(needy)) < cash_share
 
     def _checking_of(self, persons: np.ndarray) -> np.ndarray:
         world = self.ctx.world
@@ -249,9 +266,12 @@ class Transactions(Family):
         deposit = kind == "cash_deposit"
         pay_src = np.where(refund, merchant_acc, np.where(deposit, -1, src))
         pay_dst = np.where(refund, src, np.where(deposit, src, dst))
-        tx_type = np.select([kind == "transfer", kind == "card_payment", kind == "bill_payment", refund, deposit],
-                            ["bank_transfer", "card_payment", "bill_payment", "refund", "cash_deposit"], "bank_transfer")
         user = world.account_holder[np.maximum(src, 0)]
+        from_wallet = world.account_type[np.maximum(src, 0)] == "wallet"
+        tx_type = np.select([kind == "transfer", kind == "card_payment", kind == "bill_payment", refund, deposit],
+                            [_transfer_rail(user, np.where(dst >= 0, world.account_holder[np.maximum(dst, 0)], -1)),
+                             np.where(from_wallet, "wallet_payment", "card_payment"), "bill_payment", "refund",
+                             "cash_deposit"], "bank_transfer")
         device = np.where(user >= 0, world.primary_device[np.maximum(user, 0)], -1)
         ip = np.where(user >= 0, world.home_ip[np.maximum(user, 0)], -1)
         comp_ids = np.asarray(rows["dst"].where(to_company, None).to_numpy(dtype=object))
@@ -311,10 +331,15 @@ class Transactions(Family):
             acc = self.income_account[inc]
             share = np.where(self.income_business[inc], 12 / 261, 0.5)
             amount = np.round(self.income_amount[inc] * share * np.exp(rng.normal(0, 0.05, len(acc))), 2)
-            times = clock.times_in_day(rng, day, len(acc), "batch")
+            cash = self.income_cash[inc]
+            amount = np.where(cash, np.maximum(np.round(amount, -1), 10.0), amount)
+            times = np.where(cash, clock.times_in_day(rng, day, len(acc), "personal"),
+                             clock.times_in_day(rng, day, len(acc), "batch"))
             times = np.maximum(times, world.account_opened[acc])
-            parts.append(make_payments(len(acc), time=times, src=-1, dst=acc, amount=amount, tx_type="deposit",
-                                       user=world.account_holder[acc], src_kind="external"))
+            parts.append(make_payments(len(acc), time=times, src=-1, dst=acc, amount=amount,
+                                       tx_type=np.where(cash, "cash_deposit", "deposit").astype(object),
+                                       user=world.account_holder[acc],
+                                       src_kind=np.where(cash, "cash", "external").astype(object)))
         if dom == 25 and len(self.bill_card):
             live = open_[self.bill_card] & open_[self.bill_from]
             card, frm = self.bill_card[live], self.bill_from[live]
