@@ -14,8 +14,8 @@ victim knows; drop accounts opened with a stolen identity are common.
 Decoys: a customer who gets a new phone or laptop, changes their e-mail
 address, sometimes through a commercial VPN, and adds a new payee (a savings
 account of their own, or an acquaintance in the same city), each step in a session
-as the attacker's are: ordinary amounts, or moving their savings in one large
-transfer; for the sleeper, a customer back from a dormant spell, often briefly.
+as the attacker's are: ordinary amounts, often one as large as a drain (savings
+moved over, a car bought); for the sleeper, a customer back from dormancy, often briefly.
 """
 
 from __future__ import annotations
@@ -263,12 +263,12 @@ def _pay_new_payee(world: Identities, plan: dict, opened, known_pairs, quiet: di
     n_tr = int(rng.integers(1, 4))
     base = blend_with_pool(rng, np.zeros(1), quiet[kind], 1.0)[0]
     amounts = np.round(base * rng.uniform(0.9, 1.1, n_tr), 2)
-    if kind == "own_accounts" and rng.random() < 0.5:  # moving their savings over: one transfer as large as a drain
+    if rng.random() < (0.8 if kind == "own_accounts" else 0.4):  # savings moved over, a car bought: drain-sized
         amounts[-1] = blend_with_pool(rng, loud_amounts(rng, quiet[kind], 1), quiet[kind], world.kit.ctx.knobs.amount_blending)[0]
     t = world.clamp(t_link + np.sort(np.minimum(HOUR + rng.exponential(5 * DAY, n_tr), 30 * DAY)).astype(np.int64))
     if f"{acc}|{payee}" not in known_pairs:
         draft.schedule([t_link], "bank_link", EDGE, acc, payee)
-    world.links.add(TRANSFERS, acc, payee, draft=draft, role="new_payee", kind=kind, typical_amount=round(float(base), 2),
+    world.links.add(TRANSFERS, acc, payee, draft=draft, role="new_payee", kind=kind, typical_amount=round(float(amounts.mean()), 2),
                     monthly_count=float(n_tr), since=to_datetime([t_link]))
     draft.schedule(t, "transfer", EDGE, acc, payee, amounts)
     draft.parameters = {**plan["params"], "payee_kind": kind, "transfers": n_tr, "total_amount": round(float(amounts.sum()), 2)}

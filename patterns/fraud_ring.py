@@ -7,16 +7,14 @@ one national id (area and group, or the NINO prefix), some share a phone
 number, some a drop address; one or two ring devices (often an emulator) log
 into all of them, through the same VPN or hosting addresses. Each identity
 opens accounts and sends money, several times, to the collector's account
-(``p2p`` between ring members, who know each other; ``household`` between
-co-residents).
+(``p2p`` between ring members, who know each other; ``household`` co-residents).
 Decoys: a real household whose members share a device and a home IP and send
 money to one member; a household that joins the platform together (new
 persons at one address, created within days, sharing a tablet); and a house
 share as large as a ring (students or co-living tenants who signed up within
 days of moving in, share one or two house devices and pay the lead tenant
-their rent share); some of them browse through a commercial VPN. Newcomers
-live ordinary lives as the ring's identities pretend to
-(:func:`~fraudgraph.patterns.kit.camouflage`).
+their rent share); some browse through a commercial VPN. Newcomers live
+ordinary lives as ring identities pretend to (:func:`~fraudgraph.patterns.kit.camouflage`).
 """
 
 from __future__ import annotations
@@ -107,7 +105,7 @@ class FraudRing(Injector):
         world = Identities(kit)
         quiet = typical_transfers(graph, "household")
         # 0: an existing family, 1: a family new to the platform, 2: a house share the size of a ring
-        variants = rng.choice(3, count, p=[0.4, 0.25, 0.35]) * (world.largest_household() >= 2)
+        variants = rng.choice(3, count, p=[0.2, 0.3, 0.5]) * (world.largest_household() >= 2)
         families = iter(world.households(int((variants == 0).sum()), 3, 6))
         plans, requests = [], []
         for variant in variants:
@@ -129,7 +127,7 @@ class FraudRing(Injector):
                 draft.member("Person", people, "family_member")
                 req, ready, city = None, world.created("Person", people), None
             shared = [people] + ([people[rng.random(people.size) < 0.6]] if variant == 2 and rng.random() < 0.5 else [])
-            devices = [_family_device(world, draft, who, start, ready[np.isin(people, who)])
+            devices = [_family_device(world, draft, who, start, ready[np.isin(people, who)], born0 if variant else None)
                        for who in shared if who.size >= 2]
             if devices and rng.random() < 0.35:  # a household or house share that browses through a commercial VPN
                 first = world.clamp(np.maximum(devices[0][1], ready + 600) + (rng.random(people.size) * 5 * DAY).astype(np.int64))
@@ -186,18 +184,21 @@ def _newcomers(world: Identities, draft: Draft, start: int, n: int, role: str, r
     return people, opened, city
 
 
-def _family_device(world: Identities, draft: Draft, people, start: int, ready):
-    """A tablet or desktop the household shares, each member logging in from it. Returns it and its first use."""
+def _family_device(world: Identities, draft: Draft, people, start: int, ready, arrival: int | None = None):
+    """A device the household shares, logged into during the window; used since ``arrival`` by people who moved
+    in together, as ring identities use theirs from creation. Returns it and its first use."""
     kit, rng = world.kit, world.kit.rng
     first = world.clamp(np.maximum(start + (kit.fraction(start, start + 10 * DAY, people.size) * 10 * DAY).astype(np.int64),
                                    ready + 600))
+    seen = first if arrival is None else np.minimum(first, world.clamp(
+        np.maximum(arrival + (rng.random(people.size) * 3 * DAY).astype(np.int64), ready + 600)))
     dtype = "web_desktop" if rng.random() < 0.5 else ("ios" if rng.random() < 0.5 else "android")
-    device = kit.new_devices(1, dtype, int(first.min()))[0]
+    device = kit.new_devices(1, dtype, int(seen.min()))[0]
     world.links.add(USES_DEVICE, people, device, draft=draft, role="shared_login", is_primary=False,
-                    first_seen=to_datetime(first))
+                    first_seen=to_datetime(seen))
     draft.member("Device", device, "family_device")
     draft.schedule(first, "login", stem(USES_DEVICE), people, device)
-    return device, int(first.min())
+    return device, int(seen.min())
 
 
 def _share_bills(world: Identities, plan: dict, acc, quiet) -> bool:
