@@ -25,7 +25,6 @@ Datasets are written to ``--data`` (``<scenario>-<persons>-s<seed>``) and reused
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -37,8 +36,9 @@ import scipy.sparse as sp
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score
 
+from fraudgraph.gnn.heterodata import cutoff, metadata
+
 SPLITS = ("train", "valid", "test")
-CUTS = {"train": "train_end", "valid": "valid_end", "test": "end"}
 LEVELS = ("Person", "Account", "transfer")
 BUDGET = 0.01
 STREAMS = "transactions,sessions,circles,remittances,markets"
@@ -66,9 +66,8 @@ class Arrays:
 
     def __init__(self, folder: Path):
         gnn = folder / "gnn"
-        self.meta = json.loads((gnn / "metadata.json").read_text())
-        self.cut = {s: int(np.datetime64(self.meta["cutoffs"][CUTS[s]].rstrip("Z"), "s").astype(np.int64))
-                    for s in SPLITS}
+        self.meta = metadata(folder)
+        self.cut = {s: cutoff(self.meta, s) for s in SPLITS}
         self.nodes = {label: _npz(gnn / "nodes" / f"{label}.npz") for label in self.meta["nodes"]}
         self.activity = {label: _npz(gnn / "activity" / f"{label}.npz") for label in self.meta["nodes"]
                          if (gnn / "activity" / f"{label}.npz").is_file()}

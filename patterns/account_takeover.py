@@ -228,7 +228,7 @@ def _drain(world: Identities, config, plan: dict, drops, quiet) -> None:
                     monthly_count=np.round(per / max(1.0, (kit.ctx.end - int(t_link[0])) / (30 * DAY)), 3))
     draft.schedule(t_link, "bank_link", EDGE, acc, drops)
     draft.schedule(t, "transfer", EDGE, acc, dst, amounts)
-    action_sessions(world, draft, plan["person"], plan["device"], plan.get("ip"), np.r_[t_link, t])
+    action_sessions(world, draft, plan["person"], plan["device"], plan["ip"], np.r_[t_link, t])
     draft.parameters = {**plan["params"], "transfers": n_tr, "total_amount": round(float(amounts.sum()), 2)}
 
 

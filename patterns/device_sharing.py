@@ -150,9 +150,10 @@ class DeviceSharing(Injector):
                 ties = [(a, b) for x, a in enumerate(users) for b in users[x + 1:]]
                 world.links.add(KNOWS, [a for a, _ in ties], [b for _, b in ties], draft=draft, role="coworkers",
                                 new_only=True, kind="coworker", since=to_datetime(np.full(len(ties), start)))
-            via = place if kind == 3 else None
+            via = None
             if kind == 3:  # the walk-ins join the venue's guest network
-                world.links.add(USES_IP, users, via, draft=draft, role="venue_network", context="public",
+                via = place
+                world.links.add(USES_IP, users, place, draft=draft, role="venue_network", context="public",
                                 first_seen=to_datetime(first))
             via = _tunnel(world, draft, kind, users, device, first, via)
             logins(kit, draft, users, device, first, end, per_user=(1, 6), via=via)

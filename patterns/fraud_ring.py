@@ -118,14 +118,14 @@ class FraudRing(Injector):
                 season = 0 if variant == 1 else rng.uniform(2, 2 + config.max_seasoning_days * ctx.knobs.camouflage) * DAY
                 born0 = int(max(start - season, ctx.start - 3 * 365 * DAY))
                 req = len(requests)
-                people, ready, city = _newcomers(world, draft, born0, n, ("family_member", "housemate")[variant - 1],
-                                                 requests)
+                people, ready, city, types = _newcomers(world, draft, born0, n,
+                                                        ("family_member", "housemate")[variant - 1], requests)
             else:
                 people = next(families, None)
                 if people is None:
                     continue
                 draft.member("Person", people, "family_member")
-                req, ready, city = None, world.created("Person", people), None
+                req, ready, city, types = None, world.created("Person", people), None, None
             shared = [people] + ([people[rng.random(people.size) < 0.6]] if variant == 2 and rng.random() < 0.5 else [])
             devices = [_family_device(world, draft, who, start, ready[np.isin(people, who)], born0 if variant else None)
                        for who in shared if who.size >= 2]
@@ -133,10 +133,9 @@ class FraudRing(Injector):
                 first = world.clamp(np.maximum(devices[0][1], ready + 600) + (rng.random(people.size) * 5 * DAY).astype(np.int64))
                 attach_proxies(world, draft, people, devices[0][0], first, 2, 1.0, vpn_prob=1.0, role="vpn_ip")
             plans.append(dict(draft=draft, people=people, req=req, start=start, end=end, ready=ready, devices=devices,
-                              city=city))
+                              city=city, types=types))
         accounts = open_accounts(kit, requests)
-        camouflage(world, [(p["draft"], p["people"], accounts[p["req"]: p["req"] + p["people"].size],
-                            np.array([requests[i][2] for i in range(p["req"], p["req"] + p["people"].size)], dtype=object),
+        camouflage(world, [(p["draft"], p["people"], accounts[p["req"]: p["req"] + p["people"].size], p["types"],
                             p["start"], p["city"]) for p in plans if p["req"] is not None])
         world.close()  # the newcomers now have their home IP
         existing = [p["people"] for p in plans if p["req"] is None]
@@ -171,17 +170,17 @@ def _settle(world: Identities, plans: list, accounts, held, quiet) -> list[Draft
 
 def _newcomers(world: Identities, draft: Draft, start: int, n: int, role: str, requests: list):
     """``n`` people who join together: new persons at one address, created within days of ``start``, opening
-    accounts (appended to ``requests``). Returns them, when their accounts open and their city."""
+    accounts (appended to ``requests``). Returns them, when their accounts open, their city and account types."""
     kit, rng = world.kit, world.kit.rng
     city, country = world.random_place()
     created = np.sort(start + (rng.random(n) * 3 * DAY).astype(np.int64))
     people = kit.new_persons(n, created, country=country, city=city)
     world.enroll(draft, people, created, city, address_groups=np.zeros(n, int), role=role)
     opened = world.clamp(created + (rng.random(n) * 3 * DAY).astype(np.int64))
-    requests += [(draft, p, "checking" if rng.random() < 0.7 else "wallet", int(o),
-                  "family_account" if role == "family_member" else f"{role}_account")
-                 for p, o in zip(people, opened)]
-    return people, opened, city
+    types = np.array(["checking" if rng.random() < 0.7 else "wallet" for _ in range(n)], dtype=object)
+    purpose = "family_account" if role == "family_member" else f"{role}_account"
+    requests += [(draft, p, t, int(o), purpose) for p, t, o in zip(people, types, opened)]
+    return people, opened, city, types
 
 
 def _family_device(world: Identities, draft: Draft, people, start: int, ready, arrival: int | None = None):
