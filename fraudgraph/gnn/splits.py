@@ -10,16 +10,23 @@ period (:class:`Cutoffs`). Three rules keep the future out of training:
   before the training cut-off (:func:`visible_labels`); unconfirmed and never-labelled
   fraud stays unlabelled, as it does in a real bank. Validation and test are
   scored against the exact truth (:func:`exact_labels`).
-* **Instances stay whole.** Every node of a pattern instance, fraud or decoy,
-  and of every instance sharing a node with it, falls in the same split, placed
-  by the earliest start among them (:func:`node_splits`); other nodes are
-  placed at a seeded uniform time in the span, so that the split says nothing
-  about a node's class. Masks are disjoint and ordered in time.
+* **Instances stay whole, every typology in every split.** Every node of a
+  pattern instance, fraud or decoy, and of every instance sharing a node with
+  it, falls in the same split (:func:`node_splits`). Such groups are ranked by
+  their earliest start within their typology and kind (fraud or decoy): the
+  earliest take the training share, the next the validation share, the latest
+  the test share, and no group is placed in a split whose cut-off precedes the
+  start of one of its instances. Placing by start alone would leave the test period almost without
+  the long-running typologies (a scheme of months rarely starts in the last
+  weeks), so that a model could not be scored on them. Other nodes are placed
+  at a seeded uniform time in the span, so that the split says nothing about a
+  node's class. Masks are disjoint, and within a typology ordered in time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import networkx as nx
@@ -100,39 +107,63 @@ def cutoffs(start_date: dt.date, days: int, train: float = 0.6, valid: float = 0
 def node_splits(ids, label: str, truth: Truth, cut: Cutoffs, seed: int) -> np.ndarray:
     """The split (0 train, 1 valid, 2 test) of each node ``ids`` of type ``label``.
 
-    Members of pattern instances are placed by the earliest start among the
-    instances connected to them through shared members (so no instance is ever
-    split); every other node at a uniform time drawn from the seed.
+    Members of pattern instances take the split of their group
+    (:func:`instance_splits`); every other node the period of a uniform time
+    drawn from the seed.
     """
     ids = pd.Index(np.asarray(ids, dtype=object))
     rng = SeedTree(seed).rng("gnn", "splits", label)
     span = (cut.end - cut.start).astype(np.int64)
-    times = cut.start + rng.integers(0, span, len(ids)).astype("timedelta64[s]")
-    placed = instance_times(truth)
-    mine = placed[placed["label"] == label].set_index("id")["time"]
+    split = cut.period(cut.start + rng.integers(0, span, len(ids)).astype("timedelta64[s]"))
+    placed = instance_splits(truth, cut)
+    mine = placed[placed["label"] == label].set_index("id")["split"]
     at = mine.reindex(ids)
     known = at.notna().to_numpy()
-    times[known] = at.to_numpy("datetime64[s]")[known]
-    return cut.period(times)
+    split[known] = at.to_numpy()[known].astype(np.int8)
+    return split
 
 
-def instance_times(truth: Truth) -> pd.DataFrame:
-    """``label``, ``id`` and ``time`` of every member of an instance: the earliest start of its group
-    (instances joined by a shared member)."""
+def instance_splits(truth: Truth, cut: Cutoffs) -> pd.DataFrame:
+    """``label``, ``id`` and ``split`` of every member of an instance.
+
+    Instances joined by a shared member form a group, which keeps the typology
+    and kind of its earliest instance. Within each typology and kind, groups in
+    order of their earliest start take the three splits in the shares of the
+    periods (rounded, the latest ones tested first), then move later where the
+    start of one of their instances is not before the split's cut-off.
+    """
     members = truth.node_labels.loc[:, ["label", "id", "pattern_id"]].drop_duplicates()
-    starts = truth.patterns.set_index("pattern_id")["start"]
+    patterns = truth.patterns.set_index("pattern_id")
     graph = nx.Graph()
-    graph.add_nodes_from(("p", p) for p in truth.patterns["pattern_id"])
+    graph.add_nodes_from(("p", p) for p in patterns.index)
     graph.add_edges_from((("p", p), ("n", lbl, i)) for lbl, i, p in members.itertuples(index=False))
-    group_start = {}
+    groups = []
     for component in nx.connected_components(graph):
-        patterns = [node[1] for node in component if node[0] == "p"]
-        first = starts.reindex(patterns).min()
-        group_start.update({node: first for node in component if node[0] == "n"})
-    rows = members.drop_duplicates(["label", "id"])
-    time = [group_start[("n", lbl, i)] for lbl, i in zip(rows["label"], rows["id"])]
-    return pd.DataFrame({"label": rows["label"].to_numpy(object), "id": rows["id"].to_numpy(object),
-                         "time": np.asarray(time, dtype="datetime64[s]")})
+        inside = patterns.loc[sorted(node[1] for node in component if node[0] == "p")]
+        first = inside.sort_values("start", kind="stable").iloc[0]
+        groups.append((str(first["typology"]), bool(first["is_fraud"]), np.datetime64(first["start"], "s"),
+                       first.name, np.datetime64(inside["start"].max(), "s"),
+                       [node[1:] for node in component if node[0] == "n"]))
+    groups.sort(key=lambda g: (g[0], g[1], g[2], g[3]))
+    shares = np.array([(cut.train_end - cut.start), (cut.valid_end - cut.train_end), (cut.end - cut.valid_end)],
+                      dtype=np.float64) / float((cut.end - cut.start).astype(np.int64))
+    rows = []
+    for _, same in itertools.groupby(groups, key=lambda g: (g[0], g[1])):
+        same = list(same)
+        ranked = _ranked_splits(len(same), shares)
+        earliest = cut.period(np.array([g[4] for g in same], dtype="datetime64[s]"))
+        for group, split in zip(same, np.maximum(ranked, earliest)):
+            rows += [(lbl, i, int(split)) for lbl, i in group[5]]
+    frame = pd.DataFrame(rows, columns=["label", "id", "split"])
+    return frame.sort_values(["label", "id"], kind="stable").reset_index(drop=True)
+
+
+def _ranked_splits(n: int, shares: np.ndarray) -> np.ndarray:
+    """Splits of ``n`` groups in time order: the last ``round(n * test share)`` test (at least one of
+    two), the ``round(n * valid share)`` before them validation (at least one of three), the rest training."""
+    test = max(int(np.floor(n * shares[2] + 0.5)), int(n >= 2))
+    valid = min(max(int(np.floor(n * shares[1] + 0.5)), int(n >= 3)), n - test)
+    return np.repeat(np.array([0, 1, 2], dtype=np.int8), [n - test - valid, valid, test])
 
 
 def exact_labels(ids, label: str, truth: Truth) -> np.ndarray:

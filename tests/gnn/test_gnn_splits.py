@@ -1,7 +1,9 @@
 """Temporal splits: disjoint periods ordered in time, instances never split, labels only once confirmed."""
 
 import datetime as dt
+import itertools
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,15 +67,40 @@ def test_no_instance_is_split(world, cut):
     assert (per_pattern == 1).all() and len(per_pattern) == len(world.truth.patterns)
 
 
-def test_instances_are_placed_by_their_start(world):
-    # instances of a 60-day world mostly start early: a test period of the last 40 % holds some of them
+def test_instances_are_never_placed_before_they_start(world):
     cut = cutoffs(world.scenario.start_date, world.scenario.days, train=0.4, valid=0.2)
     splits = splits_of(world, cut)
     rows = world.truth.node_labels.merge(world.truth.patterns[["pattern_id", "start"]], on="pattern_id")
     placed = np.array([splits[lbl][i] for lbl, i in zip(rows["label"], rows["id"])])
-    # a member is never earlier than the start of an instance it is in (the group's earliest start)
-    assert (placed <= cut.period(rows["start"].to_numpy("datetime64[s]"))).all()
+    # a split's snapshot (its cut-off) always shows the start of every instance its members are in
+    assert (placed >= cut.period(rows["start"].to_numpy("datetime64[s]"))).all()
     assert (placed == 0).any() and (placed == 2).any()
+
+
+def test_every_typology_is_tested_on_its_later_instances(world, cut):
+    splits = splits_of(world, cut)
+    rows = world.truth.node_labels
+    p = world.truth.patterns.set_index("pattern_id")
+    linked = nx.Graph()  # instances sharing a member are placed together
+    linked.add_nodes_from(p.index)
+    for _, shared in rows.groupby(["label", "id"])["pattern_id"]:
+        linked.add_edges_from(itertools.pairwise(shared))
+    first = rows.drop_duplicates(["pattern_id"]).set_index("pattern_id")
+    groups = []
+    for component in nx.connected_components(linked):
+        inside = p.loc[sorted(component)].sort_values("start", kind="stable")
+        member = first.loc[inside.index[0]]
+        groups.append((inside["typology"].iloc[0], inside["is_fraud"].iloc[0], inside["start"].iloc[0],
+                       splits[member["label"]][member["id"]]))
+    groups = pd.DataFrame(groups, columns=["typology", "is_fraud", "start", "split"])
+    tested = 0
+    for key, group in groups.groupby(["typology", "is_fraud"]):
+        if len(group) >= 2:  # a typology of two groups or more is tested, on its later ones
+            assert (group["split"] == 2).any(), key
+            trained = group.loc[group["split"] == 0, "start"]
+            assert trained.empty or group.loc[group["split"] == 2, "start"].min() >= trained.max(), key
+            tested += 1
+    assert tested >= 2
 
 
 def test_the_split_does_not_give_the_class_away(world, cut):
