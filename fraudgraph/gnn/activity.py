@@ -1,11 +1,17 @@
 """Each node's own past activity, counted up to each split's cut-off.
 
-Accounts count the transfers they sent and received (and the amounts), persons
-their transactions, login attempts, failed logins and sessions, devices and IPs
-the logins and sessions through them. Counts are taken three times: before the
-training, the validation and the end cut-off, so a split's graph sees only its
-past. They enter a model as ``log1p`` of the count, standardised with the
-training snapshot's statistics over the training nodes.
+Accounts count the transactions they sent and received (and the amounts) and their
+trades (and the notional), persons their transactions, login attempts, failed logins,
+sessions, savings-circle contributions, payouts, missed contributions and drop-outs,
+trades and messages sent and received, devices and IPs the logins and sessions
+through them. Each is counted over all the past, over the
+last 7 and the last 30 days (``<name>_7d``, ``<name>_30d``: a burst, a card maxed
+out, a dormant account woken), and for each kind of event the days since the last
+one (``days_since_<name>``; the span so far plus one day when there was none: an
+account gone dark). Everything is taken three times: before the training, the
+validation and the end cut-off, so a split's graph sees only its past. It enters a
+model as ``log1p`` of the value, standardised with the training snapshot's
+statistics over the training nodes.
 """
 
 from __future__ import annotations
@@ -24,10 +30,19 @@ SPECS = (
     ("Account", "sent_amount", "transaction-initiated", "account_id", "amount"),
     ("Account", "received_count", "transaction-initiated", "counterparty_account_id", None),
     ("Account", "received_amount", "transaction-initiated", "counterparty_account_id", "amount"),
+    ("Account", "trades", "trade-executed", "account_id", None),
+    ("Account", "trade_notional", "trade-executed", "account_id", "notional"),
     ("Person", "transactions", "transaction-initiated", "user_id", None),
     ("Person", "login_attempts", "login-attempt", "user_id", None),
     ("Person", "login_failures", "login-failed", "user_id", None),
     ("Person", "sessions", "session-started", "user_id", None),
+    ("Person", "circle_contributions", "circle-contribution-received", "member_id", None),
+    ("Person", "circle_payouts", "circle-payout-executed", "recipient_id", None),
+    ("Person", "circle_missed", "circle-contribution-missed", "member_id", None),
+    ("Person", "circle_dropped", "circle-member-dropped", "member_id", None),
+    ("Person", "trades", "trade-executed", "person_id", None),
+    ("Person", "messages_sent", "communication-sent", "sender_id", None),
+    ("Person", "messages_received", "communication-sent", "recipient_id", None),
     ("Device", "login_attempts", "login-attempt", "device_id", None),
     ("Device", "login_failures", "login-failed", "device_id", None),
     ("Device", "sessions", "session-started", "device_id", None),
@@ -40,8 +55,18 @@ FIELDS = {kind: sorted({s[3] for s in SPECS if s[2] == kind} | {s[4] for s in SP
 #: The event families ``gnn/`` depends on: the transfers and sessions it reads, and every family that books
 #: payments, since a transfer's point-in-time features count all of its initiator's past payments.
 STREAMS = ("transactions", "sessions", "circles", "remittances", "markets")
+#: The recent windows each activity is also counted over: (suffix, days).
+WINDOWS = (("7d", 7), ("30d", 30))
+
+
+def _names(label: str) -> list[str]:
+    specs = [s for s in SPECS if s[0] == label]
+    return ([s[1] for s in specs] + [f"{s[1]}_{suffix}" for s in specs for suffix, _ in WINDOWS]
+            + [f"days_since_{s[1].removesuffix('_count')}" for s in specs if s[4] is None])
+
+
 #: The activity features of each node type, in column order.
-ACTIVITY = {label: [f for lbl, f, *_ in SPECS if lbl == label] for label in dict.fromkeys(s[0] for s in SPECS)}
+ACTIVITY = {label: _names(label) for label in dict.fromkeys(s[0] for s in SPECS)}
 SNAPSHOTS = ("train", "valid", "test")
 
 
@@ -60,6 +85,11 @@ class ActivityCounter:
         self.limits = [cut.train_end, cut.valid_end, cut.end]
         self.counts = {label: np.zeros((3, len(index[label]), len(names))) for label, names in ACTIVITY.items()
                        if label in index}
+        # the time of the last event, for the days_since_ columns (NaN elsewhere, -inf before any event)
+        self.last = {label: np.full((3, len(index[label]), len(names)), np.nan) for label, names in ACTIVITY.items()
+                     if label in index}
+        for label, last in self.last.items():
+            last[:, :, [i for i, name in enumerate(ACTIVITY[label]) if name.startswith("days_since_")]] = -np.inf
 
     def add(self, events: pa.Table, parsed: dict[str, pd.DataFrame] | None = None) -> None:
         """Count the activity of one window of events (``parsed``: payloads already read, by event type,
@@ -77,16 +107,31 @@ class ActivityCounter:
                 node = self.index[label].get_indexer(rows[who].to_numpy(object))
                 known = node >= 0
                 amount = pd.to_numeric(rows[weight]).to_numpy(float) if weight else np.ones(len(rows))
-                column = ACTIVITY[label].index(name)
+                names, n = ACTIVITY[label], len(self.index[label])
                 for s, limit in enumerate(self.limits):
                     keep = known & (time < limit)
-                    self.counts[label][s, :, column] += np.bincount(node[keep], weights=amount[keep],
-                                                                    minlength=len(self.index[label]))
+                    counts = self.counts[label][s]
+                    counts[:, names.index(name)] += np.bincount(node[keep], weights=amount[keep], minlength=n)
+                    for suffix, days in WINDOWS:
+                        recent = keep & (time >= limit - np.timedelta64(days * 86_400, "s"))
+                        counts[:, names.index(f"{name}_{suffix}")] += np.bincount(
+                            node[recent], weights=amount[recent], minlength=n)
+                    if weight is None:
+                        column = names.index(f"days_since_{name.removesuffix('_count')}")
+                        np.maximum.at(self.last[label][s, :, column], node[keep],
+                                      time[keep].astype("datetime64[s]").astype(np.int64).astype(float))
 
     def features(self, label: str, train_mask: np.ndarray) -> dict[str, np.ndarray]:
         """``train``, ``valid`` and ``test`` snapshots (float32, ``log1p`` then standardised with the
         training snapshot over ``train_mask`` rows), their ``mean`` and ``std``, and the ``names``."""
-        logged = np.log1p(self.counts[label])
+        values = self.counts[label].copy()
+        for s, limit in enumerate(self.limits):
+            last = self.last[label][s]
+            since = (limit - self.cut.start).astype(np.int64) / 86_400 + 1.0  # before the first event
+            seconds = limit.astype("datetime64[s]").astype(np.int64)
+            values[s] = np.where(np.isfinite(last), np.maximum(seconds - last, 0) / 86_400,
+                                 np.where(np.isneginf(last), since, values[s]))
+        logged = np.log1p(values)
         seen = logged[0][np.asarray(train_mask, dtype=bool)]
         mean = seen.mean(axis=0) if len(seen) else np.zeros(logged.shape[2])
         std = seen.std(axis=0) if len(seen) > 1 else np.zeros(logged.shape[2])

@@ -209,19 +209,27 @@ def test_activity_counts_only_the_past_of_each_cutoff(with_money):
     assert names == meta["activity"]["Account"]
     raw = {s: np.expm1(activity[s] * np.where(activity["std"] > 0, activity["std"], 1) + activity["mean"])
            for s in ("train", "valid", "test")}
-    assert (raw["train"] <= raw["valid"] + 1e-6).all() and (raw["valid"] <= raw["test"] + 1e-6).all()
+    total = [i for i, name in enumerate(names) if not name.startswith("days_since_") and not name.endswith("d")]
+    assert (raw["train"][:, total] <= raw["valid"][:, total] + 1e-6).all()
+    assert (raw["valid"][:, total] <= raw["test"][:, total] + 1e-6).all()
     ids = load(with_money / "gnn" / "nodes" / "Account.npz")["ids"].tolist()
-    sent = {s: pd.Series(0.0, index=ids) for s in ("train", "test")}
+    cut = {name: np.datetime64(meta["cutoffs"][name].rstrip("Z"), "s") for name in ("start", "train_end", "end")}
+    times = {account: [] for account in ids}
     for path in sorted((with_money / "events").glob("part-*.csv")):
         with open(path, newline="", encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
                 if r["event_type"] == "transaction-initiated":
                     account = json.loads(r["payload"])["account_id"]
                     if account:
-                        sent["test"][account] += 1
-                        if r["timestamp"] < meta["cutoffs"]["train_end"]:
-                            sent["train"][account] += 1
-    column = names.index("sent_count")
-    for snapshot in ("train", "test"):
-        assert np.allclose(raw[snapshot][:, column], sent[snapshot].to_numpy(), atol=1e-3), snapshot
-    assert sent["train"].sum() < sent["test"].sum()
+                        times[account].append(np.datetime64(r["timestamp"].rstrip("Z"), "s"))
+    day = np.timedelta64(86_400, "s")
+    for snapshot, limit in (("train", cut["train_end"]), ("test", cut["end"])):
+        past = [np.array([t for t in times[a] if t < limit], dtype="datetime64[s]") for a in ids]
+        expected = {"sent_count": [len(t) for t in past],
+                    "sent_count_7d": [(t >= limit - 7 * day).sum() for t in past],
+                    "sent_count_30d": [(t >= limit - 30 * day).sum() for t in past],
+                    "days_since_sent": [(limit - t.max()) / day if len(t) else (limit - cut["start"]) / day + 1
+                                        for t in past]}
+        for name, values in expected.items():
+            assert np.allclose(raw[snapshot][:, names.index(name)], values, rtol=1e-4, atol=1e-3), (snapshot, name)
+    assert sum(expected["sent_count_7d"]) < sum(expected["sent_count_30d"]) <= sum(expected["sent_count"])
