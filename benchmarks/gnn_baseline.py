@@ -152,7 +152,8 @@ def transfer_table(arrays: Arrays) -> np.ndarray:
     return np.column_stack([
         np.log1p(m["amount"]), (seconds % 86400) / 3600, (seconds // 86400 + 4) % 7, m["type"].map(kinds),
         m["velocity_24h"], m["velocity_7d"], m["amount_to_avg_30d"], m["balance_zscore_30d"],
-        m["distinct_devices_7d"], m["distinct_ips_7d"], m["off_hours"]]).astype(np.float32)
+        m["distinct_devices_7d"], m["distinct_ips_7d"], m["off_hours"], np.log1p(m["inflow_48h"]),
+        m["pass_through_48h"]]).astype(np.float32)
 
 
 # -- scores -----------------------------------------------------------------------------------------------

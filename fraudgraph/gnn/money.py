@@ -4,9 +4,10 @@ One row per transfer in initiation order: ``transaction_id``, ``src`` and ``dst`
 (indices of ``nodes/Account.npz``), ``time`` (seconds since the epoch), ``amount``,
 ``currency``, ``type``, ``split`` (0, 1, 2: the period of ``time``), the
 initiator's point-in-time features (:data:`POINT_IN_TIME`, from ``features/``:
-activity before the transfer, never after; the two ratios are NaN without
-history), ``y_fraud``, ``y_typology`` (0 none, ``k`` the k-th of ``metadata.json``'s
-``typologies``) and ``y_fraud_visible`` (fraud confirmed before the training cut-off).
+activity before the transfer, never after; ``amount_to_avg_30d`` and
+``balance_zscore_30d`` are NaN without history, ``pass_through_48h`` without money
+received in the 48 hours before), ``y_fraud``, ``y_typology`` (0 none, ``k`` the
+k-th of ``metadata.json``'s ``typologies``) and ``y_fraud_visible`` (fraud confirmed before the training cut-off).
 """
 
 from __future__ import annotations
@@ -20,21 +21,23 @@ import pyarrow.parquet as pq
 
 #: The point-in-time feature columns, as named in ``features/``.
 POINT_IN_TIME = ("velocity_24h", "velocity_7d", "amount_to_avg_30d", "balance_zscore_30d",
-                 "distinct_devices_7d", "distinct_ips_7d", "off_hours")
+                 "distinct_devices_7d", "distinct_ips_7d", "off_hours", "inflow_48h", "pass_through_48h")
 SCHEMA = pa.schema([("transaction_id", pa.large_string()), ("src", pa.int64()), ("dst", pa.int64()),
                     ("time", pa.int64()), ("amount", pa.float64()), ("currency", pa.large_string()),
                     ("type", pa.large_string()), ("split", pa.int8()),
                     ("velocity_24h", pa.int64()), ("velocity_7d", pa.int64()),
                     ("amount_to_avg_30d", pa.float64()), ("balance_zscore_30d", pa.float64()),
                     ("distinct_devices_7d", pa.int64()), ("distinct_ips_7d", pa.int64()),
-                    ("off_hours", pa.int8()), ("y_fraud", pa.int8()), ("y_typology", pa.int8()),
+                    ("off_hours", pa.int8()), ("inflow_48h", pa.float64()), ("pass_through_48h", pa.float64()),
+                    ("y_fraud", pa.int8()), ("y_typology", pa.int8()),
                     ("y_fraud_visible", pa.int8())])
 #: The columns of a money edge's ``edge_attr`` (and a temporal event's ``msg``): log amount, then the
-#: initiator's point-in-time features (counts as ``log1p``, the two ratios with NaN for "no history" as 0
-#: and a flag), standardised with the statistics of the training period's transfers.
+#: initiator's point-in-time features (counts and the inflow as ``log1p``, the ratios with NaN for "no history"
+#: as 0 and a flag), standardised with the statistics of the training period's transfers.
 MONEY_FEATURES = ("log_amount", "log_velocity_24h", "log_velocity_7d", "amount_to_avg_30d",
                   "amount_to_avg_30d_missing", "balance_zscore_30d", "balance_zscore_30d_missing",
-                  "log_distinct_devices_7d", "log_distinct_ips_7d", "off_hours")
+                  "log_distinct_devices_7d", "log_distinct_ips_7d", "off_hours", "log_inflow_48h",
+                  "pass_through_48h", "pass_through_48h_missing")
 
 
 def money_features(flows: dict[str, np.ndarray]) -> np.ndarray:
@@ -45,7 +48,9 @@ def money_features(flows: dict[str, np.ndarray]) -> np.ndarray:
         missing = np.isnan(values)
         columns += [np.where(missing, 0.0, np.clip(values, -50, 50)), missing.astype(np.float64)]
     columns += [np.log1p(flows["distinct_devices_7d"]), np.log1p(flows["distinct_ips_7d"]),
-                flows["off_hours"].astype(np.float64)]
+                flows["off_hours"].astype(np.float64), np.log1p(np.nan_to_num(flows["inflow_48h"], nan=0.0))]
+    passed = flows["pass_through_48h"].astype(np.float64)
+    columns += [np.where(np.isnan(passed), 0.0, np.clip(passed, 0, 50)), np.isnan(passed).astype(np.float64)]
     matrix = np.column_stack(columns)
     train = matrix[flows["split"] == 0]
     mean = train.mean(axis=0) if len(train) else np.zeros(matrix.shape[1])

@@ -15,6 +15,10 @@ Windows
 - ``distinct_devices_7d`` / ``distinct_ips_7d``: distinct devices (IPs) the actor used in
   the 7 whole days before today plus today so far.
 - ``off_hours``: initiated between 00:00 and 05:59.
+- ``inflow_48h``: money credited to the paying account by completed payments in the
+  48 hours before (exact; NaN for a payment without a source account, such as income).
+- ``pass_through_48h``: the amount over ``inflow_48h`` (NaN when nothing came in): money
+  passed on soon after it arrived, the mark of layering and kiting, and of salaries spent.
 
 Running totals are kept per actor and per day, so memory does not grow with the span.
 """
@@ -46,6 +50,8 @@ SCHEMA = pa.schema([
     ("distinct_devices_7d", pa.int64()),
     ("distinct_ips_7d", pa.int64()),
     ("off_hours", pa.bool_()),
+    ("inflow_48h", pa.float64()),
+    ("pass_through_48h", pa.float64()),
 ])
 
 
@@ -74,6 +80,7 @@ class PointInTimeFeatures:
         self.device_days: deque = deque()
         self.ip_days: deque = deque()
         self.yesterday = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self.credit_days: deque = deque()
 
     def update(self, day: Day, pay: pd.DataFrame, outcome: Outcome, tx_ids: pa.Array) -> pa.Table:
         world = self.world
@@ -121,6 +128,10 @@ class PointInTimeFeatures:
         feats["distinct_devices_7d"] = self._distinct(a, device[order], self.device_days, self.n_devices)
         feats["distinct_ips_7d"] = self._distinct(a, ip[order], self.ip_days, self.n_ips)
 
+        inflow = self._inflow(src, dst, time, amount, outcome.ok.astype(bool))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            passed = np.where(inflow > 0, amount / np.where(inflow > 0, inflow, 1.0), np.nan)
+
         # roll the windows
         self._push(a, amt, bal, has_bal, device[order], ip[order])
         self.yesterday = (a, t)
@@ -142,8 +153,24 @@ class PointInTimeFeatures:
             "distinct_devices_7d": pa.array(out["distinct_devices_7d"].astype(np.int64)),
             "distinct_ips_7d": pa.array(out["distinct_ips_7d"].astype(np.int64)),
             "off_hours": pa.array(off_hours(time)),
+            "inflow_48h": pa.array(inflow, from_pandas=True),
+            "pass_through_48h": pa.array(passed, from_pandas=True),
         }
         return pa.table(cols, schema=SCHEMA)
+
+    def _inflow(self, src, dst, time, amount, ok) -> np.ndarray:
+        """Money credited to each payment's source account in the 48 hours before it (NaN without one)."""
+        credit = (dst >= 0) & ok
+        self.credit_days.append((dst[credit] * (1 << 34) + time[credit], amount[credit]))
+        if len(self.credit_days) > 3:
+            self.credit_days.popleft()
+        keys = np.concatenate([k for k, _ in self.credit_days])
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        total = np.r_[0.0, np.cumsum(np.concatenate([v for _, v in self.credit_days])[order])]
+        q = np.maximum(src, 0) * (1 << 34) + time
+        inflow = total[np.searchsorted(keys, q, "left")] - total[np.searchsorted(keys, q - 2 * DAY, "left")]
+        return np.where(src >= 0, np.round(inflow, 2), np.nan)
 
     def _distinct(self, a: np.ndarray, item: np.ndarray, days: deque, n_items: int) -> np.ndarray:
         """Distinct items per actor over the window's whole days plus today's earlier rows."""
