@@ -5,9 +5,10 @@ trades (and the notional), persons their transactions, login attempts, failed lo
 sessions, savings-circle contributions, payouts, missed contributions and drop-outs,
 trades and messages sent and received, devices and IPs the logins and sessions
 through them. Each is counted over all the past, over the
-last 7 and the last 30 days (``<name>_7d``, ``<name>_30d``: a burst, a card maxed
-out, a dormant account woken), and for each kind of event the days since the last
-one (``days_since_<name>``; the span so far plus one day when there was none: an
+last 7 and the last 30 days (``<name>_7d``, ``<name>_30d``: a burst, a dormant
+account woken), over its busiest 7 days (``<name>_peak_7d``, :mod:`fraudgraph.gnn.peaks`:
+a card maxed out or money passed on months before the cut-off), and for each kind of
+event the days since the last one (``days_since_<name>``; the span so far plus one day when there was none: an
 account gone dark). Everything is taken three times: before the training, the
 validation and the end cut-off, so a split's graph sees only its past. It enters a
 model as ``log1p`` of the value, standardised with the training snapshot's
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudgraph.event_graph import iso_times, payload_fields
+from fraudgraph.gnn.peaks import PeakWeek
 from fraudgraph.gnn.splits import Cutoffs
 
 #: (node type, feature, event type, payload field naming the node, payload field to sum or None to count)
@@ -62,6 +64,7 @@ WINDOWS = (("7d", 7), ("30d", 30))
 def _names(label: str) -> list[str]:
     specs = [s for s in SPECS if s[0] == label]
     return ([s[1] for s in specs] + [f"{s[1]}_{suffix}" for s in specs for suffix, _ in WINDOWS]
+            + [f"{s[1]}_peak_7d" for s in specs]
             + [f"days_since_{s[1].removesuffix('_count')}" for s in specs if s[4] is None])
 
 
@@ -83,17 +86,22 @@ class ActivityCounter:
     def __init__(self, index: dict[str, pd.Index], cut: Cutoffs):
         self.index, self.cut = index, cut
         self.limits = [cut.train_end, cut.valid_end, cut.end]
+        # the sums and counts (the other columns are filled in by features())
         self.counts = {label: np.zeros((3, len(index[label]), len(names))) for label, names in ACTIVITY.items()
                        if label in index}
-        # the time of the last event, for the days_since_ columns (NaN elsewhere, -inf before any event)
-        self.last = {label: np.full((3, len(index[label]), len(names)), np.nan) for label, names in ACTIVITY.items()
-                     if label in index}
-        for label, last in self.last.items():
-            last[:, :, [i for i, name in enumerate(ACTIVITY[label]) if name.startswith("days_since_")]] = -np.inf
+        # the time of the last event of each days_since_ column (-inf before any)
+        self.since = {label: [i for i, name in enumerate(names) if name.startswith("days_since_")]
+                      for label, names in ACTIVITY.items() if label in index}
+        self.last = {label: np.full((3, len(index[label]), len(columns)), -np.inf)
+                     for label, columns in self.since.items()}
+        days = [int(limit.astype("datetime64[D]").astype(np.int64)) for limit in self.limits]
+        self.specs = {label: [s for s in SPECS if s[0] == label] for label in self.counts}
+        self.peaks = {label: PeakWeek(len(index[label]), len(specs), days) for label, specs in self.specs.items()}
 
     def add(self, events: pa.Table, parsed: dict[str, pd.DataFrame] | None = None) -> None:
         """Count the activity of one window of events (``parsed``: payloads already read, by event type,
         holding at least the fields :data:`FIELDS` names)."""
+        busy = {label: [] for label in self.counts}
         for kind in FIELDS:
             specs = [s for s in SPECS if s[2] == kind and s[0] in self.counts]
             rows = (parsed or {}).get(kind)
@@ -117,20 +125,26 @@ class ActivityCounter:
                         counts[:, names.index(f"{name}_{suffix}")] += np.bincount(
                             node[recent], weights=amount[recent], minlength=n)
                     if weight is None:
-                        column = names.index(f"days_since_{name.removesuffix('_count')}")
+                        column = self.since[label].index(names.index(f"days_since_{name.removesuffix('_count')}"))
                         np.maximum.at(self.last[label][s, :, column], node[keep],
                                       time[keep].astype("datetime64[s]").astype(np.int64).astype(float))
+                column = self.specs[label].index((label, name, kind, who, weight))
+                busy[label].append((time[known].astype("datetime64[D]").astype(np.int64), node[known],
+                                    np.full(known.sum(), column), amount[known]))
+        for label, parts in busy.items():
+            if parts:
+                self.peaks[label].add(*(np.concatenate(column) for column in zip(*parts)))
 
     def features(self, label: str, train_mask: np.ndarray) -> dict[str, np.ndarray]:
         """``train``, ``valid`` and ``test`` snapshots (float32, ``log1p`` then standardised with the
         training snapshot over ``train_mask`` rows), their ``mean`` and ``std``, and the ``names``."""
         values = self.counts[label].copy()
+        values[:, :, [ACTIVITY[label].index(f"{s[1]}_peak_7d") for s in self.specs[label]]] = self.peaks[label].peaks()
         for s, limit in enumerate(self.limits):
             last = self.last[label][s]
             since = (limit - self.cut.start).astype(np.int64) / 86_400 + 1.0  # before the first event
             seconds = limit.astype("datetime64[s]").astype(np.int64)
-            values[s] = np.where(np.isfinite(last), np.maximum(seconds - last, 0) / 86_400,
-                                 np.where(np.isneginf(last), since, values[s]))
+            values[s][:, self.since[label]] = np.where(np.isfinite(last), np.maximum(seconds - last, 0) / 86_400, since)
         logged = np.log1p(values)
         seen = logged[0][np.asarray(train_mask, dtype=bool)]
         mean = seen.mean(axis=0) if len(seen) else np.zeros(logged.shape[2])

@@ -200,6 +200,11 @@ def test_export_refuses_bad_shares_in_one_line(with_money, tmp_path, capsys, arg
     assert not (tmp_path / "out").exists()
 
 
+def _busiest_week(times) -> int:
+    days = np.bincount(times.astype("datetime64[D]").astype(np.int64) - 19_000) if len(times) else np.zeros(1)
+    return int(np.convolve(days, np.ones(7))[: len(days) + 6].max())
+
+
 def test_activity_counts_only_the_past_of_each_cutoff(with_money):
     import csv
 
@@ -210,6 +215,7 @@ def test_activity_counts_only_the_past_of_each_cutoff(with_money):
     raw = {s: np.expm1(activity[s] * np.where(activity["std"] > 0, activity["std"], 1) + activity["mean"])
            for s in ("train", "valid", "test")}
     total = [i for i, name in enumerate(names) if not name.startswith("days_since_") and not name.endswith("d")]
+    total += [i for i, name in enumerate(names) if name.endswith("_peak_7d")]  # a peak never falls either
     assert (raw["train"][:, total] <= raw["valid"][:, total] + 1e-6).all()
     assert (raw["valid"][:, total] <= raw["test"][:, total] + 1e-6).all()
     ids = load(with_money / "gnn" / "nodes" / "Account.npz")["ids"].tolist()
@@ -229,7 +235,8 @@ def test_activity_counts_only_the_past_of_each_cutoff(with_money):
                     "sent_count_7d": [(t >= limit - 7 * day).sum() for t in past],
                     "sent_count_30d": [(t >= limit - 30 * day).sum() for t in past],
                     "days_since_sent": [(limit - t.max()) / day if len(t) else (limit - cut["start"]) / day + 1
-                                        for t in past]}
+                                        for t in past],
+                    "sent_count_peak_7d": [_busiest_week(t) for t in past]}
         for name, values in expected.items():
             assert np.allclose(raw[snapshot][:, names.index(name)], values, rtol=1e-4, atol=1e-3), (snapshot, name)
     assert sum(expected["sent_count_7d"]) < sum(expected["sent_count_30d"]) <= sum(expected["sent_count"])
