@@ -4,8 +4,10 @@ balances during the clearing float.
 Fraud: a directed cycle of 3-6 checking accounts at 2+ institutions, controlled by 1-3
 colluders, moving similar, slowly decaying amounts hop after hop in quick
 succession, round after round.
-Decoy: roommates who pay each other their share of bills in a loop (a legitimate
-directed cycle, monthly, at one or two banks).
+Decoys, legitimate directed cycles: ``shared_bills``, roommates who pay each other their share
+of the bills in a loop (monthly, at one or two banks); ``treasury_sweep``, partners of a small
+firm passing its float around their accounts hop after hop within hours, every week or two,
+kite-sized amounts backed by the takings deposited before each round (as in cash pooling).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
     Draft,
     Toolkit,
+    balanced,
     blend,
     monthly_rate,
 )
@@ -82,7 +85,7 @@ class KitingCycle(Injector):
     def inject_decoys(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         out = []
-        for _ in range(count):
+        for variant in balanced(rng, {"shared_bills": 1.0, "treasury_sweep": 1.0}, count):
             k = int(rng.integers(3, 5))
             people = kit.recruit_persons(k)
             accounts = kit.account_of(people, ("checking", "wallet"))
@@ -91,8 +94,40 @@ class KitingCycle(Injector):
                 continue
             people = np.array([p for p, _ in keep], dtype=object)
             src = np.array([a for _, a in keep], dtype=object)
-            out.append(self._bills(kit, rng, ctx, people, src))
+            build = self._bills if variant == "shared_bills" else self._sweep
+            inst = build(kit, rng, ctx, people, src)
+            inst.variant = variant
+            out.append(inst)
         return out
+
+    def _sweep(self, kit, rng, ctx, people, src):
+        """Partners moving their firm's float around the loop in quick hops, every week or two, after a deposit."""
+        k = src.size
+        dst = np.roll(src, -1)
+        base = _amount(rng, kit, ctx.knobs.amount_blending)
+        start, end = kit.window(rng.uniform(30, 120))
+        gaps = (rng.uniform(7, 14, 64) * DAY).astype(np.int64)
+        round_starts = start + DAY + np.cumsum(gaps) - gaps[0]
+        round_starts = round_starts[round_starts < end - DAY]
+        if not round_starts.size:  # a span of a few days: one round in its middle
+            round_starts = np.array([start + (end - start) // 2])
+        kit.link(KEY, src, dst, kind="p2p", typical_amount=round(base, 2),
+                 monthly_count=monthly_rate(len(round_starts), ctx), since=to_datetime(np.full(k, start)))
+        know_each_other(kit, people, start)
+        draft = Draft(self.name, False, start, parameters={
+            "accounts": int(k), "rounds": int(len(round_starts)), "base_amount": round(base, 2),
+            "decoy_of": "kiting_cycle"})
+        draft.member("Person", people, "partner")
+        draft.member("Account", src, "pooled_account")
+        draft.edge(KEY, src, dst, "cycle")
+        for t0 in round_starts:
+            takings = round(base * rng.uniform(1.0, 1.1), 2)
+            deposit = max(start, t0 - int(rng.integers(1, 20)) * HOUR)
+            draft.schedule([deposit], "cash_deposit", "", src[0], "", [takings], detail="takings")
+            hop_gap = (rng.uniform(0.2, 6.0, k) * HOUR * (0.3 + ctx.knobs.timing_spread)).astype(np.int64)
+            draft.schedule(t0 + np.cumsum(hop_gap), "transfer", EDGE, src, dst,
+                           np.round(base * rng.uniform(0.985, 1.0, k), 2))
+        return draft.build()
 
     def _bills(self, kit, rng, ctx, people, src):
         """Roommates paying each other their share of the bills, around the loop, monthly."""
