@@ -227,7 +227,7 @@ def report_hardness(directory, json_path):
     if json_path is not None and str(json_path) != "-":
         _check_report_path(json_path, directory)
     dataset = read_dataset(directory)
-    result = hardness_report(dataset)
+    result = hardness_report(dataset, directory)
     text = json.dumps(result, indent=2) + "\n"
     if json_path is not None and str(json_path) == "-":
         click.echo(text, nl=False)

@@ -9,9 +9,15 @@ they own, belong to a fraud instance) and at the company level. Per typology it
 also scores fraud members against the members of that typology's decoys only
 (``versus_decoy``): a decoy shares its typology's defining trait, so a feature
 that still separates the two is a shortcut the generator should not offer.
+When the dataset holds ``gnn/activity/`` (``--format gnn``), the same check runs
+on the persons' and accounts' own activity columns there, as of the end of the
+span (``gnn_activity``): the recent windows, busiest weeks and days since the
+last event that graph models are given.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -176,8 +182,30 @@ def _score(features: pd.DataFrame, members: set[str]) -> dict:
             "features": dict(sorted(scores.items(), key=lambda kv: -kv[1]))}
 
 
-def hardness_report(ds: Dataset) -> dict:
-    """Best single-feature AUC per typology and overall, at person and company level."""
+def activity_versus_decoys(folder: str | Path, ds: Dataset) -> dict:
+    """Per typology and node type (Person, Account), fraud members against decoy members on the
+    ``gnn/activity`` columns of the last snapshot; empty without ``gnn/activity``."""
+    out: dict = {}
+    labels, patterns = ds.truth.node_labels, ds.truth.patterns
+    for label in ("Person", "Account"):
+        path = Path(folder) / "gnn" / "activity" / f"{label}.npz"
+        if not path.is_file():
+            continue
+        with np.load(path, allow_pickle=False) as activity, \
+                np.load(Path(folder) / "gnn" / "nodes" / f"{label}.npz", allow_pickle=False) as nodes:
+            features = pd.DataFrame(activity["test"], columns=activity["names"].tolist(), index=nodes["ids"])
+        mine = labels[(labels["label"] == label).to_numpy()].merge(patterns[["pattern_id", "typology"]],
+                                                                   on="pattern_id")
+        for typology, rows in mine.groupby("typology"):
+            entry = _versus(features, set(rows.loc[rows["is_fraud"], "id"]), set(rows.loc[~rows["is_fraud"], "id"]))
+            if entry:
+                out.setdefault(typology, {})[label.lower()] = entry
+    return out
+
+
+def hardness_report(ds: Dataset, folder: str | Path | None = None) -> dict:
+    """Best single-feature AUC per typology and overall, at person and company level (and, given the
+    dataset's ``folder`` holding ``gnn/activity``, fraud against decoys on those columns)."""
     pf = person_features(ds)
     cf = company_features(ds)
     patterns = ds.truth.patterns
@@ -202,6 +230,8 @@ def hardness_report(ds: Dataset) -> dict:
             "versus_decoy": {"person": _versus(pf, persons, decoy_persons),
                              "company": _versus(cf, companies, decoy_companies)},
         }
+    if folder is not None and (Path(folder) / "gnn" / "activity").is_dir():
+        report["gnn_activity"] = activity_versus_decoys(folder, ds)
     return report
 
 
@@ -231,5 +261,11 @@ def format_report(report: dict) -> str:
         for level in ("person", "company"):
             versus = entry["versus_decoy"][level]
             if versus:
+                row(t, level, {**versus, "members": versus["members"] + versus["decoys"]})
+    if report.get("gnn_activity"):
+        lines += ["", "the same on gnn/activity, each node's own activity at the end of the span", "",
+                  header.replace("members", "f+decoys"), "-" * len(header)]
+        for t, levels in report["gnn_activity"].items():
+            for level, versus in levels.items():
                 row(t, level, {**versus, "members": versus["members"] + versus["decoys"]})
     return "\n".join(lines)

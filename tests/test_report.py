@@ -76,3 +76,22 @@ def test_cli_report_goes_to_stdout_or_a_named_file_never_into_the_dataset(tmp_pa
     r = subprocess.run([sys.executable, "-m", "fraudgraph", "validate", str(out)], capture_output=True, text=True,
                        env=env)
     assert r.returncode == 0, r.stderr
+
+
+def test_gnn_activity_is_checked_against_the_decoys_when_the_dataset_has_it(tmp_path):
+    ds = fraudgraph.generate("fraud_heavy", seed=2, persons=1500, days=45)
+    out = tmp_path / "ds"
+    ds.write(out, formats=["gnn", "parquet"], streams=["transactions", "sessions", "circles", "remittances", "markets"])
+    report = hardness_report(fraudgraph.read_dataset(out), out)
+    names = np.load(out / "gnn" / "activity" / "Account.npz")["names"].tolist()
+    scored = [(t, level, e) for t, levels in report["gnn_activity"].items() for level, e in levels.items()]
+    assert len({t for t, _, _ in scored}) >= 5 and {level for _, level, _ in scored} == {"person", "account"}
+    labels = ds.truth.node_labels.merge(ds.truth.patterns[["pattern_id", "typology"]], on="pattern_id")
+    for typology, level, entry in scored:
+        mine = labels[(labels["typology"] == typology) & (labels["label"] == level.capitalize())]
+        fraud = set(mine.loc[mine["is_fraud"], "id"])
+        assert entry["members"] == len(fraud) and entry["decoys"] == len(set(mine.loc[~mine["is_fraud"], "id"]) - fraud)
+        assert 0.5 <= entry["auc"] <= 1.0
+        if level == "account":
+            assert entry["best_feature"] in names
+    assert "gnn_activity" not in hardness_report(ds)  # without the folder, only the tables
