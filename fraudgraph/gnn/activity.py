@@ -61,11 +61,15 @@ STREAMS = ("transactions", "sessions", "circles", "remittances", "markets")
 WINDOWS = (("7d", 7), ("30d", 30))
 
 
+def _since(name: str) -> str:
+    """The days-since column of a counted activity."""
+    return f"days_since_{name.removesuffix('_count')}"
+
+
 def _names(label: str) -> list[str]:
     specs = [s for s in SPECS if s[0] == label]
     return ([s[1] for s in specs] + [f"{s[1]}_{suffix}" for s in specs for suffix, _ in WINDOWS]
-            + [f"{s[1]}_peak_7d" for s in specs]
-            + [f"days_since_{s[1].removesuffix('_count')}" for s in specs if s[4] is None])
+            + [f"{s[1]}_peak_7d" for s in specs] + [_since(s[1]) for s in specs if s[4] is None])
 
 
 #: The activity features of each node type, in column order.
@@ -125,7 +129,7 @@ class ActivityCounter:
                         counts[:, names.index(f"{name}_{suffix}")] += np.bincount(
                             node[recent], weights=amount[recent], minlength=n)
                     if weight is None:
-                        column = self.since[label].index(names.index(f"days_since_{name.removesuffix('_count')}"))
+                        column = self.since[label].index(names.index(_since(name)))
                         np.maximum.at(self.last[label][s, :, column], node[keep],
                                       time[keep].astype("datetime64[s]").astype(np.int64).astype(float))
                 column = self.specs[label].index((label, name, kind, who, weight))

@@ -23,7 +23,13 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.gnn.features import table_features
-from fraudgraph.gnn.splits import Cutoffs, exact_labels, node_splits, visible_labels
+from fraudgraph.gnn.splits import (
+    Cutoffs,
+    exact_labels,
+    instance_splits,
+    node_splits,
+    visible_labels,
+)
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.truth import Truth
 
@@ -55,10 +61,11 @@ def graph_arrays(graph: PropertyGraph, truth: Truth, cut: Cutoffs, seed: int) ->
     """
     typologies = sorted(set(truth.patterns.loc[truth.patterns["is_fraud"], "typology"].astype(str)))
     nodes, meta_nodes, index = {}, {}, {}
+    placed = instance_splits(truth, cut)
     for label, frame in graph.nodes.items():
         ids = frame["id"].to_numpy(dtype=str)
         index[label] = pd.Index(ids)
-        split = node_splits(ids, label, truth, cut, seed)
+        split = node_splits(ids, label, truth, cut, seed, placed)
         features = table_features(schema.node_type(label), frame, split == 0)
         nodes[label] = {"ids": ids, "x": features.numeric, "x_cat": features.categorical,
                         "y_fraud": exact_labels(ids, label, truth).astype(np.int8),

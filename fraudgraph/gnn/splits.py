@@ -104,18 +104,19 @@ def cutoffs(start_date: dt.date, days: int, train: float = 0.6, valid: float = 0
     return Cutoffs(base, base + first * day, base + second * day, base + days * day)
 
 
-def node_splits(ids, label: str, truth: Truth, cut: Cutoffs, seed: int) -> np.ndarray:
+def node_splits(ids, label: str, truth: Truth, cut: Cutoffs, seed: int,
+                placed: pd.DataFrame | None = None) -> np.ndarray:
     """The split (0 train, 1 valid, 2 test) of each node ``ids`` of type ``label``.
 
     Members of pattern instances take the split of their group
-    (:func:`instance_splits`); every other node the period of a uniform time
-    drawn from the seed.
+    (:func:`instance_splits`, or ``placed`` when the caller has it already);
+    every other node the period of a uniform time drawn from the seed.
     """
     ids = pd.Index(np.asarray(ids, dtype=object))
     rng = SeedTree(seed).rng("gnn", "splits", label)
     span = (cut.end - cut.start).astype(np.int64)
     split = cut.period(cut.start + rng.integers(0, span, len(ids)).astype("timedelta64[s]"))
-    placed = instance_splits(truth, cut)
+    placed = instance_splits(truth, cut) if placed is None else placed
     mine = placed[placed["label"] == label].set_index("id")["split"]
     at = mine.reindex(ids)
     known = at.notna().to_numpy()
@@ -151,8 +152,8 @@ def instance_splits(truth: Truth, cut: Cutoffs) -> pd.DataFrame:
     for _, same in itertools.groupby(groups, key=lambda g: (g[0], g[1])):
         same = list(same)
         ranked = _ranked_splits(len(same), shares)
-        earliest = cut.period(np.array([g[4] for g in same], dtype="datetime64[s]"))
-        for group, split in zip(same, np.maximum(ranked, earliest)):
+        first_allowed = cut.period(np.array([g[4] for g in same], dtype="datetime64[s]"))  # by the latest start
+        for group, split in zip(same, np.maximum(ranked, first_allowed)):
             rows += [(lbl, i, int(split)) for lbl, i in group[5]]
     frame = pd.DataFrame(rows, columns=["label", "id", "split"])
     return frame.sort_values(["label", "id"], kind="stable").reset_index(drop=True)
