@@ -188,12 +188,13 @@ class AccountTakeover(Injector):
             person = plan["person"]
             plan["draft"] = Draft(self.name, False, int(t0[i]), variant="returning_customer" if plan["extra"] else "new_device")
             via = _new_session(world, plan, devices[i], homes.get(person), vpn)
-            plan.update(device=devices[i], ip=via, one_off=bool(plan["extra"]) and rng.random() < 0.6)
+            one_off = bool(plan["extra"]) and rng.random() < 0.75  # a one-off visit does its errands in a day or two
+            plan.update(device=devices[i], ip=via, one_off=one_off, pace=0.2 if one_off else 1.0)
             changes = ["email"] + (["phone"] if rng.random() < 0.3 else [])
-            t_change = world.clamp(plan["t0"] + np.minimum(HOUR + rng.exponential(2 * DAY, len(changes)), 10 * DAY).astype(np.int64))
+            t_change = world.clamp(plan["t0"] + np.minimum(HOUR + rng.exponential(2 * plan["pace"] * DAY, len(changes)), 10 * DAY).astype(np.int64))
             plan["draft"].schedule(t_change, "identity_change", stem(USES_DEVICE), person, devices[i],
                                    detail=np.array(changes, dtype=object))
-            t_link = int(world.clamp(plan["t0"] + int(min(HOUR + rng.exponential(4 * DAY), 20 * DAY))))
+            t_link = int(world.clamp(plan["t0"] + int(min(HOUR + rng.exponential(4 * plan["pace"] * DAY), 20 * DAY))))
             mates = [f for f in friends.get(person, []) if payable.get(f) is not None]
             payee = None
             if mates and rng.random() < 0.4:  # a new payee: an acquaintance in the same city
@@ -253,8 +254,7 @@ def _new_session(world: Identities, plan: dict, device, home, vpn) -> str | None
 
 def _pay_new_payee(world: Identities, plan: dict, opened, known_pairs, quiet: dict) -> None:
     """A few ordinary transfers to the new payee (an acquaintance, or a new savings account of their own)."""
-    rng = world.kit.rng
-    draft, acc, t_link, payee = plan["draft"], plan["acc"], plan["t_link"], plan["payee"]
+    rng, draft, acc, t_link, payee = world.kit.rng, plan["draft"], plan["acc"], plan["t_link"], plan["payee"]
     kind = "p2p"
     if payee is None:
         payee, kind = opened[plan["req"]], "own_accounts"
@@ -265,7 +265,7 @@ def _pay_new_payee(world: Identities, plan: dict, opened, known_pairs, quiet: di
     amounts = np.round(base * rng.uniform(0.9, 1.1, n_tr), 2)
     if rng.random() < (0.8 if kind == "own_accounts" else 0.4):  # savings moved over, a car bought: drain-sized
         amounts[-1] = blend_with_pool(rng, loud_amounts(rng, quiet[kind], 1), quiet[kind], world.kit.ctx.knobs.amount_blending)[0]
-    t = world.clamp(t_link + np.sort(np.minimum(HOUR + rng.exponential(5 * DAY, n_tr), 30 * DAY)).astype(np.int64))
+    t = world.clamp(t_link + np.sort(np.minimum(HOUR + rng.exponential(5 * plan["pace"] * DAY, n_tr), 30 * DAY)).astype(np.int64))
     if f"{acc}|{payee}" not in known_pairs:
         draft.schedule([t_link], "bank_link", EDGE, acc, payee)
     world.links.add(TRANSFERS, acc, payee, draft=draft, role="new_payee", kind=kind, typical_amount=round(float(amounts.mean()), 2),

@@ -15,10 +15,10 @@ and 2,700-2,999) and cash amounts are round; as ``amount_blending`` grows they s
 Cash deposits are node events on the account (``kind="cash_deposit"``, no edge); transfers flow
 on ``TRANSFERS_TO`` edges that keep the population's ``p2p``/``household`` rules.
 
-Decoys: legitimate people whose large payments sit near the same values but are neither
-repeated within days nor split: ``rent`` (the same 2,700-2,999 monthly), ``tuition`` (9,000-9,999
-once, from a parent, then paid to a school), ``car_sale`` (9,000-9,999 once, by transfer or cash),
-``cash_business`` (weekly cash takings spread around and above the threshold).
+Decoys: legitimate people whose large payments sit near the same values: ``rent`` (the same
+2,700-2,999 monthly), ``tuition`` (9,000-9,999 once, from a parent, then paid to a school),
+``car_sale`` (9,000-9,999 once, by transfer or cash), ``cash_business`` (takings banked two to
+five days a week, spread around and above the threshold, a busy week as large as a structurer's).
 """
 
 from __future__ import annotations
@@ -280,20 +280,21 @@ class Structuring(Injector):
         return sched, members, {"price": price, "paid": "transfer"}
 
     def _cash_business(self, kit, led, big, small):
-        """A cash-intensive trader banks the week's takings: amounts spread around and above the threshold."""
+        """A cash-intensive trader banks the takings on a few fixed weekdays: some deposits above the
+        threshold, and a busy week's total as large as a structurer's."""
         rng, ctx = kit.rng, kit.ctx
         people, accounts = led.circle(1, ("checking",), centre_types=("checking",))
         if not people:
             return None
-        weekday = int(rng.integers(0, 5))
-        weeks = np.arange(ctx.start - ctx.start % (7 * DAY) + weekday * DAY, ctx.end - DAY, 7 * DAY)
-        weeks = weeks[weeks >= ctx.start]
-        if not weeks.size:
+        weekdays = np.sort(rng.choice(6, size=int(rng.integers(2, 6)), replace=False))
+        monday = ctx.start - ctx.start % (7 * DAY)
+        days = (np.arange(monday, ctx.end - DAY, 7 * DAY)[:, None] + weekdays * DAY).ravel()
+        days = days[(days >= ctx.start) & (days < ctx.end - DAY)]
+        if not days.size:
             return None
-        t = weeks + (rng.uniform(13, 21, weeks.size) * HOUR).astype(np.int64)
-        level = big * rng.uniform(0.35, 0.75)
-        cash = np.round(level * np.exp(rng.normal(0, 0.3, weeks.size)) / 10) * 10
+        t = days + (rng.uniform(13, 21, days.size) * HOUR).astype(np.int64)
+        level = big * rng.uniform(0.3, 0.9)
+        cash = np.round(level * np.exp(rng.normal(0, 0.35, days.size)) / 10) * 10
         sched = make_schedule(t, "cash_deposit", "", accounts[0], "", np.maximum(cash, 100.0), detail="branch")
         members = [("Person", people[0], "trader"), ("Account", accounts[0], "takings_account")]
-        return sched, members, {"weeks": int(weeks.size), "level": round(float(level), 2)}
-
+        return sched, members, {"deposits_per_week": int(weekdays.size), "level": round(float(level), 2)}

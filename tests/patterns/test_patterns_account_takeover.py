@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -90,6 +91,11 @@ def test_decoys_change_devices_and_payees_with_ordinary_amounts(ds):
         assert members(row, "Device", "new_device") and members(row, "Account", "new_payee_account")
         if row["typology"] == "sleeper_takeover":
             assert row["variant"] == "returning_customer" and json.loads(row["parameters"])["dormant_days"] >= 30
+    back = [(pd.Timestamp(p["dormant_again_at"], unit="s") - start) / pd.Timedelta(days=1) for p, start in
+            zip(patterns.loc[~patterns["is_fraud"], "parameters"].map(json.loads), patterns.loc[~patterns["is_fraud"], "start"])
+            if "dormant_again_at" in p]
+    if patterns["typology"].eq("sleeper_takeover").any():  # most come back for a day or two of errands, as an attacker does
+        assert back and np.median(back) < 7
     decoy_amount = sched[sched["pattern_id"].isin(patterns.loc[~patterns["is_fraud"], "pattern_id"])
                          & (sched["kind"] == "transfer")]["amount"].median()
     assert decoy_amount < fraud_amount

@@ -135,8 +135,11 @@ def test_decoys_have_near_threshold_amounts_that_are_not_split(ds):
         elif row["variant"] in ("tuition", "car_sale"):
             assert s["amount"].nunique() == 1 and s["src"].nunique() <= 2  # one sum, paid once (then on to the school)
             near += int(((s["amount"] >= 8_800) & (s["amount"] < 10_000)).all())
-        elif row["variant"] == "cash_business":
+        elif row["variant"] == "cash_business":  # takings banked several days every week, some above the threshold
             assert len(s) >= 8 and (s["kind"] == "cash_deposit").all()
+            t = np.sort(s["time"].to_numpy())
+            assert (np.diff(t) < np.timedelta64(7, "D")).all()
+            assert max(s.loc[(s["time"] >= x) & (s["time"] < x + np.timedelta64(7, "D")), "amount"].sum() for x in t) > 5_000
     assert near >= 1
 
 

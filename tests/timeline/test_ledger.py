@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,3 +128,18 @@ def test_ledger_is_exact_on_busy_days_with_long_refusal_chains(seed):
     assert (~ok).sum() > 300
     assert np.array_equal(outcome.ok, ok)
     assert np.allclose(ledger.balance, final)
+
+
+def test_criminals_fund_their_own_accounts_from_outside_never_a_takeover_victim(small_dataset, tx_windows):
+    events, truth = tx_windows[0].to_pandas(), tx_windows[1].to_pandas()
+    labelled = events.merge(truth[["event_id", "pattern_id"]], on="event_id")
+    started = labelled[(labelled["event_type"] == "transaction-initiated") & labelled["pattern_id"].notna()]
+    payload = started["payload"].map(json.loads)
+    cash = started[payload.map(lambda p: p["type"] == "cash_deposit").to_numpy()]
+    funded = set(zip(payload[cash.index].map(lambda p: p["counterparty_account_id"]), cash["pattern_id"]))
+    labels = small_dataset.truth.node_labels
+    victims = set(zip(*labels.loc[labels["role"] == "victim_account", ["id", "pattern_id"]].T.to_numpy()))
+    assert len(victims) >= 5 and not funded & victims
+    schedule = small_dataset.truth.schedule
+    placed = {pid for _, pid in funded} - set(schedule.loc[schedule["kind"] == "cash_deposit", "pattern_id"])
+    assert len(placed) >= 5  # mules and rings still get their criminal money from outside

@@ -53,6 +53,9 @@ SCRIPTED_MONEY = tuple(k for k in schema.schedule_kinds("transactions") if schem
 #: Share of the accounts living on outside income that take it in cash at the counter or ATM (tips, takings,
 #: cash jobs) rather than by transfer: so cash deposits are no sign of crime in themselves.
 CASH_INCOME_SHARE = {"business": 0.35, "person": 0.15}
+#: Roles of accounts the criminals do not hold: nobody funds them from outside, so a drain larger than the
+#: balance is refused (a takeover empties what the victim has).
+UNFUNDED_ROLES = ("victim_account",)
 #: ``transaction-failed`` error message of each ledger refusal reason.
 ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
                   "account_closed": "Account is closed"}
@@ -288,7 +291,8 @@ class Transactions(Family):
 
     def _placements(self, rng) -> pd.DataFrame:
         """Criminal money entering from outside: each fraud account that scripts more out than in
-        receives the difference in cash shortly before its first scripted debit (labelled with the instance)."""
+        receives the difference in cash shortly before its first scripted debit (labelled with the instance),
+        unless the criminals do not hold it (:data:`UNFUNDED_ROLES`)."""
         world = self.ctx.world
         sched = self.ctx.schedule
         money = sched[sched["kind"].isin(["transfer", "card_payment", "bill_payment"])
@@ -296,6 +300,9 @@ class Transactions(Family):
         if money.empty:
             return make_payments()
         out = money.groupby(["src", "pattern_id"], sort=True).agg(out=("amount", "sum"), first=("t", "min")).reset_index()
+        labels = self.ctx.truth.node_labels
+        victims = labels.loc[labels["role"].isin(UNFUNDED_ROLES).to_numpy(), ["id", "pattern_id"]]
+        out = out[~pd.MultiIndex.from_frame(out[["src", "pattern_id"]]).isin(pd.MultiIndex.from_frame(victims))]
         inflow = money[money["edge_type"] == TRANSFERS_STEM].groupby("dst")["amount"].sum()
         out["in"] = out["src"].map(inflow).fillna(0.0).to_numpy()
         acc = world.pos("Account", out["src"])
