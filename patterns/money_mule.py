@@ -40,11 +40,13 @@ from fraudgraph.patterns.kit import (
     TRANSFERS,
     TRANSFERS_STEM,
     Draft,
+    Identities,
     MoneyLedger,
     Toolkit,
     balanced,
     onboard,
 )
+from fraudgraph.patterns.kit.herding import herd
 from fraudgraph.patterns.kit.layering import LayeringRound
 from fraudgraph.patterns.kit.routines import (
     crew_payout,
@@ -76,6 +78,7 @@ class MoneyMuleConfig(InjectorConfig):
     min_holding_hours: float = Field(1.0, ge=0.0, le=720.0, description="Shortest time a mule holds the money.")
     max_holding_hours: float = Field(48.0, ge=0.0, le=720.0, description="Longest time a mule holds the money.")
     synthetic_share: float = Field(0.2, ge=0.0, le=1.0, description="Chance that a mule is a synthetic identity rather than a recruited person.")
+    herded_share: float = Field(0.5, ge=0.0, le=1.0, description="Chance that the herder moves the mules' money from their own device (mules hand over their credentials).")
 
     @field_validator("variants")
     @classmethod
@@ -101,7 +104,9 @@ class MoneyMule(Injector):
             people, accounts = onboard(kit, led, created, [p["city"] for p, _ in wanted], ("checking",))
             for (p, m), person, acc in zip(wanted, people, accounts):
                 p["person_of"][m], p["account_of"][m] = person, acc[0]
-        out = [self._finish(led, p) for p in plans]
+        world = Identities(kit)
+        out = [self._finish(led, p, world if rng.random() < config.herded_share else None) for p in plans]
+        world.close()
         led.flush()
         return out
 
@@ -184,8 +189,9 @@ class MoneyMule(Injector):
         order = [centre] + [i for i in ordinary if i != centre] if centre in ordinary else ordinary
         return synthetic, dict(zip(order, people)), dict(zip(order, accounts)), led.city(people[0]) if people else ""
 
-    def _finish(self, led: MoneyLedger, p: dict) -> PatternInstance:
-        """The instance of a plan whose members all exist: schedule, edges (linked at the flush), truth."""
+    def _finish(self, led: MoneyLedger, p: dict, herded: Identities | None) -> PatternInstance:
+        """The instance of a plan whose members all exist: schedule, edges (linked at the flush), truth; with
+        ``herded``, the herder (the collector, or the originator of a cycle) logs in for the mules to pay."""
         S, M, C, variant = p["S"], p["M"], p["C"], p["variant"]
         person_of, account_of, events = p["person_of"], p["account_of"], p["events"]
         amounts = np.array([e[3] for e in events])
@@ -210,6 +216,9 @@ class MoneyMule(Injector):
         for s, d, stage in zip(src, dst, stages):
             draft.edge(TRANSFERS, s, d, stage)
         draft.schedule(p["times"], "transfer", TRANSFERS_STEM, src, dst, amounts, detail=stages)
+        paying = np.array(p["src_slot"])
+        draft.parameters["herded"] = herded is not None and herd(herded, draft, person_of[(C or S)[0]], {
+            person_of[m]: p["times"][paying == m] for m in M if (paying == m).any()}, "herder")
         inst = draft.build()
         led.link_transfers(inst.schedule, instance=inst)
         return inst

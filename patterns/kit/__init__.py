@@ -7,7 +7,8 @@
 - :mod:`~.edges`: edges batched into one ``Toolkit.link`` per edge type;
 - :mod:`~.ledger`: :class:`MoneyLedger`, the scripted money of the money typologies;
 - :mod:`~.identities`: synthetic identities living like legitimate persons; :mod:`~.rings` (identities
-  one operator controls), :mod:`~.exits` (proxy exits away from home), :mod:`~.rotation` (address pools);
+  one operator controls), :mod:`~.exits` (proxy exits away from home), :mod:`~.rotation` (address pools),
+  :mod:`~.herding` (accounts operated from someone else's device);
 - money shapes: :mod:`~.amounts`, :mod:`~.layering`, :mod:`~.routines` (legitimate flows that look like
   laundering), :mod:`~.thresholds` (reporting thresholds), :mod:`~.card_spending`;
 - world access: :mod:`~.circles`, :mod:`~.merchants`, :mod:`~.friends`, :mod:`~.markets`,

@@ -36,7 +36,7 @@ def fraud(ds):
 
 def _schedule(ds, pattern_id):
     s = ds.truth.schedule
-    s = s[s["pattern_id"] == pattern_id]
+    s = s[(s["pattern_id"] == pattern_id) & (s["kind"] == "transfer")]
     return s.assign(t=s["time"].astype("datetime64[s]").astype("int64"))
 
 
@@ -134,7 +134,7 @@ def test_money_edges_keep_the_transfer_rules(ds):
 def test_edges_summarise_their_schedule_and_never_postdate_it(ds, fraud):
     t = ds.graph.edges[TRANSFERS].set_index(["src", "dst"])
     s = ds.truth.schedule
-    s = s[s["pattern_id"].isin(fraud["pattern_id"])]
+    s = s[s["pattern_id"].isin(fraud["pattern_id"]) & (s["kind"] == "transfer")]
     honest = 0
     for (src, dst), ev in s.groupby(["src", "dst"]):
         edge = t.loc[(src, dst)]
@@ -170,13 +170,14 @@ def test_truth_is_consistent_with_the_graph(ds):
     sched = ds.truth.schedule
     assert set(sched["pattern_id"]) <= set(ds.truth.patterns["pattern_id"])
     accounts = set(graph.nodes["Account"]["id"])
-    assert set(sched["src"]) <= accounts
+    assert set(sched.loc[sched["kind"] == "transfer", "src"]) <= accounts
+    assert set(sched.loc[sched["kind"] == "login", "src"]) <= set(graph.nodes["Person"]["id"])
     assert (sched["time"] < pd.Timestamp(ds.scenario.end_date)).all()
     assert (sched["time"] >= pd.Timestamp(ds.scenario.start_date)).all()
 
 
 def test_synthetic_mules_are_onboarded_like_persons():
-    ds = _generate(seed=9, count=6, synthetic_share=1.0, variants={"scatter_gather": 1.0})
+    ds = _generate(seed=9, count=6, synthetic_share=1.0, herded_share=0.0, variants={"scatter_gather": 1.0})
     graph = ds.graph
     p = ds.truth.patterns
     fraud = p[p["is_fraud"]]
@@ -196,6 +197,32 @@ def test_synthetic_mules_are_onboarded_like_persons():
     ips = graph.edges[("Person", "USES_IP", "IP")]
     assert (ips[ips["context"] == "home"].groupby("src").size().reindex(new.index) == 1).all()
     assert persons["phone"].is_unique and persons["email"].is_unique
+
+
+def test_herders_move_the_mules_money_from_their_own_device(ds, fraud):
+    uses = ds.graph.edges[("Person", "USES_DEVICE", "Device")]
+    sched = ds.truth.schedule
+    herded = 0
+    for _, row in fraud.iterrows():
+        members = json.loads(row["members"])
+        device = [m[1] for m in members if m[2] == "herder_device"]
+        assert bool(device) == json.loads(row["parameters"])["herded"]
+        if not device:
+            continue
+        herded += 1
+        herder = [m[1] for m in members if m[2] == ("originator" if row["variant"] == "cycle" else "collector")][0]
+        assert uses[uses["src"] == herder].sort_values("is_primary", ascending=False)["dst"].iloc[0] == device[0]
+        mules = [m[1] for m in members if m[0] == "Person" and m[2] == "mule"]
+        s = sched[sched["pattern_id"] == row["pattern_id"]]
+        logins = s[s["kind"] == "login"]
+        assert set(logins["src"]) == set(mules) and set(logins["dst"]) == {device[0]}
+        assert {(m, device[0]) for m in mules} <= set(zip(uses["src"], uses["dst"]))
+        paid = s[(s["kind"] == "transfer") & s["src"].isin(_accounts(row, "mule_account"))]
+        for t in paid["time"]:  # each payment from a mule's account follows a login on the herder's device
+            assert ((logins["time"] <= t) & (logins["time"] > t - pd.Timedelta(hours=4, minutes=20))).any()
+    assert 2 <= herded < len(fraud)
+    again = _generate(count=6, herded_share=0.0).truth.schedule
+    assert "login" not in set(again.loc[again["pattern_id"].str.contains("money_mule"), "kind"])
 
 
 def test_deterministic(ds):
