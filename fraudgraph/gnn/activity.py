@@ -4,7 +4,8 @@ Accounts count the transactions they sent and received (and the amounts) and the
 trades (and the notional), persons their transactions, login attempts, failed logins,
 sessions, savings-circle contributions, payouts, missed contributions and drop-outs,
 trades and messages sent and received, devices and IPs the logins and sessions
-through them. Each is counted over all the past, over the
+through them; accounts and persons also their trades placed shortly before the
+company's price-moving news (:mod:`fraudgraph.gnn.news`). Each is counted over all the past, over the
 last 7 and the last 30 days (``<name>_7d``, ``<name>_30d``: a burst, a dormant
 account woken), over its busiest 7 days (``<name>_peak_7d``, :mod:`fraudgraph.gnn.peaks`:
 a card maxed out or money passed on months before the cut-off), and for each kind of
@@ -23,6 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudgraph.event_graph import iso_times, payload_fields
+from fraudgraph.gnn.news import NAMES as NEWS_NAMES
+from fraudgraph.gnn.news import WHO as NEWS_WHO
+from fraudgraph.gnn.news import NewsTiming
 from fraudgraph.gnn.peaks import PeakWeek
 from fraudgraph.gnn.splits import Cutoffs
 
@@ -72,8 +76,10 @@ def _names(label: str) -> list[str]:
             + [f"{s[1]}_peak_7d" for s in specs] + [_since(s[1]) for s in specs if s[4] is None])
 
 
-#: The activity features of each node type, in column order.
-ACTIVITY = {label: _names(label) for label in dict.fromkeys(s[0] for s in SPECS)}
+#: The activity features of each node type, in column order (accounts and persons end with the trades placed
+#: shortly before the company's news, :mod:`fraudgraph.gnn.news`).
+ACTIVITY = {label: _names(label) + (list(NEWS_NAMES) if label in NEWS_WHO else [])
+            for label in dict.fromkeys(s[0] for s in SPECS)}
 SNAPSHOTS = ("train", "valid", "test")
 
 
@@ -101,10 +107,12 @@ class ActivityCounter:
         days = [int(limit.astype("datetime64[D]").astype(np.int64)) for limit in self.limits]
         self.specs = {label: [s for s in SPECS if s[0] == label] for label in self.counts}
         self.peaks = {label: PeakWeek(len(index[label]), len(specs), days) for label, specs in self.specs.items()}
+        self.news = NewsTiming(self.limits)
 
     def add(self, events: pa.Table, parsed: dict[str, pd.DataFrame] | None = None) -> None:
         """Count the activity of one window of events (``parsed``: payloads already read, by event type,
         holding at least the fields :data:`FIELDS` names)."""
+        self.news.add(events)
         busy = {label: [] for label in self.counts}
         for kind in FIELDS:
             specs = [s for s in SPECS if s[2] == kind and s[0] in self.counts]
@@ -144,6 +152,8 @@ class ActivityCounter:
         training snapshot over ``train_mask`` rows), their ``mean`` and ``std``, and the ``names``."""
         values = self.counts[label].copy()
         values[:, :, [ACTIVITY[label].index(f"{s[1]}_peak_7d") for s in self.specs[label]]] = self.peaks[label].peaks()
+        if label in NEWS_WHO:
+            values[:, :, [ACTIVITY[label].index(name) for name in NEWS_NAMES]] = self.news.counts(label, self.index[label])
         for s, limit in enumerate(self.limits):
             last = self.last[label][s]
             since = (limit - self.cut.start).astype(np.int64) / 86_400 + 1.0  # before the first event
