@@ -70,7 +70,7 @@ def test_public_tables_hold_no_labels(folder):
 def test_fraud_share_in_range(folder):
     labels = table(folder, "truth/node_labels")
     persons = labels[(labels["label"] == "Person") & labels["is_fraud"]]["id"].nunique()
-    assert 0.01 * 20_000 <= persons <= 0.10 * 20_000  # fraud_heavy: about 30 instances of each typology
+    assert 0.01 * 20_000 <= persons <= 0.06 * 20_000
 
 
 def test_hardness_medium_bound(folder):
