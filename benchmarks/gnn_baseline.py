@@ -188,24 +188,28 @@ def _best_threshold(y, p) -> float:
     return ps[best] if ys.sum() else np.inf
 
 
-def boosted(x, y_train, masks, seed) -> np.ndarray:
-    return _fit(x[masks[0]], y_train[masks[0]], seed).predict_proba(x)[:, 1]
+class Boosted:
+    """Gradient boosting fitted on the ``train`` rows of ``x_train``; the fold models that give each of
+    those rows a score from a model that never saw it are fitted on first use (only the GNN needs them)."""
 
+    def __init__(self, x_train, y, train, seed, folds=5):
+        self.x_train, self.y, self.train, self.seed, self.folds = x_train, y, train, seed, folds
+        self.full = _fit(x_train[train], y[train], seed)
+        self._fitted = None
 
-def out_of_fold(x_train, y, train, seed, folds=5):
-    """Gradient boosting fitted on the ``train`` rows of ``x_train``, and a scorer of any feature matrix
-    that gives each training row the score of the fold model that never saw it."""
-    fold = np.random.default_rng(seed).permutation(len(train)) % folds
-    fitted = [_fit(x_train[train[fold != k]], y[train[fold != k]], seed) for k in range(folds)]
-    full = _fit(x_train[train], y[train], seed)
+    def predict(self, x) -> np.ndarray:
+        return self.full.predict_proba(x)[:, 1]
 
-    def score(x):
-        p = full.predict_proba(x)[:, 1]
-        for k, model in enumerate(fitted):
-            p[train[fold == k]] = model.predict_proba(x[train[fold == k]])[:, 1]
+    def out_of_fold_logit(self, x) -> np.ndarray:
+        fold = np.random.default_rng(self.seed).permutation(len(self.train)) % self.folds
+        if self._fitted is None:
+            self._fitted = [_fit(self.x_train[self.train[fold != k]], self.y[self.train[fold != k]], self.seed)
+                            for k in range(self.folds)]
+        p = self.predict(x)
+        for k, model in enumerate(self._fitted):
+            p[self.train[fold == k]] = model.predict_proba(x[self.train[fold == k]])[:, 1]
         p = np.clip(p, 1e-4, 1 - 1e-4)
         return np.log(p / (1 - p)).astype(np.float32)
-    return score
 
 
 def _fit(x, y, seed):
@@ -214,35 +218,46 @@ def _fit(x, y, seed):
     return model.fit(x, y)
 
 
-def stacked(arrays: Arrays, seed: int) -> dict:
+def own_models(arrays: Arrays, seed: int) -> dict[str, Boosted]:
+    """Model (a) per level: persons and accounts on their own features, transfers on the point-in-time ones."""
+    models = {}
+    for label in ("Person", "Account"):
+        n = arrays.nodes[label]
+        models[label] = Boosted(arrays.own(label, "train"), n["y_fraud_visible"], np.flatnonzero(n["train_mask"]),
+                                seed)
+    m = arrays.money
+    models["transfer"] = Boosted(transfer_table(arrays), m["y_fraud_visible"].to_numpy(),
+                                 np.flatnonzero((m["split"] == 0).to_numpy()), seed, folds=3)
+    return models
+
+
+def stacked(arrays: Arrays, models: dict[str, Boosted]) -> dict:
     """Per split's graph, the own-features gradient boosting's logit for each person and account node and
     each transfer, out of fold for what it was trained on: the input that lets a GNN start where the best
     own-features model ends ("boost, then convolve"), so that its gain over that model is the graph's."""
     out = {s: {} for s in SPLITS}
     for label in ("Person", "Account"):
-        n = arrays.nodes[label]
-        score = out_of_fold(arrays.own(label, "train"), n["y_fraud_visible"], np.flatnonzero(n["train_mask"]), seed)
         for s in SPLITS:
-            out[s][label] = score(arrays.own(label, s))
-    m, table = arrays.money, transfer_table(arrays)
-    score = out_of_fold(table, m["y_fraud_visible"].to_numpy(), np.flatnonzero((m["split"] == 0).to_numpy()), seed,
-                        folds=3)(table)
+            out[s][label] = models[label].out_of_fold_logit(arrays.own(label, s))
+    transfers = models["transfer"]
+    score = transfers.out_of_fold_logit(transfers.x_train)
     for s in SPLITS:
-        out[s]["transfer"] = score[(m["time"] < arrays.cut[s]).to_numpy()]
+        out[s]["transfer"] = score[(arrays.money["time"] < arrays.cut[s]).to_numpy()]
     return out
 
 
-def tabular(arrays: Arrays, seed: int) -> dict:
+def tabular(arrays: Arrays, seed: int, models: dict[str, Boosted]) -> dict:
     out = {}
     for label in ("Person", "Account"):
         n = arrays.nodes[label]
         masks = [n["train_mask"], n["valid_mask"], n["test_mask"]]
-        for name, graph in (("own features", False), ("own + graph features", True)):
-            p = boosted(node_table(arrays, label, graph), n["y_fraud_visible"], masks, seed)
+        own = models[label].predict(node_table(arrays, label, False))
+        graph = Boosted(node_table(arrays, label, True), n["y_fraud_visible"], np.flatnonzero(masks[0]), seed)
+        for name, p in (("own features", own), ("own + graph features", graph.predict(graph.x_train))):
             out[(label, name)] = _score(n["y_fraud"], n["y_typology"], p, masks, arrays.typologies)
     m = arrays.money
     masks = [(m["split"] == s).to_numpy() for s in range(3)]
-    p = boosted(transfer_table(arrays), m["y_fraud_visible"].to_numpy(), masks, seed)
+    p = models["transfer"].predict(models["transfer"].x_train)
     out[("transfer", "point-in-time features")] = _score(m["y_fraud"].to_numpy(), m["y_typology"].to_numpy(), p,
                                                          masks, arrays.typologies)
     return out
@@ -253,7 +268,7 @@ def _score(y, typology, p, masks, typologies) -> dict:
 
 
 # -- the graph neural network -----------------------------------------------------------------------------
-def gnn(folder: Path, arrays: Arrays, seed: int, epochs: int, hidden: int) -> dict:
+def gnn(folder: Path, arrays: Arrays, seed: int, epochs: int, hidden: int, models: dict) -> dict:
     """Hetero GraphSAGE (``to_hetero``) for persons and accounts, and an edge-aware head for transfers."""
     import torch
     import torch.nn.functional as F
@@ -266,7 +281,7 @@ def gnn(folder: Path, arrays: Arrays, seed: int, epochs: int, hidden: int) -> di
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     graphs = {s: load_heterodata(folder, split=s) for s in SPLITS}
-    boost = stacked(arrays, seed)
+    boost = stacked(arrays, models)
     scale = {key: (v.mean(), v.std() or 1.0) for key, v in boost["train"].items()}
     for s, graph in graphs.items():
         for key, (mean, std) in scale.items():
@@ -457,9 +472,10 @@ def main() -> None:
         folder = dataset(args.data, args.scenario, args.persons, seed, args.days)
         arrays = Arrays(folder)
         typologies = arrays.typologies
-        result = tabular(arrays, seed)
+        models = own_models(arrays, seed)
+        result = tabular(arrays, seed, models)
         if not args.no_gnn:
-            result.update(gnn(folder, arrays, seed, args.epochs, args.hidden))
+            result.update(gnn(folder, arrays, seed, args.epochs, args.hidden, models))
         results.append(result)
         counts = {label: int(arrays.nodes[label]["y_fraud"].sum()) for label in ("Person", "Account")}
         print(f"seed {seed}: {folder.name}, fraud persons {counts['Person']}, accounts {counts['Account']}, "
