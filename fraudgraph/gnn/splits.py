@@ -10,13 +10,17 @@ period (:class:`Cutoffs`). Three rules keep the future out of training:
   before the training cut-off (:func:`visible_labels`); unconfirmed and never-labelled
   fraud stays unlabelled, as it does in a real bank. Validation and test are
   scored against the exact truth (:func:`exact_labels`).
-* **Instances stay whole, every typology in every split.** Every node of a
-  pattern instance, fraud or decoy, and of every instance sharing a node with
-  it, falls in the same split (:func:`node_splits`). Such groups are ranked by
+* **Instances stay whole, every typology in every split.** The persons and
+  accounts of a pattern instance, fraud or decoy, and of every instance sharing
+  one of them, fall in the same split (:func:`node_splits`). Such groups are ranked by
   their earliest start within their typology and kind (fraud or decoy): the
   earliest take the training share, the next the validation share, the latest
   the test share, and no group is placed in a split whose cut-off precedes the
-  start of one of its instances. Placing by start alone would leave the test period almost without
+  start of one of its instances. A venue shared by several groups (the listed
+  company of every insider who trades it, a merchant, a circle, a recycled IP)
+  joins none of them and takes the latest of their splits: joined through it, all
+  of a typology's instances made one group, which went to a single split (no
+  insider trading was ever trained on). Placing by start alone would leave the test period almost without
   the long-running typologies (a scheme of months rarely starts in the last
   weeks), so that a model could not be scored on them. Other nodes are placed
   at a seeded uniform time in the span, so that the split says nothing about a
@@ -38,6 +42,8 @@ from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import Truth
 
 SPLITS = ("train", "valid", "test")
+#: Node types whose sharing makes two instances one scheme (a venue or a device shared is not enough).
+PARTIES = ("Person", "Account")
 
 
 @dataclass(frozen=True)
@@ -127,36 +133,40 @@ def node_splits(ids, label: str, truth: Truth, cut: Cutoffs, seed: int,
 def instance_splits(truth: Truth, cut: Cutoffs) -> pd.DataFrame:
     """``label``, ``id`` and ``split`` of every member of an instance.
 
-    Instances joined by a shared member form a group, which keeps the typology
-    and kind of its earliest instance. Within each typology and kind, groups in
-    order of their earliest start take the three splits in the shares of the
-    periods (rounded, the latest ones tested first), then move later where the
-    start of one of their instances is not before the split's cut-off.
+    Instances joined by a shared party (a :data:`PARTIES` member: a person or an
+    account) form a group, which keeps the typology and kind of its earliest
+    instance. Within each typology and kind, groups in order of their earliest
+    start take the three splits in the shares of the periods (rounded, the latest
+    ones tested first), then move later where the start of one of their instances
+    is not before the split's cut-off. A venue several groups share (the listed
+    company whose news insiders trade on, a merchant, a recycled IP) does not join
+    them: it takes the latest of their splits.
     """
     members = truth.node_labels.loc[:, ["label", "id", "pattern_id"]].drop_duplicates()
     patterns = truth.patterns.set_index("pattern_id")
     graph = nx.Graph()
     graph.add_nodes_from(("p", p) for p in patterns.index)
-    graph.add_edges_from((("p", p), ("n", lbl, i)) for lbl, i, p in members.itertuples(index=False))
+    parties = members[members["label"].isin(PARTIES)]
+    graph.add_edges_from((("p", p), ("n", lbl, i)) for lbl, i, p in parties.itertuples(index=False))
     groups = []
     for component in nx.connected_components(graph):
         inside = patterns.loc[sorted(node[1] for node in component if node[0] == "p")]
         first = inside.sort_values("start", kind="stable").iloc[0]
         groups.append((str(first["typology"]), bool(first["is_fraud"]), np.datetime64(first["start"], "s"),
-                       first.name, np.datetime64(inside["start"].max(), "s"),
-                       [node[1:] for node in component if node[0] == "n"]))
+                       first.name, np.datetime64(inside["start"].max(), "s"), list(inside.index)))
     groups.sort(key=lambda g: (g[0], g[1], g[2], g[3]))
     shares = np.array([(cut.train_end - cut.start), (cut.valid_end - cut.train_end), (cut.end - cut.valid_end)],
                       dtype=np.float64) / float((cut.end - cut.start).astype(np.int64))
-    rows = []
+    placed = {}
     for _, same in itertools.groupby(groups, key=lambda g: (g[0], g[1])):
         same = list(same)
         ranked = _ranked_splits(len(same), shares)
         first_allowed = cut.period(np.array([g[4] for g in same], dtype="datetime64[s]"))  # by the latest start
         for group, split in zip(same, np.maximum(ranked, first_allowed)):
-            rows += [(lbl, i, int(split)) for lbl, i in group[5]]
-    frame = pd.DataFrame(rows, columns=["label", "id", "split"])
-    return frame.sort_values(["label", "id"], kind="stable").reset_index(drop=True)
+            placed.update(dict.fromkeys(group[5], int(split)))
+    members = members.assign(split=members["pattern_id"].map(placed).astype(np.int64))
+    frame = members.groupby(["label", "id"], sort=True, as_index=False)["split"].max()
+    return frame.reset_index(drop=True)
 
 
 def _ranked_splits(n: int, shares: np.ndarray) -> np.ndarray:

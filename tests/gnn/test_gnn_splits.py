@@ -11,6 +11,7 @@ import pytest
 import fraudgraph
 from fraudgraph.errors import ConfigError
 from fraudgraph.gnn.splits import (
+    PARTIES,
     cutoffs,
     exact_labels,
     node_splits,
@@ -62,9 +63,18 @@ def test_every_node_has_one_split_and_all_three_are_used(world, cut):
 def test_no_instance_is_split(world, cut):
     splits = splits_of(world, cut)
     rows = world.truth.node_labels
-    placed = np.array([splits[lbl][i] for lbl, i in zip(rows["label"], rows["id"])])
-    per_pattern = pd.Series(placed).groupby(rows["pattern_id"].to_numpy()).nunique()
+    placed = pd.Series([splits[lbl][i] for lbl, i in zip(rows["label"], rows["id"])], index=rows.index)
+    parties = rows["label"].isin(PARTIES)
+    per_pattern = placed[parties].groupby(rows.loc[parties, "pattern_id"].to_numpy()).nunique()
     assert (per_pattern == 1).all() and len(per_pattern) == len(world.truth.patterns)
+    # a venue shared by instances (a company, a circle, a device) goes with the latest of them
+    split_of = pd.Series(per_pattern.index.map(lambda p: placed[parties & (rows["pattern_id"] == p)].iloc[0]),
+                         index=per_pattern.index)
+    venues = rows[~parties].assign(split=placed[~parties], its=rows.loc[~parties, "pattern_id"].map(split_of))
+    latest = venues.groupby(["label", "id"]).agg(split=("split", "first"), its=("its", "max"))
+    assert (latest["split"] == latest["its"]).all()
+    shared = venues.groupby(["label", "id"])["its"].nunique()
+    assert (shared > 1).any()  # the fixture has venues that several instances in different splits share
 
 
 def test_instances_are_never_placed_before_they_start(world):
@@ -81,11 +91,11 @@ def test_every_typology_is_tested_on_its_later_instances(world, cut):
     splits = splits_of(world, cut)
     rows = world.truth.node_labels
     p = world.truth.patterns.set_index("pattern_id")
-    linked = nx.Graph()  # instances sharing a member are placed together
+    linked = nx.Graph()  # instances sharing a person or an account are placed together
     linked.add_nodes_from(p.index)
-    for _, shared in rows.groupby(["label", "id"])["pattern_id"]:
+    for _, shared in rows[rows["label"].isin(PARTIES)].groupby(["label", "id"])["pattern_id"]:
         linked.add_edges_from(itertools.pairwise(shared))
-    first = rows.drop_duplicates(["pattern_id"]).set_index("pattern_id")
+    first = rows[rows["label"].isin(PARTIES)].drop_duplicates(["pattern_id"]).set_index("pattern_id")
     groups = []
     for component in nx.connected_components(linked):
         inside = p.loc[sorted(component)].sort_values("start", kind="stable")
