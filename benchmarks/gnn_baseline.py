@@ -24,12 +24,14 @@ as the median over the seeds with the range, then PR-AUC per typology, then the 
     python benchmarks/gnn_baseline.py --persons 20000 --seeds 1,2,3
     python benchmarks/gnn_baseline.py --data /tmp/bl --persons 3000 --seeds 1 --epochs 40   # a quick look
 
-Datasets are written to ``--data`` (``<scenario>-<persons>-s<seed>``) and reused when present.
+Datasets are written to ``--data`` (``<scenario>-<persons>-s<seed>``) and reused while the generator's source is
+unchanged (``<folder>.generated-by`` beside each holds its fingerprint).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import subprocess
 import sys
@@ -53,14 +55,30 @@ STREAMS = "transactions,sessions,circles,remittances,markets"
 
 # -- data -------------------------------------------------------------------------------------------------
 def dataset(root: Path, scenario: str, persons: int, seed: int, days: int | None) -> Path:
-    """The folder of one seed's dataset, generated with ``--format gnn`` unless it is there already."""
+    """The folder of one seed's dataset, generated with ``--format gnn`` unless this generator wrote it already
+    (a folder written by other generator code, as :func:`generator_fingerprint` tells, is written again)."""
     folder = root / (f"{scenario}-{persons}-s{seed}" + ("" if days is None else f"-d{days}"))
-    if not (folder / "gnn" / "metadata.json").is_file():
+    stamp, fingerprint = root / f"{folder.name}.generated-by", generator_fingerprint()  # beside, not in, the dataset
+    if not (stamp.is_file() and stamp.read_text() == fingerprint):
         command = [sys.executable, "-m", "fraudgraph", "generate", "--scenario", scenario, "--persons", str(persons),
                    "--seed", str(seed), "--format", "gnn", "--streams", STREAMS, "--out", str(folder), "--force"]
         command += [] if days is None else ["--days", str(days)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        stamp.write_text(fingerprint)
     return folder
+
+
+def generator_fingerprint() -> str:
+    """SHA-256 of the source of the fraudgraph that generates (its package, patterns, exporters, scenarios)."""
+    import fraudgraph.exporters
+    import fraudgraph.patterns
+
+    digest = hashlib.sha256()
+    for package in (fraudgraph, fraudgraph.patterns, fraudgraph.exporters):
+        for base in map(Path, package.__path__):
+            for path in sorted(p for p in base.rglob("*") if p.suffix in (".py", ".yaml", ".json", ".csv")):
+                digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _npz(path: Path) -> dict[str, np.ndarray]:
