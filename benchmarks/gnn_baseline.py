@@ -100,6 +100,7 @@ class Arrays:
                       for stem, i in self.meta["edges"].items()}
         self.money = pq.read_table(gnn / "money.parquet").to_pandas()
         self.typologies = self.meta["typologies"]
+        self._adjacency: dict[int, dict] = {}
 
     def split_of(self, label: str) -> np.ndarray:
         """0, 1 or 2: the split each node of ``label`` is scored in."""
@@ -115,7 +116,13 @@ class Arrays:
         return np.hstack(parts) if sum(p.shape[1] for p in parts) else np.zeros((len(n["ids"]), 1), np.float32)
 
     def adjacency(self, limit: int) -> dict[tuple, sp.csr_matrix]:
-        """Per relationship (both directions, and the money edges) the count matrix of edges before ``limit``."""
+        """Per relationship (both directions, and the money edges) the count matrix of edges before ``limit``
+        (built once per limit: every level's graph features and the GNN ask for the same three snapshots)."""
+        if limit not in self._adjacency:
+            self._adjacency[limit] = self._build_adjacency(limit)
+        return self._adjacency[limit]
+
+    def _build_adjacency(self, limit: int) -> dict[tuple, sp.csr_matrix]:
         out = {}
         for (src, rel, dst), e in self.edges.items():
             keep = e["edge_time"] < limit
@@ -171,11 +178,11 @@ def contact_closures(adjacency: dict) -> np.ndarray:
             paths[rel] = (dst, _binary(a))
         elif src == "Account" and dst != "Person":
             paths[f"OWNS.{rel}"] = (dst, _binary(owns @ a))
+    through_contact = {name: _binary(knows @ reach) for name, (_, reach) in paths.items()}
     columns = []
-    for (_, (kind, mine)), (_, (other, theirs)) in itertools.product(paths.items(), repeat=2):
+    for (_, (kind, mine)), (name, (other, _)) in itertools.product(paths.items(), repeat=2):
         if kind == other:
-            through_contact = _binary(knows @ theirs)
-            columns.append(np.log1p(np.asarray(mine.multiply(through_contact).sum(axis=1)).ravel()))
+            columns.append(np.log1p(np.asarray(mine.multiply(through_contact[name]).sum(axis=1)).ravel()))
     return np.column_stack(columns).astype(np.float32)
 
 
