@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fraudgraph.exporters.base import Capabilities, Exporter, WrittenFile
 
-from fraudgraph.event_graph import iso_times, payload_fields
+from fraudgraph.event_payloads import iso_times, payload_fields
 from fraudgraph.gnn.activity import ACTIVITY, ActivityCounter
 from fraudgraph.gnn.activity import FIELDS as ACTIVITY_FIELDS
 from fraudgraph.gnn.arrays import graph_arrays, save_npz

@@ -11,6 +11,10 @@
     (:Transaction)-[:NEXT]->(:Transaction)          each account's transactions in time order
     (:Person)-[:STARTED]->(:Session {id, started_at, ended_at, ...})-[:FROM]->(:Device), -[:VIA]->(:IP)
 
+In both modes, the events that are complete when they happen (messages, trades,
+announcements, circle contributions and payouts, identity changes, bank links)
+come out as :mod:`fraudgraph.event_facts` describes, in the batch that holds them.
+
 A movement with an outside party (a cash deposit, a fee, a remittance payout)
 has one account: it is a Transaction with only its PERFORMS or BENEFITS_TO, and
 no TRANSFERRED relationship. Unless ``blind``, ``is_fraud`` from the event truth
@@ -27,15 +31,15 @@ the output does not depend on how the stream was cut into batches.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pajson
 
+from fraudgraph.event_facts import ANNOUNCEMENT, fact_sets, facts
+from fraudgraph.event_payloads import iso_times, payload_fields
 from fraudgraph.graphdb import NodeSet, RelSet
 from fraudgraph.schema import Property
 
@@ -77,7 +81,9 @@ class EventChunk:
 
 def event_labels(mode: str) -> list[str]:
     """The labels an event mode adds (each gets a uniqueness constraint on ``id``)."""
-    return ["Transaction", "Session"] if mode == "nodes" else []
+    if mode == "none":
+        return []
+    return (["Transaction", "Session"] if mode == "nodes" else []) + [ANNOUNCEMENT]
 
 
 def event_sets(mode: str, blind: bool = False) -> tuple[tuple[NodeSet, ...], tuple[RelSet, ...]]:
@@ -94,34 +100,15 @@ def event_sets(mode: str, blind: bool = False) -> tuple[tuple[NodeSet, ...], tup
         props = props + fraud if props else ()
         return RelSet(src, rel_type, dst, props, pd.DataFrame(columns=["src", "dst"] + [p.name for p in props]), key)
 
+    fact_nodes, fact_rels = fact_sets(blind)
     if mode == "relationships":
-        return (), (rel("Account", "TRANSFERRED", "Account", TRANSFER_PROPERTIES, "transaction_id"),
-                    rel("Person", "LOGGED_IN", "Device", LOGIN_PROPERTIES, "attempt_id"))
+        return fact_nodes, (rel("Account", "TRANSFERRED", "Account", TRANSFER_PROPERTIES, "transaction_id"),
+                            rel("Person", "LOGGED_IN", "Device", LOGIN_PROPERTIES, "attempt_id")) + fact_rels
     nodes = tuple(NodeSet(label, props + fraud, pd.DataFrame(columns=["id"] + [p.name for p in props + fraud]))
                   for label, props in (("Transaction", TRANSACTION_PROPERTIES), ("Session", SESSION_PROPERTIES)))
-    return nodes, (rel("Account", "PERFORMS", "Transaction"), rel("Transaction", "BENEFITS_TO", "Account"),
-                   rel("Transaction", "NEXT", "Transaction"), rel("Person", "STARTED", "Session"),
-                   rel("Session", "FROM", "Device"), rel("Session", "VIA", "IP"))
-
-
-def payload_fields(events: pa.Table, kind: str, fields: list[str]) -> pd.DataFrame:
-    """The payload fields of every event of ``kind``, with its event id and timestamp."""
-    rows = events.filter(pc.equal(events.column("event_type"), kind))
-    if rows.num_rows == 0:
-        return pd.DataFrame(columns=["event_id"] + fields)
-    text = "\n".join(rows.column("payload").to_pylist()).encode()
-    parsed = pajson.read_json(io.BytesIO(text))
-    frame = pd.DataFrame({"event_id": rows.column("event_id").to_numpy(zero_copy_only=False)})
-    for name in fields:
-        top, _, inner = name.partition(".")
-        if top not in parsed.column_names:
-            frame[name] = None
-            continue
-        column = parsed.column(top)
-        if inner:
-            column = pc.struct_field(column, inner) if pa.types.is_struct(column.type) else pa.nulls(len(column))
-        frame[name] = column.to_numpy(zero_copy_only=False)
-    return frame
+    return nodes + fact_nodes, (rel("Account", "PERFORMS", "Transaction"), rel("Transaction", "BENEFITS_TO", "Account"),
+                                rel("Transaction", "NEXT", "Transaction"), rel("Person", "STARTED", "Session"),
+                                rel("Session", "FROM", "Device"), rel("Session", "VIA", "IP")) + fact_rels
 
 
 class EventGraph:
@@ -151,7 +138,9 @@ class EventGraph:
         fraud = self._fraud(truth)
         self._take_transactions(events, fraud)
         self._take_logins(events, fraud)
-        return self._release(final=False)
+        chunk = self._release(final=False)
+        nodes, rels = facts(events, fraud)
+        return EventChunk(tuple(nodes) + chunk.nodes, chunk.relationships + tuple(r for r in rels if len(r.frame)))
 
     def close(self) -> EventChunk:
         """Everything still waiting: transactions as ``pending``, logins without outcome, open sessions."""
@@ -356,9 +345,3 @@ def _forget(known: pd.Series, ids) -> pd.Series:
 
 def _pairs(src, dst) -> pd.DataFrame:
     return pd.DataFrame({"src": np.asarray(src, dtype=object), "dst": np.asarray(dst, dtype=object)})
-
-
-def iso_times(values) -> np.ndarray:
-    """ISO-8601 UTC text (or missing) as datetime64[s]."""
-    return pd.to_datetime(pd.Series(values, dtype=object), format="%Y-%m-%dT%H:%M:%SZ", utc=True).dt.tz_localize(
-        None).to_numpy("datetime64[s]")

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.event_graph import iso_times, payload_fields
+from fraudgraph.event_payloads import iso_times, payload_fields
 from fraudgraph.gnn.news import NAMES as NEWS_NAMES
 from fraudgraph.gnn.news import WHO as NEWS_WHO
 from fraudgraph.gnn.news import NewsTiming

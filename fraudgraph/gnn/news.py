@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudgraph.event_graph import iso_times, payload_fields
+from fraudgraph.event_payloads import iso_times, payload_fields
 
 #: Days after a trade within which the announcement must come.
 WINDOW_DAYS = 10

@@ -18,6 +18,7 @@ from fraudgraph.exporters import get_exporter
 
 import fraudgraph
 from fraudgraph import schema
+from fraudgraph.event_graph import event_labels
 from fraudgraph.graphdb import PATTERN
 from fraudgraph.loading import validate_folder
 
@@ -130,7 +131,7 @@ def test_every_relationship_points_at_written_nodes(folder, dataset):
         if not path.name.endswith(".header.csv"):
             label = path.name.split(".")[0]
             ids[label] = set(data(path, header(root / "nodes" / f"{label}.header.csv")).iloc[:, 0])
-    assert set(ids) == set(dataset.graph.nodes) | {PATTERN}
+    assert set(ids) == set(dataset.graph.nodes) | {PATTERN} | set(event_labels("relationships"))
     total = 0
     for path in (root / "relationships").glob("*.csv"):
         if path.name.endswith(".header.csv"):
@@ -178,7 +179,7 @@ def test_import_script_names_every_file_and_the_full_command(folder):
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*.csv")}
     assert listed == on_disk
     assert (root / "import.sh").stat().st_mode & 0o111
-    labels = set(schema.NODE_TYPES) | {PATTERN}
+    labels = set(schema.NODE_TYPES) | {PATTERN} | set(event_labels("relationships"))
     constraints = (root / "constraints.cypher").read_text().splitlines()
     assert len(constraints) == len(labels)
     assert all(re.fullmatch(r"CREATE CONSTRAINT \w+ IF NOT EXISTS FOR \(n:(\w+)\) REQUIRE n\.id IS UNIQUE;", c)
