@@ -2,7 +2,7 @@
 
 >>> from fraudgraph.exporters import available_formats
 >>> available_formats()
-['csv', 'cypher', 'gnn', 'jsonl', 'neo4j-admin', 'parquet']
+['csv', 'cypher', 'gnn', 'jsonl', 'neo4j-admin', 'parquet', 'report']
 """
 
 from fraudgraph.exporters.base import (

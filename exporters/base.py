@@ -214,6 +214,7 @@ _BUILTIN: dict[str, tuple[str, str | None]] = {
     "jsonl": ("fraudgraph.exporters.jsonl.JSONLExporter", None),
     "neo4j-admin": ("fraudgraph.exporters.neo4j_admin.Neo4jAdminExporter", None),
     "parquet": ("fraudgraph.exporters.parquet.ParquetExporter", "pyarrow"),
+    "report": ("fraudgraph.exporters.report.ReportExporter", None),
 }
 _registry: dict[str, tuple[str, str | None]] = dict(_BUILTIN)
 _entry_points_loaded = False

@@ -5,6 +5,7 @@ Errors of the user's making print one line on stderr and exit with status 2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -18,7 +19,7 @@ import numpy as np
 from fraudgraph import schema
 from fraudgraph._version import __version__
 from fraudgraph.config import STREAMS, Scenario, preset_names
-from fraudgraph.errors import FraudGraphError, OutputError
+from fraudgraph.errors import ConfigError, FraudGraphError, OutputError
 from fraudgraph.exporters import available_formats, get_exporter
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
 from fraudgraph.pipeline import generate as generate_dataset
@@ -98,6 +99,72 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
         _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (absent or empty).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed of the showcase world.")
+@click.option("--force", is_flag=True, help="Replace an existing dataset folder.")
+@click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the world into this Bolt server and score the "
+              "investigation pack on it (user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
+@click.option("--wipe", is_flag=True, help="With --neo4j: empty the database first (it must be empty otherwise).")
+def demo(out, seed, force, neo4j_uri, wipe):
+    """Write the curated showcase world to OUT: every typology next to its look-alike, Parquet and CSV files, a
+    Cypher load script, the investigation pack and the case report (OUT/report/index.html)."""
+    started = time.perf_counter()
+    scenario = prepare("showcase", seed=seed, formats=["parquet", "csv", "cypher", "report"])
+    from fraudgraph.output import check_target
+
+    check_target(Path(out).absolute(), force)
+    loader = None
+    if neo4j_uri:
+        from fraudgraph.exporters.bolt import BoltLoader, Target
+
+        loader = BoltLoader(Target(neo4j_uri, os.environ.get("NEO4J_USER", "neo4j"),
+                                   _password(os.environ.get("NEO4J_PASSWORD")), os.environ.get("NEO4J_DATABASE")),
+                            wipe=wipe)
+        loader.check()
+    dataset = generate_dataset(scenario)
+    manifest = write_dataset(dataset, out, scenario.output.formats, force=force, graph_events="nodes")
+    patterns = dataset.truth.patterns
+    click.echo(f"wrote the showcase world to {out}: {len(dataset.graph.nodes['Person']):,} persons, "
+               f"{int(patterns['is_fraud'].sum())} fraud cases and {int((~patterns['is_fraud']).sum())} look-alikes "
+               f"of {patterns['typology'].nunique()} typologies, {sum(manifest.event_counts.values()):,} events, "
+               f"{len(manifest.files)} files in {time.perf_counter() - started:.1f} s")
+    if loader is not None:
+        _load_into_neo4j(loader, dataset, False, "nodes", Path(out))
+        scores = _score_pack(loader.target, dataset, 20)
+        _rerender_overview(dataset, Path(out), scores)
+    click.echo(f"open {Path(out) / 'report' / 'index.html'} in a browser; the queries are in {Path(out) / 'queries'}")
+
+
+def _score_pack(target, dataset, k: int) -> dict:
+    """Run every detector of the pack on ``target`` and score it; the report's JSON."""
+    from fraudgraph.queries import load_pack
+    from fraudgraph.queries.scoring import run, score, table
+
+    scores = []
+    with _bolt_session(target) as session:
+        for q in (q for q in load_pack() if q.scored):
+            rows, seconds = run(session, q)
+            scores.append(score(q, rows, dataset.truth, k, seconds))
+    click.echo(table(scores))
+    return {"k": k, "database": target.describe(), "scores": [s.to_dict() for s in scores], "failed": []}
+
+
+def _rerender_overview(dataset, out: Path, scores: dict) -> None:
+    """Put the pack's scores into the report's overview, and record the changed files in the manifest."""
+    import json
+
+    from fraudgraph.casebook import TITLE, subtitle, write_report
+    from fraudgraph.writing import amend_manifest
+
+    cases, events = _case_material(dataset, out)
+    written = write_report(out / "report", cases, events, dataset.graph.counts(), TITLE,
+                           subtitle(dataset.scenario, dataset.seed), scores)
+    (out / "report" / "scores.json").write_text(json.dumps(scores, indent=2) + "\n", encoding="utf-8")
+    amend_manifest(out, [(f"report/{rel}", "report", "report", Path(rel).stem) for rel in written]
+                   + [("report/scores.json", "report", "scores", "scores")])
 
 
 def _streams_option(value: str | None):
@@ -205,6 +272,18 @@ def stats(directory, fmt):
                        f"{np.percentile(degree, 99):>7.0f} {degree.max():>8,} {(degree == 0).mean():>7.1%}")
 
 
+def _bolt_options(command):
+    """The server options of every command that talks to a Bolt server (settable from NEO4J_* variables)."""
+    for option in reversed([
+        click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
+                     help="Bolt URI of the server (env NEO4J_URI)."),
+        click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER)."),
+        click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD)."),
+        click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")]):
+        command = option(command)
+    return command
+
+
 @cli.group()
 def report():
     """Reports on a written dataset."""
@@ -241,16 +320,130 @@ def report_hardness(directory, json_path):
         click.echo(f"\nwrote {json_path}")
 
 
-def _bolt_options(command):
-    """The server options of every command that talks to a Bolt server (settable from NEO4J_* variables)."""
-    for option in reversed([
-        click.option("--uri", envvar="NEO4J_URI", default="bolt://localhost:7687", show_default=True,
-                     help="Bolt URI of the server (env NEO4J_URI)."),
-        click.option("--user", envvar="NEO4J_USER", default="neo4j", show_default=True, help="User (env NEO4J_USER)."),
-        click.option("--password", envvar="NEO4J_PASSWORD", help="Password (env NEO4J_PASSWORD)."),
-        click.option("--database", envvar="NEO4J_DATABASE", help="Database (env NEO4J_DATABASE; default: the server's).")]):
-        command = option(command)
-    return command
+@report.command("queries")
+@click.argument("directory", type=click.Path(path_type=Path))
+@_bolt_options
+@click.option("--top", "k", type=click.IntRange(1, 1_000_000), default=50, show_default=True,
+              help="Length of the alert queue whose precision is the headline (P@k).")
+@click.option("--query", "names", multiple=True, metavar="NAME", help="Run only this detector (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="QUERY.NAME=VALUE",
+              help="Override a query parameter, the value as JSON (repeatable), e.g. money_mule.window_hours=24.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write the scores as JSON to FILE (outside the dataset folder).")
+def report_queries(directory, uri, user, password, database, k, names, params, json_path):
+    """Run the investigation pack's detectors against a database holding DIRECTORY (loaded with
+    ``load neo4j --events nodes``) and score each against the dataset's truth."""
+    import json
+
+    from fraudgraph.exporters.bolt import BoltLoader, Target
+    from fraudgraph.queries import load_pack, query
+    from fraudgraph.queries.scoring import run, score, table
+
+    if json_path is not None:
+        _check_report_path(json_path, directory)
+    detectors = [query(n) for n in names] if names else [q for q in load_pack() if q.scored]
+    overrides = _query_params(params, {q.name: q for q in load_pack()})
+    target = Target(uri, user, _password(password), database)
+    BoltLoader(target).check_reachable()
+    dataset = read_dataset(directory)
+    scores, failed = [], []
+    with _bolt_session(target) as session:
+        if not session.run("MATCH (t:Transaction) RETURN t.id AS id LIMIT 1").data():
+            raise ConfigError(f"The database at {target.describe()} holds no Transaction nodes; the pack reads "
+                              f"Neo4j's transaction model: load it with 'fraudgraph load neo4j {directory} --events nodes'")
+        for q in detectors:
+            try:
+                rows, seconds = run(session, q, overrides.get(q.name))
+            except Exception as exc:  # a server that does not run a query: report it, go on with the others
+                if isinstance(exc, FraudGraphError):
+                    raise
+                failed.append(f"{q.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                continue
+            scores.append(score(q, rows, dataset.truth, k, seconds))
+    click.echo(table(scores))
+    for line in failed:
+        click.echo(f"failed: {line}")
+    click.echo(f"\nP@k: share of the top {k} flagged nodes in a fraud instance; recall: share of the typology's "
+               "fraud instances with a member flagged; decoys flagged: the same for its look-alikes")
+    if json_path is not None:
+        text = json.dumps({"k": k, "database": target.describe(), "scores": [s.to_dict() for s in scores],
+                           "failed": failed}, indent=2) + "\n"
+        try:
+            json_path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"The '--json' file {str(json_path)!r} cannot be written: {exc.strerror}") from None
+        click.echo(f"wrote {json_path}")
+    if failed:
+        sys.exit(1)
+
+
+def _query_params(params, pack) -> dict[str, dict]:
+    """``--param QUERY.NAME=VALUE`` options as overrides per query."""
+    import json
+
+    out: dict[str, dict] = {}
+    for text in params:
+        key, sep, value = text.partition("=")
+        name, dot, param = key.partition(".")
+        if not sep or not dot:
+            raise ConfigError(f"--param expects QUERY.NAME=VALUE, got {text!r}")
+        if name not in pack:
+            raise ConfigError(f"--param names the query {name!r}, which is not in the pack; choose one of "
+                              f"{', '.join(sorted(pack))}")
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        known = [p.name for p in pack[name].parameters]
+        if param not in known:
+            raise ConfigError(f"--param names {param!r}, which the query {name!r} does not take; it takes "
+                              f"{', '.join(known) or 'no parameters'}")
+        out.setdefault(name, {})[param] = parsed
+    return out
+
+
+@contextlib.contextmanager
+def _bolt_session(target):
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(target.uri, auth=(target.user, target.password)) as driver, \
+            driver.session(database=target.database) as session:
+        yield session
+
+
+@report.command("case")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--pattern", "pattern_id", required=True, help="The pattern instance's id (truth/patterns).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write (default: ./<PATTERN>.html); not inside the dataset folder.")
+def report_case(directory, pattern_id, out):
+    """Render the case file of one pattern instance of the dataset in DIRECTORY, its look-alike beside it."""
+    from fraudgraph.casebook import write_case
+
+    out = Path(out or f"{pattern_id}.html")
+    _check_report_path(out, directory, option="--out")
+    dataset = read_dataset(directory)
+    known = set(dataset.truth.patterns["pattern_id"].astype(str))
+    if pattern_id not in known:
+        raise ConfigError(f"The '--pattern' {pattern_id!r} is no instance of {directory}; it holds "
+                          f"{len(known)} (e.g. {', '.join(sorted(known)[:3])})")
+    cases, events = _case_material(dataset, directory)
+    try:
+        write_case(out, cases, events, pattern_id)
+    except OSError as exc:
+        raise OutputError(f"The '--out' file {str(out)!r} cannot be written: {exc.strerror}") from None
+    click.echo(f"wrote {out}")
+
+
+def _case_material(dataset, directory: Path):
+    """The cases of a written dataset and its events, read back, as the case files take them."""
+    from fraudgraph.casebook import CaseEvents, build_cases
+    from fraudgraph.loading import read_event_parts
+
+    events = CaseEvents()
+    for part, truth in read_event_parts(directory, truth_columns=("event_id", "pattern_id")):
+        events.add(part, truth)
+    return build_cases(dataset.graph, dataset.truth), events
 
 
 @cli.group()
@@ -411,16 +604,16 @@ def _load_table(expected: dict, counts: dict) -> str:
     return "\n".join(f"{a:<{width}}  {b:>11}  {c:>11}" for a, b, c in rows)
 
 
-def _check_report_path(json_path: Path, directory: Path) -> None:
+def _check_report_path(json_path: Path, directory: Path, option: str = "--json") -> None:
     """A report file must be writable and lie outside the dataset (whose folder must match its manifest)."""
     target, dataset = json_path.absolute().resolve(), Path(directory).absolute().resolve()
     if target == dataset or dataset in target.parents:
-        raise OutputError(f"The '--json' file {str(json_path)!r} lies inside the dataset folder {str(directory)!r}; "
+        raise OutputError(f"The '{option}' file {str(json_path)!r} lies inside the dataset folder {str(directory)!r}; "
                           "write reports elsewhere so that the dataset keeps matching its manifest")
     if not target.parent.is_dir():
-        raise OutputError(f"The '--json' file's folder {str(target.parent)!r} does not exist")
+        raise OutputError(f"The '{option}' file's folder {str(target.parent)!r} does not exist")
     if target.is_dir():
-        raise OutputError(f"The '--json' file {str(json_path)!r} is a folder, expected a file")
+        raise OutputError(f"The '{option}' file {str(json_path)!r} is a folder, expected a file")
 
 
 def _counts_table(counts: dict, persons: int | None = None) -> str:

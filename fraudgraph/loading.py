@@ -199,13 +199,13 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     return Dataset(graph, truth, scenario, SeedTree(manifest["seed"]))
 
 
-def read_event_parts(path: str | Path, format: str | None = None):
+def read_event_parts(path: str | Path, format: str | None = None, truth_columns: tuple[str, ...] = ("event_id", "is_fraud")):
     """The written event streams, part by part and in time order: ``(events, event_truth)`` Arrow tables.
 
     Every column is text, the payload a JSON object's text, as the timeline
     releases them. ``truth/events`` lists only the events that carry a label and
     is cut into parts of its own, so each events part comes with the truth rows
-    (``event_id`` and ``is_fraud``) of its events. A dataset written without
+    (``truth_columns``: by default ``event_id`` and ``is_fraud``) of its events. A dataset written without
     events yields nothing; one whose parts hold fewer events than its manifest
     counts is an error.
     """
@@ -222,7 +222,7 @@ def read_event_parts(path: str | Path, format: str | None = None):
                            f"events are read back from csv, jsonl or parquet")
     parts = {kind: sorted(e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind)
              for kind in ("events", "event_truth")}
-    truth = _read_parts(path, format, parts["event_truth"], ["event_id", "is_fraud"])
+    truth = _read_parts(path, format, parts["event_truth"], list(truth_columns))
     seen = 0
     for part in parts["events"]:
         events = _read_parts(path, format, [part])

@@ -26,6 +26,10 @@ from fraudgraph._version import __version__
 from fraudgraph.errors import ConfigError
 from fraudgraph.exporters import ExporterError, WrittenFile, check_formats, get_exporter
 from fraudgraph.output import MANIFEST, atomic_folder
+from fraudgraph.queries import copy_pack
+
+#: The manifest format of the investigation pack's copy (kind ``query``).
+QUERY_FORMAT = "cypher-pack"
 
 if TYPE_CHECKING:
     from fraudgraph.dataset import Dataset
@@ -92,6 +96,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             stream_files, event_counts = _write_streams(dataset, tmp, exporters, pool, scenario.events.streams,
                                                         labels_on_events, progress, graph)
             files += stream_files
+            files += [WrittenFile.of(tmp, rel, "query", Path(rel).stem, None).manifest_entry(QUERY_FORMAT)
+                      for rel in copy_pack(tmp)]
         finally:
             # on failure or a signal, drop the writes not yet started; the running ones end before cleanup
             pool.shutdown(wait=True, cancel_futures=True)
@@ -234,3 +240,20 @@ def _checked(exporter, root: Path, written) -> list:
             raise ExporterError(f"format {exporter.name!r} listed {f.path!r}, which it did not write")
         out.append(f)
     return out
+
+
+def amend_manifest(out: str | Path, files: list[tuple[str, str, str, str]]) -> None:
+    """Record files added to or rewritten in a written dataset: ``(path, format, kind, table)`` each.
+
+    Their sizes and sha256 are taken now; the manifest is replaced in one rename,
+    so a reader sees either the old list or the new one.
+    """
+    out = Path(out)
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    entries = {f["path"]: f for f in manifest["files"]}
+    for rel, fmt, kind, table in files:
+        entries[rel] = WrittenFile.of(out, rel, kind, table, None).manifest_entry(fmt)
+    manifest["files"] = sorted(entries.values(), key=lambda f: f["path"])
+    staged = out / f".{MANIFEST}.{os.getpid()}.tmp"
+    staged.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(staged, out / MANIFEST)

@@ -5,37 +5,15 @@ Most cases run the command line in this process (the same ``main`` the installed
 script calls); the file-system cases use a real full or read-only file system.
 """
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from clirun import cli, one_line_exit_2
 
-from fraudgraph.cli import main
-
-
-def cli(*args):
-    """Run ``fraudgraph ARGS`` in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
-def assert_one_line_exit_2(code, err, *needles):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
+assert_one_line_exit_2 = one_line_exit_2
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -63,7 +41,7 @@ GENERATE_CASES = [
     (["--days", "0"], ["'days'", "0"]),
     (["--days", "99999"], ["'days'", "99999"]),
     (["--seed", "-1"], ["'seed'", "-1"]),
-    (["--format", "csv,xml"], ["unknown format 'xml'", "csv, cypher, gnn, jsonl, neo4j-admin, parquet"]),
+    (["--format", "csv,xml"], ["unknown format 'xml'", "csv, cypher, gnn, jsonl, neo4j-admin, parquet, report"]),
     (["--format", ","], ["'output.formats'"]),
     (["--scenario", "nope"], ["unknown scenario 'nope'", "demo"]),
     (["--streams", "transactions,tweets"], ["'events.streams'", "tweets"]),

@@ -9,6 +9,7 @@ import yaml
 
 import fraudgraph
 from fraudgraph import schema, truth
+from fraudgraph.queries import load_pack
 
 
 def run(*args, cwd=None):
@@ -26,7 +27,7 @@ def test_generate_validate_stats(tmp_path):
     persons = json.loads((out / "manifest.json").read_text())["counts"]["nodes"]["Person"]
     assert persons > 400  # the fraud patterns' synthetic identities come on top, and the summary says so
     assert f"{persons:,}  (400 + {persons - 400} synthetic identities of fraud patterns)" in r.stdout
-    assert f"wrote {3 * tables} files" in r.stdout
+    assert f"wrote {3 * tables + len(load_pack())} files" in r.stdout  # and the investigation pack's copy
     r = run("validate", str(out))
     assert r.returncode == 0 and "OK" in r.stdout
     r = run("stats", str(out))

@@ -141,7 +141,7 @@ def test_weights_validated():
 
 
 def test_unknown_preset_lists_valid_names():
-    with pytest.raises(UnknownNameError, match="default, demo, fraud_heavy, stress"):
+    with pytest.raises(UnknownNameError, match="default, demo, fraud_heavy, showcase, stress"):
         Scenario.from_preset("nope")
 
 

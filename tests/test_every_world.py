@@ -96,4 +96,4 @@ def test_edge_worlds_write_and_validate_in_every_format(tmp_path, preset, seed, 
     dataset.write(tmp_path / "out", formats=["csv", "jsonl", "parquet"])
     problems, summary = validate_folder(tmp_path / "out")
     assert problems == []
-    assert summary["formats"] == ["csv", "jsonl", "parquet"]
+    assert summary["formats"] == ["csv", "cypher-pack", "jsonl", "parquet"]  # with the investigation pack

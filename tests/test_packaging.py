@@ -67,4 +67,4 @@ def test_wheel_installs_into_fresh_venv(wheel, tmp_path):
     )
     r = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "50 ['csv', 'cypher', 'gnn', 'jsonl', 'neo4j-admin', 'parquet']"
+    assert r.stdout.strip() == "50 ['csv', 'cypher', 'gnn', 'jsonl', 'neo4j-admin', 'parquet', 'report']"

@@ -8,6 +8,7 @@ import fraudgraph
 from fraudgraph import schema, truth
 from fraudgraph.errors import OutputError, UnknownNameError
 from fraudgraph.loading import read_dataset, validate_folder
+from fraudgraph.queries import load_pack
 
 
 def _files(folder):
@@ -18,7 +19,7 @@ def test_same_seed_byte_identical_in_every_format(tmp_path):
     for run in ("a", "b"):
         fraudgraph.generate("demo", seed=21, persons=700).write(tmp_path / run, formats="jsonl,csv,parquet")
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
-    assert a.keys() == b.keys() and len(a) == 1 + 3 * (len(schema.NODE_TYPES) + len(schema.EDGE_TYPES) + len(truth.TABLES) + 3)
+    assert a.keys() == b.keys() and len(a) == 1 + 3 * (len(schema.NODE_TYPES) + len(schema.EDGE_TYPES) + len(truth.TABLES) + 3) + len(load_pack())
     for name in a:
         assert a[name] == b[name], name
 
@@ -46,7 +47,7 @@ def test_manifest_contents(written, small_dataset):
 
 def test_validate_folder_and_read_back(written, small_dataset):
     problems, summary = validate_folder(written)
-    assert problems == [] and summary["formats"] == ["csv", "jsonl", "parquet"]
+    assert problems == [] and summary["formats"] == ["csv", "cypher-pack", "jsonl", "parquet"]
     back = read_dataset(written, format="jsonl")
     assert back.graph.counts() == small_dataset.graph.counts()
     assert back.scenario == small_dataset.scenario
@@ -128,7 +129,7 @@ def test_missing_parent_refused(tmp_path, small_dataset):
 
 
 def test_unknown_format_rejected_before_work():
-    with pytest.raises(UnknownNameError, match="csv, cypher, gnn, jsonl, neo4j-admin, parquet"):
+    with pytest.raises(UnknownNameError, match="csv, cypher, gnn, jsonl, neo4j-admin, parquet, report"):
         fraudgraph.pipeline.prepare("demo", formats="csv,xml")
 
 

@@ -1,7 +1,5 @@
 """Live load over Bolt into a real server (ArcadeDB's Bolt plugin, started by the tests on loopback ports)."""
 
-import contextlib
-import io
 import json
 import os
 import signal
@@ -11,41 +9,12 @@ import time
 
 import pandas as pd
 import pytest
+from clirun import cli, one_line_exit_2
 
 import fraudgraph
-from fraudgraph.cli import main
 from fraudgraph.graphdb import graph_model
 
 TRICKY = "O'Brien\"}) DETACH DELETE n //"
-
-
-def cli(*args, env=None):
-    """Run ``fraudgraph ARGS`` in-process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main([str(a) for a in args])
-            except SystemExit as exc:
-                code = exc.code
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return code, out.getvalue(), err.getvalue()
-
-
-def one_line_exit_2(code, err, *needles):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 @pytest.fixture(scope="module")

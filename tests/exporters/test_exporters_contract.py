@@ -87,7 +87,7 @@ def test_a_sink_with_its_own_folder_and_no_streams(tmp_path, dataset, registered
     assert parts and {f["format"] for f in parts} == {"csv"}
 
     problems, summary = validate_folder(out)
-    assert problems == [] and summary["formats"] == ["csv", "edgelist"] and summary["read_back"] == ["csv"]
+    assert problems == [] and summary["formats"] == ["csv", "cypher-pack", "edgelist"] and summary["read_back"] == ["csv"]
     # a changed byte in the sink's folder is caught by its sha256
     (out / knows["path"]).write_text("tampered\n")
     assert any("Person_KNOWS_Person.tsv: " in p for p in validate_folder(out)[0])

@@ -11,14 +11,14 @@ from fraudgraph.errors import FraudGraphError, UnknownNameError
 
 
 def test_builtin_formats():
-    assert available_formats() == ["csv", "cypher", "gnn", "jsonl", "neo4j-admin", "parquet"]
+    assert available_formats() == ["csv", "cypher", "gnn", "jsonl", "neo4j-admin", "parquet", "report"]
     for name in available_formats():
         exporter = get_exporter(name)
         assert isinstance(exporter, Exporter) and exporter.name == name
 
 
 def test_unknown_format_lists_valid_names():
-    with pytest.raises(UnknownNameError, match="expected one of: csv, cypher, gnn, jsonl, neo4j-admin, parquet"):
+    with pytest.raises(UnknownNameError, match="expected one of: csv, cypher, gnn, jsonl, neo4j-admin, parquet, report"):
         get_exporter("xml")
 
 
