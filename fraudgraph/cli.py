@@ -330,7 +330,9 @@ def report_hardness(directory, json_path):
               help="Override a query parameter, the value as JSON (repeatable), e.g. money_mule.window_hours=24.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the scores as JSON to FILE (outside the dataset folder).")
-def report_queries(directory, uri, user, password, database, k, names, params, json_path):
+@click.option("--timeout", type=click.FloatRange(1, 86_400), default=600, show_default=True,
+              help="Seconds a query may run before the server stops it (it is then reported as failed).")
+def report_queries(directory, uri, user, password, database, k, names, params, json_path, timeout):
     """Run the investigation pack's detectors against a database holding DIRECTORY (loaded with
     ``load neo4j --events nodes``) and score each against the dataset's truth."""
     import json
@@ -353,7 +355,7 @@ def report_queries(directory, uri, user, password, database, k, names, params, j
                               f"Neo4j's transaction model: load it with 'fraudgraph load neo4j {directory} --events nodes'")
         for q in detectors:
             try:
-                rows, seconds = run(session, q, overrides.get(q.name))
+                rows, seconds = run(session, q, overrides.get(q.name), timeout)
             except Exception as exc:  # a server that does not run a query: report it, go on with the others
                 if isinstance(exc, FraudGraphError):
                     raise

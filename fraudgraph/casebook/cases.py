@@ -44,7 +44,13 @@ class Case:
     def title(self) -> str:
         kind = "fraud" if self.is_fraud else "look-alike"
         variant = f" ({self.variant.replace('_', ' ')})" if self.variant else ""
-        return f"{self.typology.replace('_', ' ')}{variant}, {kind}"
+        return f"{display(self.typology)}{variant}, {kind}"
+
+
+def display(typology: str) -> str:
+    """A typology's name for people: ``ip_recycling`` -> ``IP recycling``."""
+    words = typology.split("_")
+    return " ".join(w.upper() if w in ("ip",) else w for w in words)
 
 
 def build_cases(graph: PropertyGraph, truth: Truth) -> list[Case]:

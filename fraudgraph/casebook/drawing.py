@@ -19,7 +19,7 @@ REL_COLOURS = {"OWNS": "#555555", "USES_DEVICE": "#9467BD", "USES_IP": "#8C8CD8"
                "KNOWS": "#2CA02C", "WORKS_AT": "#BCBD22", "MEMBER_OF": "#17BECF", "ORGANIZES": "#0E7C86",
                "TRANSFERS_TO": "#D62728", "TRADES": "#FF7F0E", "SUPPLIES": "#8C564B", "PAYS": "#E377C2"}
 MONEY = ("TRANSFERS_TO", "PAYS", "SUPPLIES", "TRADES")
-#: Most names drawn; beyond, persons are drawn without names (the table beside the picture lists them).
+#: Most members drawn with their names; a bigger case is drawn smaller and names only its hubs.
 MAX_NAMES = 28
 
 
@@ -38,8 +38,13 @@ def layout(case: Case) -> dict[str, tuple[float, float]]:
         return {}
     if len(g) == 1:
         return {next(iter(g)): (WIDTH / 2, HEIGHT / 2)}
-    pos = nx.spring_layout(g, seed=7, k=1.6 / np.sqrt(len(g)), iterations=300)
+    spread = 1.6 if len(g) <= MAX_NAMES else 2.6  # a big case spreads further, or its centre is a blot
+    pos = nx.spring_layout(g, seed=7, k=spread / np.sqrt(len(g)), iterations=300)
     xy = np.array([pos[n] for n in g])
+    # pull the far leaves in and spread the core: the radius from the centre, compressed
+    centre = np.median(xy, axis=0)
+    radius = np.linalg.norm(xy - centre, axis=1, keepdims=True)
+    xy = centre + (xy - centre) * np.power(radius, -0.4, out=np.zeros_like(radius), where=radius > 0)
     low, high = xy.min(axis=0), xy.max(axis=0)
     span = np.where(high - low > 1e-9, high - low, 1.0)
     scaled = (xy - low) / span
@@ -72,12 +77,15 @@ def draw(case: Case) -> str:
     degree: dict[str, int] = {}
     for src, _, dst in case.links:
         degree[src], degree[dst] = degree.get(src, 0) + 1, degree.get(dst, 0) + 1
+    hub = max(degree.values(), default=0)
     for m in case.members:
         if m.id not in pos:
             continue
         x, y = pos[m.id]
-        parts.append(_shape(m.label, x, y, colours[m.role], f"{m.label} {m.id}: {m.name} ({m.role})"))
-        if named or m.label != "Person":
+        parts.append(_shape(m.label, x, y, colours[m.role], f"{m.label} {m.id}: {m.name} ({m.role})",
+                            1.0 if named else 0.7))
+        # a big case names only its hubs (the table beside it names everyone; hovering names any node)
+        if named or degree.get(m.id, 0) >= max(4, 0.3 * hub):
             # a hub's name goes above it, where its many lines leave room
             ty = y - 15 if degree.get(m.id, 0) >= 4 else y + 21
             parts.append(f'<text x="{x}" y="{ty}" text-anchor="middle" font-size="10.5" '
@@ -103,18 +111,23 @@ def _short(name: str, limit: int = 22) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def _shape(label: str, x: float, y: float, colour: str, title: str) -> str:
+def _shape(label: str, x: float, y: float, colour: str, title: str, scale: float = 1.0) -> str:
     tip = f"<title>{escape(title)}</title>"
+    r = lambda value: round(value * scale, 1)
     common = f'fill="{colour}" stroke="#222" stroke-width="1"'
     if label == "Person":
-        return f'<circle cx="{x}" cy="{y}" r="10" {common}>{tip}</circle>'
+        return f'<circle cx="{x}" cy="{y}" r="{r(10)}" {common}>{tip}</circle>'
     if label == "Account":
-        return f'<rect x="{x - 10}" y="{y - 8}" width="20" height="16" rx="4" {common}>{tip}</rect>'
+        return (f'<rect x="{x - r(10):.1f}" y="{y - r(8):.1f}" width="{r(20)}" height="{r(16)}" rx="4" {common}>'
+                f'{tip}</rect>')
     if label == "Device":
-        return f'<rect x="{x - 8}" y="{y - 8}" width="16" height="16" {common}>{tip}</rect>'
+        return f'<rect x="{x - r(8):.1f}" y="{y - r(8):.1f}" width="{r(16)}" height="{r(16)}" {common}>{tip}</rect>'
     if label == "IP":
-        return f'<polygon points="{x},{y - 11} {x + 11},{y} {x},{y + 11} {x - 11},{y}" {common}>{tip}</polygon>'
+        d = r(11)
+        return (f'<polygon points="{x},{y - d:.1f} {x + d:.1f},{y} {x},{y + d:.1f} {x - d:.1f},{y}" {common}>'
+                f'{tip}</polygon>')
     if label == "Company":
-        pts = " ".join(f"{x + 11 * np.cos(a):.1f},{y + 11 * np.sin(a):.1f}" for a in np.linspace(0, 2 * np.pi, 7)[:-1])
+        pts = " ".join(f"{x + r(11) * np.cos(a):.1f},{y + r(11) * np.sin(a):.1f}"
+                       for a in np.linspace(0, 2 * np.pi, 7)[:-1])
         return f'<polygon points="{pts}" {common}>{tip}</polygon>'
-    return (f'<circle cx="{x}" cy="{y}" r="11" fill="#fff" stroke="{colour}" stroke-width="5">{tip}</circle>')
+    return f'<circle cx="{x}" cy="{y}" r="{r(11)}" fill="#fff" stroke="{colour}" stroke-width="5">{tip}</circle>'

@@ -8,7 +8,7 @@ from html import escape
 
 import pandas as pd
 
-from fraudgraph.casebook.cases import Case
+from fraudgraph.casebook.cases import Case, display
 from fraudgraph.casebook.drawing import draw, legend
 from fraudgraph.queries import Query
 
@@ -191,7 +191,7 @@ def _instances(cases: list[Case]) -> str:
         fraud = ", ".join(link(c) for c in mine if c.is_fraud) or "-"
         decoys = ", ".join(link(c) for c in mine if not c.is_fraud) or "-"
         members = sum(len(c.members) for c in mine if c.is_fraud)
-        rows.append(f'<tr><td>{escape(typology.replace("_", " "))}</td><td>{fraud}</td><td>{decoys}</td>'
+        rows.append(f'<tr><td>{escape(display(typology))}</td><td>{fraud}</td><td>{decoys}</td>'
                     f'<td class="n">{members}</td></tr>')
     return ('<section><h2>Fraud and look-alikes by typology</h2><table><tr><th>typology</th><th>fraud cases</th>'
             f'<th>look-alikes</th><th>fraud members</th></tr>{"".join(rows)}</table></section>')

@@ -74,10 +74,16 @@ def score(query: Query, rows: list[dict], truth: Truth, k: int, seconds: float =
                  round(float(top.mean()), 4) if len(top) else None, recall, decoys, round(seconds, 2))
 
 
-def run(session, query: Query, overrides: dict | None = None) -> tuple[list[dict], float]:
-    """The rows of one query (as dicts) and the seconds it took, on an open driver session."""
+def run(session, query: Query, overrides: dict | None = None, timeout: float | None = None) -> tuple[list[dict], float]:
+    """The rows of one query (as dicts) and the seconds it took, on an open driver session.
+
+    ``timeout`` (seconds) asks the server to stop the query's transaction after that long.
+    """
+    from neo4j import Query as Statement
+
     started = time.perf_counter()
-    rows = [record.data() for record in session.run(query.text, query.arguments(overrides))]
+    statement = Statement(query.text, timeout=timeout)
+    rows = [record.data() for record in session.run(statement, query.arguments(overrides))]
     return rows, time.perf_counter() - started
 
 
