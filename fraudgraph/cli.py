@@ -133,23 +133,35 @@ def demo(out, seed, force, neo4j_uri, wipe):
                f"{len(manifest.files)} files in {time.perf_counter() - started:.1f} s")
     if loader is not None:
         _load_into_neo4j(loader, dataset, False, "nodes", Path(out))
-        scores = _score_pack(loader.target, dataset, 20)
+        scores = _score_pack(loader.target, dataset.truth, 20, directory=out)
         _rerender_overview(dataset, Path(out), scores)
     click.echo(f"open {Path(out) / 'report' / 'index.html'} in a browser; the queries are in {Path(out) / 'queries'}")
 
 
-def _score_pack(target, dataset, k: int) -> dict:
-    """Run every detector of the pack on ``target`` and score it; the report's JSON."""
+def _score_pack(target, truth, k: int, detectors=None, overrides=None, timeout=None, directory="DIR") -> dict:
+    """Run the pack's detectors (all by default) on ``target``, score each against ``truth`` and print the
+    table; the report as JSON takes it. A query the server cannot run is listed under ``failed``."""
     from fraudgraph.queries import load_pack
     from fraudgraph.queries.scoring import run, score, table
 
-    scores = []
+    scores, failed = [], []
     with _bolt_session(target) as session:
-        for q in (q for q in load_pack() if q.scored):
-            rows, seconds = run(session, q)
-            scores.append(score(q, rows, dataset.truth, k, seconds))
+        if not session.run("MATCH (t:Transaction) RETURN t.id AS id LIMIT 1").data():
+            raise ConfigError(f"The database at {target.describe()} holds no Transaction nodes; the pack reads "
+                              f"Neo4j's transaction model: load it with 'fraudgraph load neo4j {directory} --events nodes'")
+        for q in detectors if detectors is not None else [q for q in load_pack() if q.scored]:
+            try:
+                rows, seconds = run(session, q, (overrides or {}).get(q.name), timeout)
+            except Exception as exc:  # a server that does not run a query: report it, go on with the others
+                if isinstance(exc, FraudGraphError):
+                    raise
+                failed.append(f"{q.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                continue
+            scores.append(score(q, rows, truth, k, seconds))
     click.echo(table(scores))
-    return {"k": k, "database": target.describe(), "scores": [s.to_dict() for s in scores], "failed": []}
+    for line in failed:
+        click.echo(f"failed: {line}")
+    return {"k": k, "database": target.describe(), "scores": [s.to_dict() for s in scores], "failed": failed}
 
 
 def _rerender_overview(dataset, out: Path, scores: dict) -> None:
@@ -339,43 +351,26 @@ def report_queries(directory, uri, user, password, database, k, names, params, j
 
     from fraudgraph.exporters.bolt import BoltLoader, Target
     from fraudgraph.queries import load_pack, query
-    from fraudgraph.queries.scoring import run, score, table
 
     if json_path is not None:
         _check_report_path(json_path, directory)
-    detectors = [query(n) for n in names] if names else [q for q in load_pack() if q.scored]
-    overrides = _query_params(params, {q.name: q for q in load_pack()})
+    pack = {q.name: q for q in load_pack()}
+    detectors = [query(n) for n in names] if names else [q for q in pack.values() if q.scored]
+    overrides = _query_params(params, pack)
     target = Target(uri, user, _password(password), database)
     BoltLoader(target).check_reachable()
     dataset = read_dataset(directory)
-    scores, failed = [], []
-    with _bolt_session(target) as session:
-        if not session.run("MATCH (t:Transaction) RETURN t.id AS id LIMIT 1").data():
-            raise ConfigError(f"The database at {target.describe()} holds no Transaction nodes; the pack reads "
-                              f"Neo4j's transaction model: load it with 'fraudgraph load neo4j {directory} --events nodes'")
-        for q in detectors:
-            try:
-                rows, seconds = run(session, q, overrides.get(q.name), timeout)
-            except Exception as exc:  # a server that does not run a query: report it, go on with the others
-                if isinstance(exc, FraudGraphError):
-                    raise
-                failed.append(f"{q.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
-                continue
-            scores.append(score(q, rows, dataset.truth, k, seconds))
-    click.echo(table(scores))
-    for line in failed:
-        click.echo(f"failed: {line}")
+    report = _score_pack(target, dataset.truth, k, detectors, overrides, timeout, directory)
     click.echo(f"\nP@k: share of the top {k} flagged nodes in a fraud instance; recall: share of the typology's "
                "fraud instances with a member flagged; decoys flagged: the same for its look-alikes")
     if json_path is not None:
-        text = json.dumps({"k": k, "database": target.describe(), "scores": [s.to_dict() for s in scores],
-                           "failed": failed}, indent=2) + "\n"
+        text = json.dumps(report, indent=2) + "\n"
         try:
             json_path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"The '--json' file {str(json_path)!r} cannot be written: {exc.strerror}") from None
         click.echo(f"wrote {json_path}")
-    if failed:
+    if report["failed"]:
         sys.exit(1)
 
 

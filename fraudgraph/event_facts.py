@@ -148,11 +148,10 @@ def _timestamps(events: pa.Table, kind: str) -> np.ndarray:
 
 
 def _typed(values: pd.Series, dtype: str):
-    """Payload text as the property's type (amounts travel as decimal strings)."""
+    """Payload text as the property's type (amounts travel as decimal strings); text and flags as objects with
+    ``None`` for missing."""
     if dtype == "float":
         return pd.to_numeric(values).astype(float).to_numpy()
     if dtype == "int":
         return pd.array(pd.to_numeric(values), dtype="Int64")
-    if dtype == "bool":
-        return values.astype(object).where(values.notna(), None).to_numpy(object)
     return values.astype(object).where(values.notna(), None).to_numpy(object)

@@ -35,10 +35,11 @@ def write_report(folder: Path, cases: list[Case], events: CaseEvents, counts: di
     folder = Path(folder)
     (folder / "cases").mkdir(parents=True, exist_ok=True)
     _attach(cases, events)
+    queries = {q.name: q for q in load_pack()}
     written = []
     for case in cases:
         rel = f"cases/{case.pattern_id}.html"
-        (folder / rel).write_text(_case_html(case, cases, "../index.html"), encoding="utf-8")
+        (folder / rel).write_text(_case_html(case, cases, queries, "../index.html"), encoding="utf-8")
         written.append(rel)
     (folder / "index.html").write_text(overview_page(title, subtitle, counts, events.daily(), cases, scores),
                                        encoding="utf-8")
@@ -49,7 +50,7 @@ def write_case(path: Path, cases: list[Case], events: CaseEvents, pattern_id: st
     """Write the one case file of ``pattern_id`` (with its look-alike beside it) to ``path``."""
     _attach(cases, events)
     case = next(c for c in cases if c.pattern_id == pattern_id)
-    Path(path).write_text(_case_html(case, cases, None), encoding="utf-8")
+    Path(path).write_text(_case_html(case, cases, {q.name: q for q in load_pack()}, None), encoding="utf-8")
 
 
 def _attach(cases: list[Case], events: CaseEvents) -> None:
@@ -65,8 +66,7 @@ def _attach(cases: list[Case], events: CaseEvents) -> None:
                        for e in by_case.get(case.pattern_id, [])]
 
 
-def _case_html(case: Case, cases: list[Case], home: str | None) -> str:
+def _case_html(case: Case, cases: list[Case], queries: dict, home: str | None) -> str:
     by_id = {c.pattern_id: c for c in cases}
     other = by_id.get(case.look_alike if case.is_fraud else case.decoy_of)
-    queries = {q.name: q for q in load_pack()}
     return case_page(case, other, queries.get(case.typology), home)

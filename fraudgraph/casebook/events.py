@@ -12,6 +12,8 @@ import pyarrow.compute as pc
 #: Event types a case's timeline leaves out: every step of a session, and what another event already says.
 QUIET = frozenset({"user-action-performed", "session-started", "session-ended", "login-attempt", "transaction-completed",
                    "transaction-failed", "remittance-processing"})
+#: The status a transaction's outcome event gives it.
+OUTCOMES = {"transaction-completed": "completed", "transaction-failed": "failed"}
 #: The family of each event type, by the first word of its name.
 FAMILIES = {"transaction": "transactions", "login": "sessions", "session": "sessions", "user": "sessions",
             "device": "identity", "identity": "identity", "account": "identity", "bank": "identity",
@@ -24,18 +26,14 @@ class CaseEvents:
 
     def __init__(self):
         self._rows: list[pd.DataFrame] = []
-        self._outcomes: dict[str, str] = {}
-        self._daily: dict[tuple[str, str], int] = {}
+        self._daily: list[pd.DataFrame] = []
 
     def add(self, events: pa.Table, truth: pa.Table | None) -> None:
         """Take one batch: the envelopes and their truth rows."""
         day = pc.utf8_slice_codeunits(events.column("timestamp").cast(pa.large_string()), 0, 10)
-        family = pd.Series(events.column("event_type").to_numpy(zero_copy_only=False)).str.split("-").str[0].map(
-            FAMILIES).fillna("other")
-        counts = pd.DataFrame({"day": day.to_numpy(zero_copy_only=False), "family": family}).value_counts()
-        for key, n in counts.items():
-            self._daily[key] = self._daily.get(key, 0) + int(n)
-        self._outcomes.update(_outcomes(events))
+        counts = pa.table({"day": day, "type": events.column("event_type")}).group_by(["day", "type"]).aggregate(
+            [([], "count_all")])
+        self._daily.append(counts.to_pandas())
         if truth is None or truth.num_rows == 0:
             return
         marked = truth.filter(pc.is_valid(truth.column("pattern_id")))
@@ -56,8 +54,9 @@ class CaseEvents:
         """Events per day (rows, ``YYYY-MM-DD``) and family (columns)."""
         if not self._daily:
             return pd.DataFrame()
-        series = pd.Series(self._daily)
-        return series.unstack(fill_value=0).sort_index()
+        counts = pd.concat(self._daily, ignore_index=True)
+        counts["family"] = counts["type"].str.split("-").str[0].map(FAMILIES).fillna("other")
+        return counts.pivot_table(index="day", columns="family", values="count_all", aggfunc="sum", fill_value=0)
 
     def by_case(self) -> dict[str, list[dict]]:
         """Each instance's events in time order, as dicts (``time``, ``type``, ``text``, and for money:
@@ -65,25 +64,16 @@ class CaseEvents:
         if not self._rows:
             return {}
         frame = pd.concat(self._rows, ignore_index=True)
+        payloads = [json.loads(p) if isinstance(p, str) else dict(p or {}) for p in frame["payload"]]
+        # an instance's transactions and their outcomes carry its pattern id alike
+        outcomes = {p["transaction_id"]: OUTCOMES[kind] for kind, p in zip(frame["event_type"], payloads)
+                    if kind in OUTCOMES}
         out: dict[str, list[dict]] = {}
-        for row in frame.itertuples(index=False):
-            if row.event_type in QUIET:
-                continue
-            payload = json.loads(row.payload) if isinstance(row.payload, str) else dict(row.payload or {})
-            out.setdefault(row.pattern_id, []).append(describe(row.timestamp, row.event_type, payload,
-                                                               self._outcomes))
+        for pattern_id, stamp, kind, payload in zip(frame["pattern_id"], frame["timestamp"], frame["event_type"],
+                                                    payloads):
+            if kind not in QUIET:
+                out.setdefault(pattern_id, []).append(describe(stamp, kind, payload, outcomes))
         return out
-
-
-def _outcomes(events: pa.Table) -> dict[str, str]:
-    """transaction id -> completed or failed, for the batch's outcome events."""
-    out = {}
-    for kind, status in (("transaction-completed", "completed"), ("transaction-failed", "failed")):
-        rows = events.filter(pc.equal(events.column("event_type"), kind))
-        for text in rows.column("payload").to_pylist():
-            payload = json.loads(text) if isinstance(text, str) else text
-            out[payload["transaction_id"]] = status
-    return out
 
 
 def describe(timestamp: str, kind: str, p: dict, outcomes: dict[str, str]) -> dict:
