@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = []
     for i in range(args.repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, str(args.persons), str(args.days), str(args.seed), args.format],
+        out = subprocess.run([sys.executable, "-P", "-c", CHILD, str(args.persons), str(args.days), str(args.seed), args.format],
                              check=True, capture_output=True, text=True)
         run = json.loads(out.stdout.strip().splitlines()[-1])
         runs.append(run)

@@ -11,7 +11,7 @@ that run's own) and writes to a temporary folder that is removed afterwards.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
 import statistics
 import subprocess
@@ -32,14 +32,18 @@ def run_once(persons: int, formats: str, seed: int, no_fraud: bool = False) -> t
             config = out_root / "no_fraud.yaml"
             config.write_text(Scenario.from_preset("default").override({"fraud.enabled": False}).to_yaml())
             scenario = ["--config", str(config)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fraudgraph", "generate", *scenario, "--seed", str(seed),
-                        "--persons", str(persons), "--format", formats, "--out", str(out_root / "ds")],
-                       check=True, capture_output=True)
+        # -P: the repository root must not shadow the installed package (its exporters live in exporters/)
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "fraudgraph", "generate", *scenario, "--seed", str(seed),
+                                 "--persons", str(persons), "--format", formats, "--out", str(out_root / "ds")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stderr = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS, not the largest of all so far
+        proc.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return elapsed, max(peak, before) / 1024
+        if proc.returncode != 0:
+            raise SystemExit(f"fraudgraph generate failed ({proc.returncode}): {stderr.decode()[-2000:]}")
+        return elapsed, usage.ru_maxrss / 1024
     finally:
         shutil.rmtree(out_root, ignore_errors=True)
 

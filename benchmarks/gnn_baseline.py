@@ -60,7 +60,7 @@ def dataset(root: Path, scenario: str, persons: int, seed: int, days: int | None
     folder = root / (f"{scenario}-{persons}-s{seed}" + ("" if days is None else f"-d{days}"))
     stamp, fingerprint = root / f"{folder.name}.generated-by", generator_fingerprint()  # beside, not in, the dataset
     if not (stamp.is_file() and stamp.read_text() == fingerprint):
-        command = [sys.executable, "-m", "fraudgraph", "generate", "--scenario", scenario, "--persons", str(persons),
+        command = [sys.executable, "-P", "-m", "fraudgraph", "generate", "--scenario", scenario, "--persons", str(persons),
                    "--seed", str(seed), "--format", "gnn", "--streams", STREAMS, "--out", str(folder), "--force"]
         command += [] if days is None else ["--days", str(days)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)

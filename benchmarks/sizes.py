@@ -41,7 +41,7 @@ def run_once(args: list[str]) -> dict:
     root = Path(tempfile.mkdtemp(prefix="fraudgraph-sizes-"))
     try:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "fraudgraph", "generate", *args, "--out", str(root / "ds")],
+        proc = subprocess.Popen([sys.executable, "-P", "-m", "fraudgraph", "generate", *args, "--out", str(root / "ds")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started

@@ -6,6 +6,7 @@ Errors of the user's making print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from fraudgraph import schema
+from fraudgraph import schema, stageclock
 from fraudgraph._version import __version__
 from fraudgraph.config import STREAMS, Scenario, preset_names
 from fraudgraph.errors import ConfigError, FraudGraphError, OutputError
@@ -53,11 +54,26 @@ def cli():
               "out (truth/ is written as always).")
 @click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the dataset into this Bolt server (an empty "
               "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
+@click.option("--timings", "timings_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write wall and CPU seconds per stage, peak memory and work counts to FILE (JSON).")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, graph_events, blind, neo4j_uri):
+             labels_on_events, graph_events, blind, neo4j_uri, timings_file):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
+    if timings_file is not None:
+        _check_timings_path(timings_file, Path(out))
+        with stageclock.recording() as clock:
+            manifest = _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
+                                 streams, labels_on_events, graph_events, blind, neo4j_uri)
+        _write_timings(timings_file, clock, manifest)
+        return
+    _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
+              labels_on_events, graph_events, blind, neo4j_uri)
+
+
+def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
+              labels_on_events, graph_events, blind, neo4j_uri):
     started = time.perf_counter()
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
                        streams=_streams_option(streams))
@@ -99,6 +115,25 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
         _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
+    return manifest
+
+
+def _check_timings_path(path: Path, out: Path) -> None:
+    if out.absolute() in path.absolute().parents:
+        raise ConfigError(f"--timings: {str(path)!r} is inside the output folder {str(out)!r}; write it elsewhere")
+    if not path.absolute().parent.is_dir():
+        raise ConfigError(f"--timings: folder {str(path.absolute().parent)!r} does not exist")
+
+
+def _write_timings(path: Path, clock, manifest) -> None:
+    """The stage clock's report with what the run made: persons, accounts, money movements, events, bytes."""
+    report = clock.report()
+    nodes = manifest["counts"]["nodes"]
+    events = manifest.event_counts
+    report.update(persons=nodes.get("Person", 0), accounts=nodes.get("Account", 0),
+                  money_movements=clock.counts.get("money movements", 0), events=sum(events.values()),
+                  files=len(manifest.files), bytes=sum(f["bytes"] for f in manifest.files))
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 @cli.command()

@@ -38,7 +38,8 @@ def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray 
     rng : numpy.random.Generator
         Source of randomness; the same state gives the same ids.
     taken : numpy.ndarray of uint64, optional
-        Integer keys already in use, which the new ids must avoid.
+        Integer keys already in use, which the new ids must avoid, sorted
+        ascending (checking against them costs O(n log taken), not a sort of both).
 
     Returns
     -------
@@ -49,11 +50,13 @@ def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray 
     taken = np.empty(0, dtype=np.uint64) if taken is None else taken
     keys = rng.integers(0, 2**48, size=n, dtype=np.uint64)
     while True:
-        everything = np.concatenate([taken, keys])
-        _, first = np.unique(everything, return_index=True)
-        clash = np.ones(everything.size, dtype=bool)
-        clash[first] = False
-        clash = clash[taken.size:]
+        # a key clashes if it is taken already or repeats an earlier key of this draw
+        at = np.searchsorted(taken, keys)
+        clash = taken[np.minimum(at, max(taken.size - 1, 0))] == keys if taken.size else np.zeros(n, bool)
+        _, first = np.unique(keys, return_index=True)
+        repeat = np.ones(n, dtype=bool)
+        repeat[first] = False
+        clash |= repeat
         if not clash.any():
             break
         keys[clash] = rng.integers(0, 2**48, size=int(clash.sum()), dtype=np.uint64)
@@ -125,8 +128,10 @@ class PropertyGraph:
         with no Python string per row.
         """
         nt = schema.node_type(label)
-        ids, keys = random_ids(nt.id_prefix, n, rng, self._id_keys.get(label))
-        self._id_keys[label] = np.concatenate([self._id_keys.get(label, np.empty(0, np.uint64)), keys])
+        taken = self._id_keys.get(label, np.empty(0, np.uint64))
+        ids, keys = random_ids(nt.id_prefix, n, rng, taken)
+        ordered = np.sort(keys)
+        self._id_keys[label] = np.insert(taken, np.searchsorted(taken, ordered), ordered)
         return pd.array(ids, dtype="str")
 
     def add_nodes(self, label: str, table: pd.DataFrame) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fraudgraph import stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.patterns.base import (
@@ -62,9 +63,10 @@ def inject_patterns(graph: PropertyGraph, scenario: Scenario, seeds: SeedTree,
             progress(f"pattern {name}")
         injector = get_injector(name)
         cfg = resolve_config(name, scenario.fraud.patterns.get(name))
-        if count:
-            instances += injector.inject(graph, seeds.rng("patterns", name, "fraud"), cfg, count, ctx)
-        if decoys:
-            instances += injector.inject_decoys(graph, seeds.rng("patterns", name, "decoys"), cfg, decoys, ctx)
+        with stageclock.stage(f"pattern {name}"):
+            if count:
+                instances += injector.inject(graph, seeds.rng("patterns", name, "fraud"), cfg, count, ctx)
+            if decoys:
+                instances += injector.inject_decoys(graph, seeds.rng("patterns", name, "decoys"), cfg, decoys, ctx)
     release_caches(graph)
     return instances

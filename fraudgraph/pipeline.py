@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from fraudgraph import stageclock
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import check_formats
@@ -84,10 +85,12 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
     instances = inject_patterns(graph, scenario, seeds, progress=progress)
     if progress is not None:
         progress("truth")
-    truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
-                        scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean)
+    with stageclock.stage("truth"):
+        truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
+                            scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean)
     if progress is not None:
         progress("validate")
-    graph.finalize()
-    graph.validate()
+    with stageclock.stage("finalize and validate graph"):
+        graph.finalize()
+        graph.validate()
     return Dataset(graph, truth, scenario, seeds)

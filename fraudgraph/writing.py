@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow.compute as pc
 
+from fraudgraph import stageclock
 from fraudgraph._version import __version__
 from fraudgraph.errors import ConfigError
 from fraudgraph.exporters import ExporterError, WrittenFile, check_formats, get_exporter
@@ -86,7 +87,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             if progress is not None:
                 with lock:
                     progress(f"write {exporter.name}")
-            written = exporter.write(dataset, tmp, **write_options)
+            with stageclock.stage(f"write graph {exporter.name}"):
+                written = exporter.write(dataset, tmp, **write_options)
             return [f.manifest_entry(exporter.name) for f in _checked(exporter, tmp, written)]
 
         pool = ThreadPoolExecutor(max_workers=max(1, min(len(exporters), os.cpu_count() or 1)))
@@ -96,8 +98,9 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             stream_files, event_counts = _write_streams(dataset, tmp, exporters, pool, scenario.events.streams,
                                                         labels_on_events, progress, graph)
             files += stream_files
-            files += [WrittenFile.of(tmp, rel, "query", Path(rel).stem, None).manifest_entry(QUERY_FORMAT)
-                      for rel in copy_pack(tmp)]
+            with stageclock.stage("write query pack"):
+                files += [WrittenFile.of(tmp, rel, "query", Path(rel).stem, None).manifest_entry(QUERY_FORMAT)
+                          for rel in copy_pack(tmp)]
         finally:
             # on failure or a signal, drop the writes not yet started; the running ones end before cleanup
             pool.shutdown(wait=True, cancel_futures=True)
@@ -140,10 +143,12 @@ class EventSinks:
         return self.graph is not None or bool(self.windows)
 
     def write(self, window) -> None:
-        for _, sink in self.windows:
-            sink.write(window.events, window.truth, window.features)
+        for exporter, sink in self.windows:
+            with stageclock.stage(f"write events {exporter.name}"):
+                sink.write(window.events, window.truth, window.features)
         if self.graph is not None:
-            self._send(self.graph.add(window.events, window.truth))
+            with stageclock.stage("write events as graph elements"):
+                self._send(self.graph.add(window.events, window.truth))
 
     def close(self) -> list[dict]:
         files = [f.manifest_entry(e.name) for e, sink in self.windows for f in _checked(e, self.root, sink.close())]
@@ -197,13 +202,17 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
             for i in range(done_days, done_days + released):
                 progress(f"events {scenario.start_date + dt.timedelta(days=i)} · {total:,} events")
             done_days += released
-        pending = [pool.submit(_write_window, [w for (fmt, _), w in writers.items() if fmt == exporter.name], tables)
+        pending = [pool.submit(_write_window, exporter.name, [w for (fmt, _), w in writers.items()
+                                                              if fmt == exporter.name], tables)
                    for exporter in exporters]
         if graph.active:
             pending.append(pool.submit(graph.write, window))
     for future in pending:
         future.result()
-    files = [f.manifest_entry(fmt) for (fmt, _), writer in writers.items() for f in writer.close()]
+    files = []
+    for (fmt, _), writer in writers.items():
+        with stageclock.stage(f"write events {fmt}"):
+            files += [f.manifest_entry(fmt) for f in writer.close()]
     return files + graph.close(), counts
 
 
@@ -222,9 +231,10 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _write_window(writers, tables) -> None:
-    for writer in writers:
-        writer.write(tables[writer.stream])
+def _write_window(fmt: str, writers, tables) -> None:
+    with stageclock.stage(f"write events {fmt}"):
+        for writer in writers:
+            writer.write(tables[writer.stream])
 
 
 def _checked(exporter, root: Path, written) -> list:

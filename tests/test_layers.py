@@ -21,7 +21,7 @@ ROOT = Path(fraudgraph.__file__).resolve().parents[1]
 FOLDERS = {"fraudgraph": ROOT / "fraudgraph", "fraudgraph.patterns": ROOT / "patterns",
            "fraudgraph.exporters": ROOT / "exporters"}
 
-BOTTOM = ("fraudgraph.units", "fraudgraph.vocab", "fraudgraph.seeding", "fraudgraph.errors", "fraudgraph._version")
+BOTTOM = ("fraudgraph.units", "fraudgraph.stageclock", "fraudgraph.vocab", "fraudgraph.seeding", "fraudgraph.errors", "fraudgraph._version")
 CORE = ("fraudgraph.graph", "fraudgraph.schema", "fraudgraph.config", "fraudgraph.truth", "fraudgraph.graphdb",
         "fraudgraph.event_graph", "fraudgraph.event_facts", "fraudgraph.event_payloads", "fraudgraph.gnn",
         "fraudgraph.queries", "fraudgraph.casebook")

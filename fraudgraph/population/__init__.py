@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fraudgraph import stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.population.accounts import build_accounts
@@ -58,5 +59,6 @@ def build_population(scenario: Scenario, seeds: SeedTree, progress: Callable[[st
     for name, stage in STAGES:
         if progress is not None:
             progress(name)
-        stage(world, graph)
+        with stageclock.stage(f"population {name}"):
+            stage(world, graph)
     return graph

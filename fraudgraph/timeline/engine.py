@@ -23,6 +23,7 @@ from fraudgraph import schema
 from fraudgraph.config import STREAMS, Scenario
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.seeding import SeedTree
+from fraudgraph.stageclock import stage, tally
 from fraudgraph.timeline import envelope as env
 from fraudgraph.timeline.context import TimelineContext
 from fraudgraph.timeline.family import DayPlan, Family, Outcome
@@ -121,15 +122,22 @@ class Timeline:
         events, truth, feats = _Waiting(world.end), _Waiting(world.end), _Waiting(world.end)
         for day, tables, allpay, outcome in prefetch(self._days(families), depth=1):
             day_events, feature_table = self._finish_day(day, tables, allpay, outcome, renderer, features)
-            truth.add(labels.rows(day_events))
+            with stage("events truth rows"):
+                truth.add(labels.rows(day_events))
             events.add(day_events.select(keep))
             feats.add(feature_table)
             last = day.index == ctx.days - 1
             if (day.index + 1) % window_days == 0 or last:
-                horizon = day.end if not last else np.iinfo(np.int64).max
-                yield Window(events=self._public(events.release(horizon, last)),
-                             truth=_with_iso_times(truth.release(horizon, last).drop_columns(list(ID_KEYS))),
-                             features=_with_iso_times(feats.release(horizon, last).drop_columns(list(ID_KEYS))))
+                yield self._window(events, truth, feats, day.end if not last else np.iinfo(np.int64).max, last)
+
+    def _window(self, events: _Waiting, truth: _Waiting, feats: _Waiting, horizon: int, last: bool) -> Window:
+        """Release every stream's rows before ``horizon`` in (time, id) order, as written."""
+        with stage("events ordering"):
+            ready = (events.release(horizon, last), truth.release(horizon, last), feats.release(horizon, last))
+        with stage("events envelope text"):
+            return Window(events=self._public(ready[0]),
+                          truth=_with_iso_times(ready[1].drop_columns(list(ID_KEYS))),
+                          features=_with_iso_times(ready[2].drop_columns(list(ID_KEYS))))
 
     def _days(self, families: list[Family]) -> Iterator[tuple]:
         """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
@@ -144,19 +152,26 @@ class Timeline:
     def _simulate_day(self, day, families, ledger):
         """Plan every family, book the day's payments in the ledger, then let each family settle."""
         seeds = self.seeds
-        plans: list[DayPlan] = [f.plan(day, seeds.rng("timeline", f.name, day.index)) for f in families]
+        plans: list[DayPlan] = []
+        for f in families:
+            with stage(f"events plan {f.name}"):
+                plans.append(f.plan(day, seeds.rng("timeline", f.name, day.index)))
         pays = [p.payments for p in plans]
         sizes = [len(p) for p in pays]
-        allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
-        owner = np.repeat(np.arange(len(families)), sizes)
-        allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
-        outcome = ledger.apply(allpay)
+        tally("money movements", sum(sizes))
+        with stage("events ledger"):
+            allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
+            owner = np.repeat(np.arange(len(families)), sizes)
+            allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
+            outcome = ledger.apply(allpay)
         bounds = np.r_[0, np.cumsum(sizes)]
 
         def settle(k: int) -> list[pa.Table]:
             family, plan, sl = families[k], plans[k], slice(bounds[k], bounds[k + 1])
             part = Outcome(ok=outcome.ok[sl], reason=outcome.reason[sl], balance_after=outcome.balance_after[sl])
-            out = list(plan.events) + list(family.settle(day, plan, part, seeds.rng("timeline", family.name, day.index, "settle")))
+            with stage(f"events settle {family.name}"):
+                settled = list(family.settle(day, plan, part, seeds.rng("timeline", family.name, day.index, "settle")))
+            out = list(plan.events) + settled
             shift = pa.scalar(int(k * _CORR_STRIDE), pa.int64())
             return [t.set_column(2, "corr", pc.add(t["corr"], shift)) for t in out]
 
@@ -166,13 +181,16 @@ class Timeline:
     def _finish_day(self, day, tables, allpay, outcome, renderer, features):
         """Transaction ids and point-in-time features, the transactions' own events, then event ids."""
         seeds = self.seeds
-        tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
-        feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+        with stage("events features"):
+            tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
+            feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
         if renderer is not None and len(allpay):
-            rng = seeds.rng("timeline", "transactions", day.index, "render")
-            tables = tables + list(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
-        day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
-        return self._identify(day, day_events), feature_table
+            with stage("events render transactions"):
+                rng = seeds.rng("timeline", "transactions", day.index, "render")
+                tables = tables + list(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
+        with stage("events ids"):
+            day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+            return self._identify(day, day_events), feature_table
 
     def _identify(self, day, events: pa.Table) -> pa.Table:
         """Draw event and correlation ids for a day's events."""

@@ -8,6 +8,7 @@ and accounts.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,8 @@ class TimelineWorld:
         self.start, self.end = int(start), int(end)
         nodes, edges = graph.nodes, graph.edges
         self.ids = {label: arrow_ids(frame["id"]) for label, frame in nodes.items()}
+        self._indexes: dict[str, pd.Index] = {}
+        self._index_lock = threading.Lock()
         self.n = {label: len(frame) for label, frame in nodes.items()}
 
         persons = nodes["Person"]
@@ -167,7 +170,16 @@ class TimelineWorld:
     # -- lookups --------------------------------------------------------------
     def pos(self, label: str, values) -> np.ndarray:
         """Positions of ``values`` among ``label`` ids (-1 where absent)."""
-        return positions(self.ids[label], values)
+        index = self._indexes.get(label)
+        if index is None:
+            with self._index_lock:  # the day planner and the renderer ask from two threads
+                index = self._indexes.get(label)
+                if index is None:
+                    # a hash index built once: Arrow's index_in would hash every id again on each call
+                    index = pd.Index(pd.array(self.ids[label], dtype="str"))
+                    index.get_indexer(index[:1])
+                    self._indexes[label] = index
+        return index.get_indexer(pd.array(arrow_ids(values), dtype="str")).astype(np.int64)
 
     def take(self, label: str, positions: np.ndarray) -> pa.Array:
         """Ids at ``positions`` (null where a position is -1)."""

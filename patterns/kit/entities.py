@@ -135,11 +135,10 @@ class Entities(GraphView):
         owners = np.asarray(owners, dtype=object)
         n = owners.size
         a = self.snapshot("Account")
-        same = a[a["account_type"] == account_type]
-        same = same if len(same) else a
-        donor = same.iloc[self.rng.integers(0, len(same), n)]
+        same = self._rows_of_type(account_type)
+        donor = a.iloc[same[self.rng.integers(0, len(same), n)]]
         if institution is None:
-            inst = a["institution"].to_numpy()[self.rng.integers(0, len(a), n)]
+            inst = a["institution"].take(self.rng.integers(0, len(a), n)).to_numpy()
         else:
             inst = np.broadcast_to(np.asarray(institution, dtype=object), (n,))
         opened = np.broadcast_to(np.asarray(opened_at, dtype=np.int64), (n,))
@@ -164,6 +163,15 @@ class Entities(GraphView):
 
         self.ctx.used_accounts.update(out.tolist())
         return out
+
+    def _rows_of_type(self, account_type: str) -> np.ndarray:
+        """Positions of the snapshot's accounts of ``account_type`` (all accounts if there are none)."""
+        cache = self.__dict__.setdefault("_account_rows", {})
+        if account_type not in cache:
+            a = self.snapshot("Account")
+            rows = np.flatnonzero((a["account_type"] == account_type).to_numpy())
+            cache[account_type] = rows if rows.size else np.arange(len(a))
+        return cache[account_type]
 
     def _currencies(self, owners: np.ndarray, account_type: str) -> np.ndarray:
         """The currency of each owner's country (persons, or companies for business accounts)."""

@@ -141,10 +141,15 @@ class Identities:
         taken = np.asarray(isin(p["id"], pd.Series(sorted(used), dtype="str")), dtype=bool) if used else np.zeros(len(p), bool)
         busy = pd.Series(taken).groupby(key.to_numpy()).transform("any").to_numpy()
         ok = (size >= min_size) & (size <= max_size) & ~busy
-        cand = p.loc[ok, "id"].groupby(key[ok].to_numpy()).apply(lambda s: sorted(s.tolist()))
+        # households in address order, each one's members in id order
+        cand = pd.DataFrame({"key": key[ok].to_numpy(), "id": p.loc[ok, "id"].to_numpy()}).sort_values(["key", "id"])
         if cand.empty or n == 0:
             return []
-        chosen = [np.array(cand.iloc[i], dtype=object) for i in self.kit.rng.permutation(len(cand))[:n]]
+        keys = cand["key"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        bounds = np.r_[starts, len(keys)]
+        ids = cand["id"].to_numpy(object)
+        chosen = [ids[bounds[i]:bounds[i + 1]].copy() for i in self.kit.rng.permutation(len(starts))[:n]]
         for h in chosen:
             used.update(h.tolist())
         return chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 import numpy as np
 import pandas as pd
 from fraudgraph.patterns.base import (
@@ -18,7 +20,7 @@ from fraudgraph.patterns.kit.keys import (
 )
 from fraudgraph.patterns.kit.timing import monthly_rate
 from fraudgraph.patterns.kit.toolkit import Toolkit
-from fraudgraph.patterns.kit.view import _CACHES
+from fraudgraph.patterns.kit.view import _CACHES, _synced
 
 from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
@@ -42,6 +44,78 @@ def _summarise(sched: pd.DataFrame, ctx) -> pd.DataFrame:
     })
 
 
+class _Ties:
+    """KNOWS rows by person in table order: the ties a person starts, then those it receives.
+
+    The rows there are when it is first built are grouped in one vectorised pass; rows that
+    patterns append later are kept as ``(row, acquaintance)`` lists (see ``_synced``), so a
+    growing edge table is never read again in full.
+    """
+
+    def __init__(self):
+        self.base: tuple | None = None
+        self.out: dict[str, list] = {}
+        self.into: dict[str, list] = {}
+        self.rows = 0
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self.base is None:
+            self.base = (rows["src"].to_numpy(object), rows["dst"].to_numpy(object),
+                         _rows_by_value(rows["src"]), _rows_by_value(rows["dst"]))
+        else:
+            for row, (a, b) in enumerate(zip(rows["src"].tolist(), rows["dst"].tolist()), self.rows):
+                self.out.setdefault(a, []).append((row, b))
+                self.into.setdefault(b, []).append((row, a))
+        self.rows += len(rows)
+
+    def of(self, person: str, rows: int) -> list[str]:
+        """Acquaintances of ``person`` through the first ``rows`` rows of the table."""
+        src, dst, out, into = self.base
+        found = []
+        for ends, (where, order, bounds), tail in ((dst, out, self.out), (src, into, self.into)):
+            k = where.get(person)
+            if k is not None:
+                at = order[bounds[k]:bounds[k + 1]]
+                found += ends[at[at < rows]].tolist()
+            found += [other for row, other in tail.get(person, ()) if row < rows]
+        return found
+
+
+def _add_homes(rows: pd.DataFrame, store: tuple[dict, dict]) -> None:
+    ids = rows["id"].astype(str).tolist()
+    store[0].update(zip(ids, (rows["address"].astype(str) + "|" + rows["city"].astype(str)).tolist()))
+    store[1].update(zip(ids, rows["city"].astype(str).tolist()))
+
+
+def _add_owners(rows: pd.DataFrame, store: tuple[dict, dict]) -> None:
+    ids = rows["id"].astype(str).tolist()
+    store[0].update(zip(ids, rows["owner"].tolist()))
+    store[1].update(zip(ids, rows["account_type"].astype(str).tolist()))
+
+
+def _ordinary(graph, persons: pd.DataFrame) -> set[str]:
+    """Persons of the world who are no hub (KNOWS degree up to the 90th percentile) and hold an account.
+
+    Persons added by patterns count in the percentile but are never ordinary (they have
+    neither ties nor accounts in the view), so the set changes only when the percentile does.
+    """
+    degree = persons["knows_degree"].to_numpy()
+    q90 = max(float(np.quantile(degree, 0.9)), 1.0) if degree.size else 1.0
+    cache = _CACHES.setdefault(graph, {})
+    if cache.get("ledger_ordinary", (None,))[0] != q90:
+        mask = (degree <= q90) & (persons["n_accounts"].to_numpy() > 0)
+        cache["ledger_ordinary"] = (q90, set(persons["id"].astype(str).to_numpy(object)[mask].tolist()))
+    return cache["ledger_ordinary"][1]
+
+
+def _rows_by_value(column: pd.Series) -> tuple[dict, np.ndarray, np.ndarray]:
+    """``(code of each value, row numbers grouped by code in table order, group bounds)``."""
+    codes, values = pd.factorize(column)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    return dict(zip(values.tolist(), range(len(values)))), order, bounds
+
+
 class MoneyLedger:
     """Per-call bookkeeping: homes, acquaintances, account owners and types, existing edge times.
 
@@ -52,16 +126,15 @@ class MoneyLedger:
     def __init__(self, kit: Toolkit):
         self.kit = kit
         p = kit.persons()
-        ids = p["id"].astype(str).to_numpy(object)
-        self._home = dict(zip(ids, (p["address"].astype(str) + "|" + p["city"].astype(str)).tolist()))
-        self._city = dict(zip(ids, p["city"].astype(str).tolist()))
-        q90 = max(float(p["knows_degree"].quantile(0.9)), 1.0)
-        self._ordinary = set(ids[(p["knows_degree"].to_numpy() <= q90) & (p["n_accounts"].to_numpy() > 0)].tolist())
-        a = kit.accounts()
-        self._owner = dict(zip(a["id"].astype(str).tolist(), a["owner"].tolist()))
-        self._type = dict(zip(a["id"].astype(str).tolist(), a["account_type"].astype(str).tolist()))
+        # the graph-wide lookups are shared by every call and synced on use; what this call
+        # notes about its own persons and accounts goes into the first map of each chain
+        home, city = _synced(kit.graph, ("ledger_homes",), p, lambda: ({}, {}), _add_homes)
+        self._home, self._city = ChainMap({}, home), ChainMap({}, city)
+        self._ordinary = _ordinary(kit.graph, p)
+        owner, kind = _synced(kit.graph, ("ledger_owners",), kit.accounts(), lambda: ({}, {}), _add_owners)
+        self._owner, self._type = ChainMap({}, owner), ChainMap({}, kind)
         kit.holdings()  # built now, so accounts created later are added to it
-        self._nb_src = self._nb_dst = None
+        self._nb_rows = None
         self._quiet = None
         # edges are linked in one batch per call (see flush): summaries, ties, and who asked for them
         self._pending: dict[tuple, list[pd.DataFrame]] = {TRANSFERS: [], PAYS: []}
@@ -89,20 +162,10 @@ class MoneyLedger:
 
     def neighbours(self, person: str) -> list[str]:
         """Acquaintances of ``person`` (KNOWS either way), as they were when first asked for."""
-        if self._nb_src is None:
-            shared = _CACHES.setdefault(self.kit.graph, {})  # dropped by release_caches with the other lookups
-            cached = shared.get("knows_neighbours")
-            knows = self.kit.graph.edges[KNOWS]
-            if cached is None or cached[0] != len(knows):  # the index of ties is built once per graph state
-                a_, b_ = knows["src"].to_numpy(dtype=object), knows["dst"].to_numpy(dtype=object)
-                src, dst = np.concatenate([a_, b_]), np.concatenate([b_, a_])
-                order = np.argsort(src.astype(str), kind="stable")
-                cached = (len(knows), src[order], dst[order])
-                shared["knows_neighbours"] = cached
-            self._nb_src, self._nb_dst = cached[1], cached[2]
-        lo = np.searchsorted(self._nb_src, person, side="left")
-        hi = np.searchsorted(self._nb_src, person, side="right")
-        return self._nb_dst[lo:hi].tolist()
+        if self._nb_rows is None:
+            self._nb_rows = len(self.kit.graph.edges[KNOWS])
+        ties = _synced(self.kit.graph, ("knows_ties",), self.kit.graph.edges[KNOWS], _Ties, lambda rows, t: t.add(rows))
+        return ties.of(person, self._nb_rows)
 
     def _free(self, person: str) -> bool:
         used = person in self.kit.ctx.used_persons

@@ -69,8 +69,8 @@ class Market:
                              "b": pd.concat([knows["dst"], knows["src"]], ignore_index=True),
                              "kind": pd.concat([knows["kind"], knows["kind"]], ignore_index=True)})
         employer_listed = dict(zip(staff["src"].tolist(), staff["dst"].tolist()))
-        both["c"] = [employer_listed.get(a) for a in both["a"].tolist()]
-        both = both[both["c"].notna().to_numpy()]
+        both = both[np.asarray(isin(both["a"], staff["src"]), dtype=bool)]
+        both["c"] = [employer_listed[a] for a in both["a"].tolist()]
         tied: dict[str, set[str]] = {}  # outside traders must not be among them
         for c, b in zip(both["c"].tolist(), both["b"].tolist()):
             tied.setdefault(c, set()).add(b)

@@ -1,0 +1,89 @@
+"""Wall and CPU seconds per stage of a run (``fraudgraph generate --timings FILE``, the benchmarks).
+
+A stage is timed where it runs: ``with stage("events ledger"): ...``. Outside
+:func:`recording` that is a no-op costing one global lookup, so the stages stay
+in the code for good. CPU time is the calling thread's own (the writer threads
+and the day planner run beside the main thread, so process CPU could not be
+split between them); what no stage claims, the thread pools of Arrow and numpy
+among it, is the report's ``other`` row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import threading
+import time
+from collections.abc import Iterator
+
+_active: StageClock | None = None
+
+
+class StageClock:
+    """Accumulated wall and thread-CPU seconds and calls per stage name, in order of first use."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._totals: dict[str, list[float]] = {}
+        self.counts: dict[str, int] = {}
+        self._wall0 = time.perf_counter()
+        self._cpu0 = time.process_time()
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        with self._lock:
+            totals = self._totals.setdefault(name, [0.0, 0.0, 0])
+            totals[0] += wall
+            totals[1] += cpu
+            totals[2] += 1
+
+    def tally(self, name: str, n: int) -> None:
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + int(n)
+
+    def report(self) -> dict:
+        """``{"stages": [{stage, wall_s, cpu_s, calls}], "wall_s", "cpu_s", "peak_rss_mib"}`` so far.
+
+        ``other`` holds the process CPU that no stage's thread accounted for.
+        """
+        wall = time.perf_counter() - self._wall0
+        cpu = time.process_time() - self._cpu0
+        with self._lock:
+            stages = [{"stage": name, "wall_s": round(w, 4), "cpu_s": round(c, 4), "calls": int(n)}
+                      for name, (w, c, n) in self._totals.items()]
+        claimed = sum(s["cpu_s"] for s in stages)
+        stages.append({"stage": "other", "wall_s": None, "cpu_s": round(max(cpu - claimed, 0.0), 4), "calls": None})
+        return {"stages": stages, "counts": dict(self.counts), "wall_s": round(wall, 4), "cpu_s": round(cpu, 4),
+                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[StageClock]:
+    """Time every :func:`stage` entered, in any thread, until the block ends."""
+    global _active
+    clock, previous = StageClock(), _active
+    _active = clock
+    try:
+        yield clock
+    finally:
+        _active = previous
+
+
+def tally(name: str, n: int) -> None:
+    """Add ``n`` to the work count ``name`` (money movements, say) when a clock is recording."""
+    clock = _active
+    if clock is not None:
+        clock.tally(name, n)
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Count the block's wall and thread-CPU time under ``name`` when a clock is recording."""
+    clock = _active
+    if clock is None:
+        yield
+        return
+    wall, cpu = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        clock.add(name, time.perf_counter() - wall, time.thread_time() - cpu)

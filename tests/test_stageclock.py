@@ -1,0 +1,83 @@
+"""The stage clock and ``generate --timings``: where a run spends its time, without changing what it writes."""
+
+import json
+import threading
+import time
+
+from clirun import cli, one_line_exit_2
+
+from fraudgraph import stageclock
+
+
+def _busy(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def _in_stage(name: str, seconds: float) -> None:
+    with stageclock.stage(name):
+        _busy(seconds)
+
+
+def test_stages_are_counted_per_thread_in_order_of_first_use():
+    with stageclock.recording() as clock:
+        with stageclock.stage("first"):
+            _busy(0.05)
+        worker = threading.Thread(target=_in_stage, args=("second", 0.05))
+        worker.start()
+        worker.join()
+        for _ in range(3):
+            with stageclock.stage("first"):
+                time.sleep(0.02)  # waiting is wall time, not CPU
+        stageclock.tally("things", 5)
+        stageclock.tally("things", 2)
+    report = clock.report()
+    stages = {s["stage"]: s for s in report["stages"]}
+    assert [s["stage"] for s in report["stages"]] == ["first", "second", "other"]
+    assert stages["first"]["calls"] == 4
+    assert stages["first"]["wall_s"] >= 0.05 + 3 * 0.02
+    assert 0.04 <= stages["first"]["cpu_s"] < stages["first"]["wall_s"]
+    assert stages["second"]["cpu_s"] >= 0.04
+    assert report["counts"] == {"things": 7}
+    assert report["peak_rss_mib"] > 0
+
+
+def test_outside_a_recording_stages_cost_nothing_and_keep_nothing():
+    with stageclock.stage("ignored"):
+        pass
+    stageclock.tally("ignored", 1)
+    with stageclock.recording() as clock:
+        pass
+    assert [s["stage"] for s in clock.report()["stages"]] == ["other"]
+
+
+def test_generate_timings_names_every_stage_and_leaves_the_output_alone(tmp_path):
+    args = ["generate", "--persons", 300, "--days", 4, "--seed", 3, "--format", "parquet", "--streams", "transactions"]
+    code, _, err = cli(*args, "--out", tmp_path / "timed", "--timings", tmp_path / "timings.json")
+    assert code == 0, err
+    code, _, err = cli(*args, "--out", tmp_path / "plain")
+    assert code == 0, err
+    report = json.loads((tmp_path / "timings.json").read_text())
+    names = [s["stage"] for s in report["stages"]]
+    for expected in ("population persons", "pattern money_mule", "truth", "events plan transactions", "events ledger",
+                     "events features", "events render transactions", "events ordering", "write graph parquet",
+                     "write events parquet", "other"):
+        assert expected in names, (expected, names)
+    assert all(s["cpu_s"] >= 0 for s in report["stages"])
+    assert sum(s["cpu_s"] for s in report["stages"]) <= report["cpu_s"] * 1.05 + 0.05
+    manifest = json.loads((tmp_path / "timed" / "manifest.json").read_text())
+    assert report["money_movements"] == manifest["counts"]["events"]["transaction-initiated"]
+    assert report["events"] == sum(manifest["counts"]["events"].values())
+    assert report["accounts"] == manifest["counts"]["nodes"]["Account"]
+    assert report["bytes"] == sum(f["bytes"] for f in manifest["files"])
+    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())
+    assert [(f["path"], f["sha256"]) for f in manifest["files"]] == [(f["path"], f["sha256"]) for f in plain["files"]]
+
+
+def test_timings_inside_the_output_or_in_a_missing_folder_is_one_line(tmp_path):
+    code, _, err = cli("generate", "--persons", 200, "--out", tmp_path / "ds", "--timings", tmp_path / "ds" / "t.json")
+    one_line_exit_2(code, err, "--timings", "inside the output folder")
+    code, _, err = cli("generate", "--persons", 200, "--out", tmp_path / "ds", "--timings", tmp_path / "nowhere" / "t.json")
+    one_line_exit_2(code, err, "--timings", "nowhere")
+    assert not (tmp_path / "ds").exists()
