@@ -11,6 +11,7 @@ among it, is the report's ``other`` row.
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import threading
 import time
@@ -30,28 +31,32 @@ class StageClock:
         self._cpu0 = time.process_time()
 
     def add(self, name: str, wall: float, cpu: float) -> None:
+        rss = _resident_mib()
         with self._lock:
-            totals = self._totals.setdefault(name, [0.0, 0.0, 0])
+            totals = self._totals.setdefault(name, [0.0, 0.0, 0, 0.0])
             totals[0] += wall
             totals[1] += cpu
             totals[2] += 1
+            totals[3] = max(totals[3], rss)
 
     def tally(self, name: str, n: int) -> None:
         with self._lock:
             self.counts[name] = self.counts.get(name, 0) + int(n)
 
     def report(self) -> dict:
-        """``{"stages": [{stage, wall_s, cpu_s, calls}], "wall_s", "cpu_s", "peak_rss_mib"}`` so far.
+        """``{"stages": [{stage, wall_s, cpu_s, calls, rss_mib}], "counts", "wall_s", "cpu_s", "peak_rss_mib"}``.
 
-        ``other`` holds the process CPU that no stage's thread accounted for.
+        ``rss_mib`` is the largest resident memory seen as the stage ended; ``other`` holds the
+        process CPU that no stage's thread accounted for.
         """
         wall = time.perf_counter() - self._wall0
         cpu = time.process_time() - self._cpu0
         with self._lock:
-            stages = [{"stage": name, "wall_s": round(w, 4), "cpu_s": round(c, 4), "calls": int(n)}
-                      for name, (w, c, n) in self._totals.items()]
+            stages = [{"stage": name, "wall_s": round(w, 4), "cpu_s": round(c, 4), "calls": int(n),
+                       "rss_mib": round(rss, 1)} for name, (w, c, n, rss) in self._totals.items()]
         claimed = sum(s["cpu_s"] for s in stages)
-        stages.append({"stage": "other", "wall_s": None, "cpu_s": round(max(cpu - claimed, 0.0), 4), "calls": None})
+        stages.append({"stage": "other", "wall_s": None, "cpu_s": round(max(cpu - claimed, 0.0), 4), "calls": None,
+                       "rss_mib": None})
         return {"stages": stages, "counts": dict(self.counts), "wall_s": round(wall, 4), "cpu_s": round(cpu, 4),
                 "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
@@ -66,6 +71,18 @@ def recording() -> Iterator[StageClock]:
         yield clock
     finally:
         _active = previous
+
+
+def _resident_mib() -> float:
+    """Resident memory of the process now (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE / 2**20
+    except OSError:
+        return 0.0
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def tally(name: str, n: int) -> None:

@@ -178,7 +178,8 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     if not streams:
         return graph.close(), {}
     part_rows = dataset.scenario.events.part_rows
-    _return_freed_memory()
+    with stageclock.stage("return freed memory"):
+        _return_freed_memory()
     schemas = stream_schemas(labels_on_events)
     exporters = [e for e in exporters if e.capabilities.streams]
     writers = {}

@@ -95,8 +95,9 @@ class Timeline:
         self.seeds = seeds
         self.streams = [s for s in STREAMS if s in (streams if streams is not None else scenario.events.streams)]
         self.labels_on_events = labels_on_events
-        world = TimelineWorld(graph, epoch_seconds(scenario.start_date), epoch_seconds(scenario.end_date))
-        self.ctx = TimelineContext(world, scenario, truth, seeds)
+        with stage("events world"):
+            world = TimelineWorld(graph, epoch_seconds(scenario.start_date), epoch_seconds(scenario.end_date))
+            self.ctx = TimelineContext(world, scenario, truth, seeds)
 
     @property
     def event_types(self) -> list[str]:
@@ -114,10 +115,11 @@ class Timeline:
         ctx = self.ctx
         world = ctx.world
         window_days = window_days or self.scenario.events.window_days
-        families = [family_class(name)(ctx) for name in self.streams]
-        renderer = next((f for f in families if f.name == "transactions"), None)
-        features = PointInTimeFeatures(world)
-        labels = EventTruth(ctx)
+        with stage("events world"):
+            families = [family_class(name)(ctx) for name in self.streams]
+            renderer = next((f for f in families if f.name == "transactions"), None)
+            features = PointInTimeFeatures(world)
+            labels = EventTruth(ctx)
         keep = list(_RELEASED) + (["pattern_id"] if self.labels_on_events else [])
         events, truth, feats = _Waiting(world.end), _Waiting(world.end), _Waiting(world.end)
         for day, tables, allpay, outcome in prefetch(self._days(families), depth=1):
@@ -143,7 +145,8 @@ class Timeline:
         """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
         ctx = self.ctx
         world = ctx.world
-        ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
+        with stage("events world"):
+            ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
         for index in range(ctx.days):
             day = ctx.day(index)
             yield (day, *self._simulate_day(day, families, ledger))

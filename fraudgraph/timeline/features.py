@@ -64,6 +64,15 @@ def _prior_in_group(keys: np.ndarray, values: np.ndarray | None = None) -> np.nd
     return cum - cum[first]
 
 
+def _union_of_sorted(days: deque) -> np.ndarray:
+    """The distinct values of a few sorted arrays, sorted (a merge of runs, not a full sort)."""
+    if not days:
+        return np.zeros(0, np.int64)
+    values = np.concatenate(list(days))
+    values.sort(kind="stable")  # timsort: linear work per sorted run it finds
+    return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
+
+
 class PointInTimeFeatures:
     """Rolling per-actor state; :meth:`update` returns one feature row per payment of a day."""
 
@@ -176,10 +185,14 @@ class PointInTimeFeatures:
         """Distinct items per actor over the window's whole days plus today's earlier rows."""
         valid = item >= 0
         keys = a * n_items + np.maximum(item, 0)
-        past = np.unique(np.concatenate(list(days))) if days else np.zeros(0, np.int64)
+        past = _union_of_sorted(days)
         past_count = np.bincount(past // n_items, minlength=len(self.count7))
         base = past_count[a]
-        new = valid & ~np.isin(keys, past)
+        if past.size:
+            at = np.minimum(np.searchsorted(past, keys), past.size - 1)
+            new = valid & (past[at] != keys)
+        else:
+            new = valid
         # first occurrence today of each new (actor, item) pair, counted for later rows of the actor
         first = np.zeros(len(keys), bool)
         if len(keys):
