@@ -81,7 +81,7 @@ class AccountTakeover(Injector):
         """Candidate accounts (a few spare: some cannot host a takeover in the span) with their rows."""
         self._before = (set(kit.ctx.used_accounts), set(kit.ctx.used_persons))
         accounts = kit.recruit_accounts(2 * n + 2, ("checking",), status=self.victim_status)
-        return accounts, kit.accounts().set_index("id").reindex(accounts)
+        return accounts, kit.account_rows(accounts)
 
     def _release(self, kit: Toolkit, accounts, owners, used) -> None:
         """Give back the spare candidates that were not used (unless another instance already had them)."""

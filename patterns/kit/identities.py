@@ -108,7 +108,8 @@ class Identities:
         """For each person, a primary-held account of the first available type in ``types`` (or None)."""
         owns = self.kit.graph.edges[OWNS]
         owns = owns[isin(owns["src"], pd.Series(list(persons), dtype="str")) & (owns["role"] == "primary").to_numpy()]
-        kind = self.kit.graph.nodes["Account"].set_index("id")["account_type"].reindex(owns["dst"]).to_numpy(dtype=object)
+        types_of = self.kit.lookup("Account", "account_type")
+        kind = [types_of.get(a) for a in owns["dst"].tolist()]
         rank = {t: i for i, t in enumerate(types)}
         best: dict[str, tuple[int, str]] = {}
         for p, a, t in zip(owns["src"].tolist(), owns["dst"].tolist(), kind):

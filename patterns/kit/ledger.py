@@ -20,7 +20,7 @@ from fraudgraph.patterns.kit.keys import (
 )
 from fraudgraph.patterns.kit.timing import monthly_rate
 from fraudgraph.patterns.kit.toolkit import Toolkit
-from fraudgraph.patterns.kit.view import _CACHES, _synced
+from fraudgraph.patterns.kit.view import _CACHES, _synced, rows_by_value
 
 from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
@@ -61,7 +61,7 @@ class _Ties:
     def add(self, rows: pd.DataFrame) -> None:
         if self.base is None:
             self.base = (rows["src"].to_numpy(object), rows["dst"].to_numpy(object),
-                         _rows_by_value(rows["src"]), _rows_by_value(rows["dst"]))
+                         rows_by_value(rows["src"]), rows_by_value(rows["dst"]))
         else:
             for row, (a, b) in enumerate(zip(rows["src"].tolist(), rows["dst"].tolist()), self.rows):
                 self.out.setdefault(a, []).append((row, b))
@@ -106,14 +106,6 @@ def _ordinary(graph, persons: pd.DataFrame) -> set[str]:
         mask = (degree <= q90) & (persons["n_accounts"].to_numpy() > 0)
         cache["ledger_ordinary"] = (q90, set(persons["id"].astype(str).to_numpy(object)[mask].tolist()))
     return cache["ledger_ordinary"][1]
-
-
-def _rows_by_value(column: pd.Series) -> tuple[dict, np.ndarray, np.ndarray]:
-    """``(code of each value, row numbers grouped by code in table order, group bounds)``."""
-    codes, values = pd.factorize(column)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
-    return dict(zip(values.tolist(), range(len(values)))), order, bounds
 
 
 class MoneyLedger:
@@ -373,12 +365,11 @@ class MoneyLedger:
         """The PAYS edges of ``account`` as they were when first asked for."""
         if not hasattr(self, "_pays"):
             pays = self.kit.graph.edges[PAYS]
-            src = pays["src"].astype(str).to_numpy(object)
-            order = np.argsort(src, kind="stable")
-            self._pays, self._pays_src = pays.iloc[order].reset_index(drop=True), src[order]
-        lo = np.searchsorted(self._pays_src, account, side="left")
-        hi = np.searchsorted(self._pays_src, account, side="right")
-        return self._pays.iloc[lo:hi]
+            self._pays, self._pays_by_src = pays, rows_by_value(pays["src"])
+        where, order, bounds = self._pays_by_src
+        k = where.get(account)
+        rows = order[bounds[k]:bounds[k + 1]] if k is not None else order[:0]
+        return self._pays.iloc[rows]
 
     def recruit_account(self, account_type: str, opened_before: int) -> str | None:
         """An ordinary active person-owned account of ``account_type`` opened before ``opened_before``,

@@ -10,9 +10,14 @@ from fraudgraph.graph import isin
 from fraudgraph.units import to_seconds
 
 
-def eligible(rng: np.random.Generator, ids: list, used: set[str], overlap: float) -> np.ndarray:
-    """Mask of ``ids`` not recruited yet (a recruited one stays eligible with probability ``overlap``)."""
-    taken = np.fromiter((i in used for i in ids), bool, len(ids))
+def eligible(rng: np.random.Generator, ids, used: set[str], overlap: float) -> np.ndarray:
+    """Mask of ``ids`` (a list, or a Series of strings) not recruited yet (a recruited one stays
+    eligible with probability ``overlap``)."""
+    if isinstance(ids, pd.Series):
+        taken = isin(ids, pd.Series(list(used), dtype="str")) if used else np.zeros(len(ids), bool)
+        taken = np.asarray(taken, dtype=bool)
+    else:
+        taken = np.fromiter((i in used for i in ids), bool, len(ids))
     return ~taken | (rng.random(len(ids)) < overlap)
 
 
@@ -22,7 +27,7 @@ class Recruiting(GraphView):
     # -- recruitment ----------------------------------------------------------------
     def _free(self, ids: pd.Series, used: set[str]) -> np.ndarray:
         """Mask of ids not yet recruited (or, with member_overlap, recruited but allowed again)."""
-        return eligible(self.rng, ids.tolist(), used, self.ctx.knobs.member_overlap)
+        return eligible(self.rng, ids, used, self.ctx.knobs.member_overlap)
 
     def _ordinary_pool(self) -> dict:
         """Ordinary persons of the legitimate world (not hubs: KNOWS degree up to the 90th

@@ -42,6 +42,14 @@ def _synced(graph: PropertyGraph, name, table: pd.DataFrame, factory, add):
     return store
 
 
+def rows_by_value(column: pd.Series) -> tuple[dict, np.ndarray, np.ndarray]:
+    """``(code of each value, row numbers grouped by code in table order, group bounds)``."""
+    codes, values = pd.factorize(column)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    return dict(zip(values.tolist(), range(len(values)))), order, bounds
+
+
 class _View:
     """A frame built once plus rows appended later, concatenated when read."""
 
@@ -114,6 +122,13 @@ class GraphView():
                 view.extra.append(a)
 
         return _synced(self.graph, ("accounts_view",), self.graph.nodes["Account"], _View, build).get()
+
+    def account_rows(self, ids) -> pd.DataFrame:
+        """Rows of :meth:`accounts` for account ``ids``, in that order, indexed by id (all must exist)."""
+        view = self.accounts()
+        rows = _synced(self.graph, ("account_row",), view, dict,
+                       lambda new, store: store.update(zip(new["id"].tolist(), range(len(view) - len(new), len(view)))))
+        return view.iloc[[rows[i] for i in ids]].set_index("id")
 
     def lookup(self, label: str, column: str) -> dict:
         """``{id: value of column}`` for a node type (shared per graph, synced on use)."""
