@@ -284,7 +284,8 @@ class Entities(GraphView):
             src = np.repeat(accounts, k)
             donor = pays.iloc[self.rng.integers(0, len(pays), src.size)]
             ok = np.array([s is not None for s in src], dtype=bool)
-            types = self.graph.nodes["Account"].set_index("id")["account_type"].reindex(src[ok]).to_numpy()
+            type_of = self.lookup("Account", "account_type")
+            types = np.array([type_of.get(a) for a in src[ok].tolist()], dtype=object)
             channel = np.where(types == "wallet", "wallet", np.where(donor["channel"].to_numpy()[ok] == "wallet", "card",
                                                                       donor["channel"].to_numpy()[ok]))
             since = np.minimum(start + (self.rng.random(int(ok.sum())) * 30 * DAY).astype(np.int64), self.ctx.end - 1)

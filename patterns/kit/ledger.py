@@ -60,8 +60,12 @@ class _Ties:
 
     def add(self, rows: pd.DataFrame) -> None:
         if self.base is None:
-            self.base = (rows["src"].to_numpy(object), rows["dst"].to_numpy(object),
-                         rows_by_value(rows["src"]), rows_by_value(rows["dst"]))
+            # both ends coded over one set of persons: two integer columns, one name per person
+            n = len(rows)
+            codes, names = pd.factorize(pd.concat([rows["src"], rows["dst"]], ignore_index=True))
+            where = dict(zip(names.tolist(), range(len(names))))
+            self.base = (np.asarray(names, dtype=object), where, codes[:n], codes[n:],
+                         _grouped(codes[:n], len(names)), _grouped(codes[n:], len(names)))
         else:
             for row, (a, b) in enumerate(zip(rows["src"].tolist(), rows["dst"].tolist()), self.rows):
                 self.out.setdefault(a, []).append((row, b))
@@ -70,15 +74,21 @@ class _Ties:
 
     def of(self, person: str, rows: int) -> list[str]:
         """Acquaintances of ``person`` through the first ``rows`` rows of the table."""
-        src, dst, out, into = self.base
+        names, where, src, dst, out, into = self.base
+        k = where.get(person)
         found = []
-        for ends, (where, order, bounds), tail in ((dst, out, self.out), (src, into, self.into)):
-            k = where.get(person)
+        for ends, (order, bounds), tail in ((dst, out, self.out), (src, into, self.into)):
             if k is not None:
                 at = order[bounds[k]:bounds[k + 1]]
-                found += ends[at[at < rows]].tolist()
+                found += names[ends[at[at < rows]]].tolist()
             found += [other for row, other in tail.get(person, ()) if row < rows]
         return found
+
+
+def _grouped(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers grouped by code in table order, and each code's bounds in them."""
+    order = np.argsort(codes, kind="stable")
+    return order, np.searchsorted(codes[order], np.arange(n + 1))
 
 
 def _add_homes(rows: pd.DataFrame, store: tuple[dict, dict]) -> None:

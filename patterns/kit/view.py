@@ -50,6 +50,44 @@ def rows_by_value(column: pd.Series) -> tuple[dict, np.ndarray, np.ndarray]:
     return dict(zip(values.tolist(), range(len(values)))), order, bounds
 
 
+class Pairs:
+    """The ``"src|dst"`` pairs of an edge table, answering ``"a|b" in pairs``.
+
+    The rows there are when it is built are held as sorted integer keys over the endpoints
+    codes (8 bytes a pair, where a set of strings takes about a hundred: millions of pairs at a
+    million persons); rows appended later are a small set of strings.
+    """
+
+    def __init__(self):
+        self.code: dict[str, int] | None = None
+        self.keys = np.zeros(0, np.int64)
+        self.width = 1
+        self.later: set[str] = set()
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self.code is None:
+            n = len(rows)
+            codes, uniques = pd.factorize(pd.concat([rows["src"], rows["dst"]], ignore_index=True))
+            self.width = max(len(uniques), 1)
+            self.keys = np.unique(codes[:n].astype(np.int64) * self.width + codes[n:])
+            self.code = dict(zip(uniques.tolist(), range(len(uniques))))
+        else:
+            self.later.update((rows["src"] + "|" + rows["dst"]).tolist())
+
+    def __contains__(self, pair: str) -> bool:
+        if pair in self.later:
+            return True
+        if self.code is None or not self.keys.size:
+            return False
+        src, _, dst = pair.partition("|")
+        a, b = self.code.get(src), self.code.get(dst)
+        if a is None or b is None:
+            return False
+        key = a * self.width + b
+        i = int(self.keys.searchsorted(key))
+        return i < self.keys.size and int(self.keys[i]) == key
+
+
 class _View:
     """A frame built once plus rows appended later, concatenated when read."""
 
@@ -144,16 +182,12 @@ class GraphView():
 
         return _synced(self.graph, ("created", label), self.graph.nodes[label], dict, add)
 
-    def pairs(self, key: EdgeKey) -> set[str]:
-        """Existing ``"src|dst"`` pairs of an edge type (shared per graph, synced on use)."""
+    def pairs(self, key: EdgeKey) -> Pairs | set:
+        """Existing ``"src|dst"`` pairs of an edge type, for ``in`` tests (shared per graph, synced on use)."""
         table = self.graph.edges.get(key)
         if table is None:
             return set()
-
-        def add(rows, store):
-            store.update((rows["src"] + "|" + rows["dst"]).tolist())
-
-        return _synced(self.graph, ("pairs", key), table, set, add)
+        return _synced(self.graph, ("pairs", key), table, Pairs, lambda rows, store: store.add(rows))
 
     def holdings(self) -> dict[str, dict[str, str]]:
         """``{person id: {account type: account id}}`` (first primary account of each type; shared, synced)."""
@@ -174,7 +208,8 @@ class GraphView():
                          for p in person_ids], dtype=object)
 
     def owner_of(self, account_ids) -> np.ndarray:
-        owners = self.accounts().set_index("id")["owner"]
+        owners = _synced(self.graph, ("account_owner",), self.accounts(), dict,
+                         lambda rows, store: store.update(zip(rows["id"].tolist(), rows["owner"].tolist())))
         return np.array([owners.get(a) for a in account_ids], dtype=object)
 
     def acquaintances_in_city(self, persons) -> dict[str, list[str]]:
