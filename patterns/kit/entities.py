@@ -8,6 +8,7 @@ from fraudgraph.patterns.kit.keys import EdgeKey
 from fraudgraph.patterns.kit.view import GraphView
 
 from fraudgraph import schema
+from fraudgraph.graph import isin
 from fraudgraph.units import DAY, to_datetime, to_seconds
 from fraudgraph.vocab import pii
 from fraudgraph.vocab.devices import CLIENTS, assign_clients, fingerprints
@@ -262,13 +263,22 @@ class Entities(GraphView):
             created = self.created(label)
             t = np.maximum(t, np.array([created[i] for i in frame[end]], dtype=np.int64))
         frame[et.time_property] = to_datetime(t)
-        known = self.pairs(et.key)
+        known = self._existing_pairs(et.key, frame["src"])
         pair = (frame["src"].astype(str) + "|" + frame["dst"].astype(str)).tolist()
         new = np.array([p not in known for p in pair], dtype=bool) & ~pd.Series(pair).duplicated().to_numpy()
         new &= (frame["src"] != frame["dst"]).to_numpy()
         if new.any():
             self.graph.add_edges(et.key, frame[new])
         return new
+
+    def _existing_pairs(self, key: EdgeKey, sources: pd.Series) -> set[str]:
+        """``"src|dst"`` of the ``key`` edges leaving ``sources``: one vectorised pass over the table
+        per call, where a lookup of every pair would cost a hundred bytes per edge of the world."""
+        table = self.graph.edges.get(key)
+        if table is None or not len(table):
+            return set()
+        rows = table.loc[np.asarray(isin(table["src"], pd.Series(sources.unique(), dtype="str")), dtype=bool), ["src", "dst"]]
+        return set((rows["src"] + "|" + rows["dst"]).tolist())
 
     def camouflage(self, person_ids, start: int) -> None:
         """Give new members ordinary activity (merchant payments, a friend), as the camouflage knob says."""

@@ -44,53 +44,6 @@ def _summarise(sched: pd.DataFrame, ctx) -> pd.DataFrame:
     })
 
 
-class _Ties:
-    """KNOWS rows by person in table order: the ties a person starts, then those it receives.
-
-    The rows there are when it is first built are grouped in one vectorised pass; rows that
-    patterns append later are kept as ``(row, acquaintance)`` lists (see ``_synced``), so a
-    growing edge table is never read again in full.
-    """
-
-    def __init__(self):
-        self.base: tuple | None = None
-        self.out: dict[str, list] = {}
-        self.into: dict[str, list] = {}
-        self.rows = 0
-
-    def add(self, rows: pd.DataFrame) -> None:
-        if self.base is None:
-            # both ends coded over one set of persons: two integer columns, one name per person
-            n = len(rows)
-            codes, names = pd.factorize(pd.concat([rows["src"], rows["dst"]], ignore_index=True))
-            where = dict(zip(names.tolist(), range(len(names))))
-            self.base = (np.asarray(names, dtype=object), where, codes[:n], codes[n:],
-                         _grouped(codes[:n], len(names)), _grouped(codes[n:], len(names)))
-        else:
-            for row, (a, b) in enumerate(zip(rows["src"].tolist(), rows["dst"].tolist()), self.rows):
-                self.out.setdefault(a, []).append((row, b))
-                self.into.setdefault(b, []).append((row, a))
-        self.rows += len(rows)
-
-    def of(self, person: str, rows: int) -> list[str]:
-        """Acquaintances of ``person`` through the first ``rows`` rows of the table."""
-        names, where, src, dst, out, into = self.base
-        k = where.get(person)
-        found = []
-        for ends, (order, bounds), tail in ((dst, out, self.out), (src, into, self.into)):
-            if k is not None:
-                at = order[bounds[k]:bounds[k + 1]]
-                found += names[ends[at[at < rows]]].tolist()
-            found += [other for row, other in tail.get(person, ()) if row < rows]
-        return found
-
-
-def _grouped(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row numbers grouped by code in table order, and each code's bounds in them."""
-    order = np.argsort(codes, kind="stable")
-    return order, np.searchsorted(codes[order], np.arange(n + 1))
-
-
 def _add_homes(rows: pd.DataFrame, store: tuple[dict, dict]) -> None:
     ids = rows["id"].astype(str).tolist()
     store[0].update(zip(ids, (rows["address"].astype(str) + "|" + rows["city"].astype(str)).tolist()))
@@ -166,7 +119,7 @@ class MoneyLedger:
         """Acquaintances of ``person`` (KNOWS either way), as they were when first asked for."""
         if self._nb_rows is None:
             self._nb_rows = len(self.kit.graph.edges[KNOWS])
-        ties = _synced(self.kit.graph, ("knows_ties",), self.kit.graph.edges[KNOWS], _Ties, lambda rows, t: t.add(rows))
+        ties = self.kit.ties()
         return ties.of(person, self._nb_rows)
 
     def _free(self, person: str) -> bool:

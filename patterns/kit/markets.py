@@ -140,15 +140,21 @@ class Market:
             created, opened = self.kit.created("Person"), self.kit.created("Account")
             self._trader_created = np.array([max(created[p], opened[self.holdings[p]]) for p in self._traders],
                                             dtype=np.int64)
+            self._trader_ids = pd.Series(self._traders, dtype="str")
+            self._trader_employer = np.array([self.employer.get(p) for p in self._traders], dtype=object)
         used = self.kit.ctx.used_persons
-        early = self._trader_created < before
-        pool = [p for p, ok in zip(self._traders, early) if ok and p not in used and self.employer.get(p) != exclude_company]
+        ok = (self._trader_created < before) & (self._trader_employer != exclude_company)
+        if used:
+            ok &= ~np.asarray(isin(self._trader_ids, pd.Series(list(used), dtype="str")), dtype=bool)
+        pool = np.asarray(self._traders, dtype=object)[ok].tolist()
         if unconnected and pool:
             tied = self._tied.get(exclude_company, set())
             pool = [p for p in pool if p not in tied]
         if stranger_to is not None and pool:
-            ties = self.kit.pairs(KNOWS)
-            pool = [p for p in pool if "|".join(sorted((p, stranger_to))) not in ties]
+            # a KNOWS row holds a pair once, as (smaller id, larger id)
+            starts, receives = self.kit.ties().sides(stranger_to, len(self.kit.graph.edges[KNOWS]))
+            known = {p for p in starts if p > stranger_to} | {p for p in receives if p < stranger_to}
+            pool = [p for p in pool if p not in known]
         if not pool:
             return None
         return pool[int(rng.integers(0, len(pool)))]

@@ -88,6 +88,58 @@ class Pairs:
         return i < self.keys.size and int(self.keys[i]) == key
 
 
+class Ties:
+    """KNOWS rows by person in table order: the ties a person starts, then those it receives.
+
+    The rows there are when it is first built are grouped in one vectorised pass; rows that
+    patterns append later are kept as ``(row, acquaintance)`` lists (see ``_synced``), so a
+    growing edge table is never read again in full.
+    """
+
+    def __init__(self):
+        self.base: tuple | None = None
+        self.out: dict[str, list] = {}
+        self.into: dict[str, list] = {}
+        self.rows = 0
+
+    def add(self, rows: pd.DataFrame) -> None:
+        if self.base is None:
+            # both ends coded over one set of persons: two integer columns, one name per person
+            n = len(rows)
+            codes, names = pd.factorize(pd.concat([rows["src"], rows["dst"]], ignore_index=True))
+            where = dict(zip(names.tolist(), range(len(names))))
+            self.base = (np.asarray(names, dtype=object), where, codes[:n], codes[n:],
+                         _grouped(codes[:n], len(names)), _grouped(codes[n:], len(names)))
+        else:
+            for row, (a, b) in enumerate(zip(rows["src"].tolist(), rows["dst"].tolist()), self.rows):
+                self.out.setdefault(a, []).append((row, b))
+                self.into.setdefault(b, []).append((row, a))
+        self.rows += len(rows)
+
+    def of(self, person: str, rows: int) -> list[str]:
+        """Acquaintances of ``person`` through the first ``rows`` rows of the table."""
+        starts, receives = self.sides(person, rows)
+        return starts + receives
+
+    def sides(self, person: str, rows: int) -> tuple[list[str], list[str]]:
+        """``(dst of the ties person starts, src of those it receives)`` through the first ``rows`` rows."""
+        names, where, src, dst, out, into = self.base
+        k = where.get(person)
+        found = ([], [])
+        for side, ends, (order, bounds), tail in ((0, dst, out, self.out), (1, src, into, self.into)):
+            if k is not None:
+                at = order[bounds[k]:bounds[k + 1]]
+                found[side].extend(names[ends[at[at < rows]]].tolist())
+            found[side].extend(other for row, other in tail.get(person, ()) if row < rows)
+        return found
+
+
+def _grouped(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers grouped by code in table order, and each code's bounds in them."""
+    order = np.argsort(codes, kind="stable")
+    return order, np.searchsorted(codes[order], np.arange(n + 1))
+
+
 class _View:
     """A frame built once plus rows appended later, concatenated when read."""
 
@@ -181,6 +233,10 @@ class GraphView():
             store.update(zip(rows["id"].tolist(), to_seconds(rows[nt.time_property]).tolist()))
 
         return _synced(self.graph, ("created", label), self.graph.nodes[label], dict, add)
+
+    def ties(self) -> Ties:
+        """Who knows whom (KNOWS, either way), kept in step with the edge table (shared per graph)."""
+        return _synced(self.graph, ("knows_ties",), self.graph.edges[KNOWS], Ties, lambda rows, t: t.add(rows))
 
     def pairs(self, key: EdgeKey) -> Pairs | set:
         """Existing ``"src|dst"`` pairs of an edge type, for ``in`` tests (shared per graph, synced on use)."""
