@@ -85,3 +85,48 @@ def test_truth_lists_each_member_of_an_instance_once():
     for members, n in zip(truth["members"], truth["n_members"]):
         listed = [(label, i) for label, i, _ in json.loads(members)]
         assert len(listed) == len(set(listed)) == n
+
+
+def _ties_table(rng, n_rows: int, n_persons: int):
+    import pandas as pd
+
+    people = np.array([f"per_{i:04d}" for i in range(n_persons)], dtype=object)
+    src, dst = people[rng.integers(0, n_persons, n_rows)], people[rng.integers(0, n_persons, n_rows)]
+    return pd.DataFrame({"src": pd.array(src, dtype="str"), "dst": pd.array(dst, dtype="str")}), people
+
+
+def test_pairs_answer_as_a_set_of_src_dst_strings_before_and_after_rows_are_appended():
+    import pandas as pd
+    from fraudgraph.patterns.kit.view import Pairs
+
+    rng = np.random.default_rng(5)
+    table, people = _ties_table(rng, 400, 60)
+    more, _ = _ties_table(rng, 30, 70)  # ids the first rows never name, too
+    pairs = Pairs()
+    pairs.add(table)
+    pairs.add(more)
+    whole = pd.concat([table, more], ignore_index=True)
+    expected = set((whole["src"] + "|" + whole["dst"]).tolist())
+    queries = [f"{a}|{b}" for a in people[:50] for b in people[:50]] + ["per_9999|per_0001", "nobody"]
+    assert [q in pairs for q in queries] == [q in expected for q in queries]
+    assert any(q in pairs for q in queries) and not all(q in pairs for q in queries)
+
+
+def test_ties_list_started_then_received_ties_in_table_order_as_of_a_row_count():
+    import pandas as pd
+    from fraudgraph.patterns.kit.view import Ties
+
+    rng = np.random.default_rng(6)
+    table, people = _ties_table(rng, 300, 40)
+    more, _ = _ties_table(rng, 40, 40)
+    ties = Ties()
+    ties.add(table)
+    ties.add(more)
+    whole = pd.concat([table, more], ignore_index=True)
+    src, dst = whole["src"].tolist(), whole["dst"].tolist()
+    for rows in (0, 150, 300, 340):
+        for person in people[:25]:
+            starts = [d for s, d in zip(src[:rows], dst[:rows]) if s == person]
+            receives = [s for s, d in zip(src[:rows], dst[:rows]) if d == person]
+            assert ties.sides(person, rows) == (starts, receives)
+            assert ties.of(person, rows) == starts + receives
