@@ -22,7 +22,6 @@ from fraudgraph.patterns.kit.timing import monthly_rate
 from fraudgraph.patterns.kit.toolkit import Toolkit
 from fraudgraph.patterns.kit.view import _CACHES, _synced, rows_by_value
 
-from fraudgraph.graph import isin
 from fraudgraph.units import DAY, HOUR, to_datetime, to_seconds
 
 
@@ -215,17 +214,14 @@ class MoneyLedger:
     def existing_since(self, key, pairs) -> dict[str, int]:
         """``{"src|dst": since}`` for those of ``pairs`` that already exist as ``key`` edges."""
         known = self.kit.pairs(key)
-        hit = {f"{s}|{d}" for s, d in pairs if f"{s}|{d}" in known}
-        if not hit:
+        rows = {p: known.row_of(p) for p in {f"{s}|{d}" for s, d in pairs}}
+        rows = {p: r for p, r in rows.items() if r is not None}
+        if not rows:
             return {}
-        table = self.kit.graph.edges[key]
-        srcs = pd.Series(sorted({h.split("|")[0] for h in hit}), dtype="str")
-        rows = table[np.asarray(isin(table["src"], srcs), dtype=bool)]
         from fraudgraph import schema
 
-        tp = schema.edge_type(key).time_property
-        keys = (rows["src"].astype(str) + "|" + rows["dst"].astype(str)).tolist()
-        return {k: int(t) for k, t in zip(keys, to_seconds(rows[tp])) if k in hit}
+        times = to_seconds(self.kit.graph.edges[key][schema.edge_type(key).time_property].iloc[list(rows.values())])
+        return {p: int(t) for p, t in zip(rows, times)}
 
     def needed_shift(self, key, triples) -> int:
         """Seconds to move a scheme so no event precedes the existing edge it flows on."""

@@ -54,38 +54,47 @@ class Pairs:
     """The ``"src|dst"`` pairs of an edge table, answering ``"a|b" in pairs``.
 
     The rows there are when it is built are held as sorted integer keys over the endpoints
-    codes (8 bytes a pair, where a set of strings takes about a hundred: millions of pairs at a
-    million persons); rows appended later are a small set of strings.
+    codes (16 bytes a row with its row number, where a set of strings takes about a hundred:
+    millions of pairs at a million persons); rows appended later are a small dict of strings.
     """
 
     def __init__(self):
         self.code: dict[str, int] | None = None
         self.keys = np.zeros(0, np.int64)
+        self.rows = np.zeros(0, np.int64)
         self.width = 1
-        self.later: set[str] = set()
+        self.later: dict[str, int] = {}
+        self.seen = 0
 
     def add(self, rows: pd.DataFrame) -> None:
         if self.code is None:
             n = len(rows)
             codes, uniques = pd.factorize(pd.concat([rows["src"], rows["dst"]], ignore_index=True))
             self.width = max(len(uniques), 1)
-            self.keys = np.unique(codes[:n].astype(np.int64) * self.width + codes[n:])
+            keys = codes[:n].astype(np.int64) * self.width + codes[n:]
+            self.rows = np.argsort(keys, kind="stable")  # equal pairs keep their table order
+            self.keys = keys[self.rows]
             self.code = dict(zip(uniques.tolist(), range(len(uniques))))
         else:
-            self.later.update((rows["src"] + "|" + rows["dst"]).tolist())
+            self.later.update(zip((rows["src"] + "|" + rows["dst"]).tolist(), range(self.seen, self.seen + len(rows))))
+        self.seen += len(rows)
 
     def __contains__(self, pair: str) -> bool:
+        return self.row_of(pair) is not None
+
+    def row_of(self, pair: str) -> int | None:
+        """The table row of the last ``pair`` edge (None if there is none)."""
         if pair in self.later:
-            return True
+            return self.later[pair]
         if self.code is None or not self.keys.size:
-            return False
+            return None
         src, _, dst = pair.partition("|")
         a, b = self.code.get(src), self.code.get(dst)
         if a is None or b is None:
-            return False
+            return None
         key = a * self.width + b
-        i = int(self.keys.searchsorted(key))
-        return i < self.keys.size and int(self.keys[i]) == key
+        i = int(self.keys.searchsorted(key, side="right")) - 1
+        return int(self.rows[i]) if i >= 0 and int(self.keys[i]) == key else None
 
 
 class Ties:
@@ -238,11 +247,11 @@ class GraphView():
         """Who knows whom (KNOWS, either way), kept in step with the edge table (shared per graph)."""
         return _synced(self.graph, ("knows_ties",), self.graph.edges[KNOWS], Ties, lambda rows, t: t.add(rows))
 
-    def pairs(self, key: EdgeKey) -> Pairs | set:
+    def pairs(self, key: EdgeKey) -> Pairs:
         """Existing ``"src|dst"`` pairs of an edge type, for ``in`` tests (shared per graph, synced on use)."""
         table = self.graph.edges.get(key)
         if table is None:
-            return set()
+            return Pairs()
         return _synced(self.graph, ("pairs", key), table, Pairs, lambda rows, store: store.add(rows))
 
     def holdings(self) -> dict[str, dict[str, str]]:

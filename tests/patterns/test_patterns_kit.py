@@ -110,6 +110,8 @@ def test_pairs_answer_as_a_set_of_src_dst_strings_before_and_after_rows_are_appe
     queries = [f"{a}|{b}" for a in people[:50] for b in people[:50]] + ["per_9999|per_0001", "nobody"]
     assert [q in pairs for q in queries] == [q in expected for q in queries]
     assert any(q in pairs for q in queries) and not all(q in pairs for q in queries)
+    last = {p: i for i, p in enumerate((whole["src"] + "|" + whole["dst"]).tolist())}  # the last row of each pair
+    assert {q: pairs.row_of(q) for q in queries} == {q: last.get(q) for q in queries}
 
 
 def test_ties_list_started_then_received_ties_in_table_order_as_of_a_row_count():
