@@ -116,12 +116,11 @@ class IPRecycling(Injector):
         """Coworkers of one employer, logging in through its several gateways."""
         staff = world.employees()
         staff = staff[world.free(staff["src"])]
-        per_company = staff.groupby("dst")["src"].apply(lambda s: sorted(set(s.tolist())))
-        per_company = per_company[per_company.map(len) >= 3]
-        if per_company.empty:
+        companies, bounds, members = world.staff_by_company(staff, 3)
+        if not companies.size:
             return False
-        company = per_company.index[int(rng.integers(0, len(per_company)))]
-        people = np.array(per_company[company], dtype=object)
+        k = int(rng.integers(0, companies.size))
+        company, people = companies[k], members[bounds[k]:bounds[k + 1]]
         users = people[rng.permutation(people.size)[:size]]
         devices = world.devices_of(users)
         users = np.array([u for u in users if devices.get(u)], dtype=object)

@@ -161,6 +161,17 @@ class Identities:
         c = self.kit.snapshot("Company").set_index("id")
         return w.assign(city=c["city"].reindex(w["dst"]).to_numpy(), industry=c["industry"].reindex(w["dst"]).to_numpy())
 
+    @staticmethod
+    def staff_by_company(staff: pd.DataFrame, fewest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Employers (``dst``, in id order) with at least ``fewest`` distinct employees (``src``), and
+        their employees in id order: ``members[bounds[k]:bounds[k + 1]]`` work at ``companies[k]``."""
+        rows = staff[["dst", "src"]].drop_duplicates().sort_values(["dst", "src"])
+        dst, src = rows["dst"].to_numpy(object), rows["src"].to_numpy(object)
+        starts = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if dst.size else np.zeros(0, np.int64)
+        sizes = np.diff(np.r_[starts, dst.size])
+        keep = sizes >= fewest
+        return dst[starts[keep]], np.r_[0, np.cumsum(sizes[keep])], src[np.repeat(keep, sizes)]
+
     def free(self, persons) -> np.ndarray:
         """Mask of persons not recruited yet (or recruited, where the overlap knob allows it)."""
         persons = pd.Series(list(persons), dtype="str")
