@@ -712,6 +712,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--work", default="money,full", help="fraudgraph kinds of work: money, full")
     parser.add_argument("--graphfaker", type=Path, help="the graphfaker executable (default: a cached venv)")
     parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()), help="folder for the runs")
+    parser.add_argument("--shard-persons", type=int, help="run fraudgraph sharded, in shards of this many persons")
+    parser.add_argument("--workers", type=int, default=1, help="with --shard-persons: local worker processes "
+                        "(peak memory is then the largest single process)")
     args = parser.parse_args()
     args.persons = [int(p) for p in args.persons.split(",") if p.strip()]
     args.work = [w.strip() for w in args.work.split(",") if w.strip()]
@@ -747,6 +750,8 @@ def measure_fraudgraph(args: argparse.Namespace, work: str, persons: int, with_t
     if not enough_disk(args.tmp, persons * args.days * per_person_day[work], label):
         return None
     gen = generate_args(persons, args.days, args.seed, work)
+    if args.shard_persons:
+        gen += ["--shard-persons", str(args.shard_persons), "--workers", str(args.workers)]
     row = repeat(label, args.repeat, lambda: run_fraudgraph(gen, args.tmp, with_timings))
     per_person_day[work] = row["bytes"] / (persons * args.days)
     return row
@@ -812,12 +817,15 @@ def main() -> None:
     args = parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     run_fg, run_gf = args.only in (None, "fraudgraph"), args.only in (None, "graphfaker")
-    with_timings = fraudgraph_has_timings()
+    # a sharded run on several processes has no one clock: its CPU and peak come from os.wait4 alone
+    with_timings = fraudgraph_has_timings() and not (args.shard_persons and args.workers > 1)
     per_person = accounts_per_person(args.days, args.seed, args.tmp)
     exe = (args.graphfaker or install_graphfaker(GRAPHFAKER_VENV)) if run_gf else None
     print(f"{os.cpu_count()} cores; sizes {', '.join(f'{p:,}' for p in args.persons)} persons, {args.days} days, "
           f"seed {args.seed}, {args.repeat} run(s) each; fraudgraph --timings: {'yes' if with_timings else 'no'}; "
           f"fraudgraph makes {per_person:.3f} accounts per person ({CALIBRATION_PERSONS:,}-person world)"
+          + (f"; fraudgraph sharded: {args.shard_persons:,} persons per shard on {args.workers} worker(s)"
+             if args.shard_persons else "")
           + (f"; graphfaker {exe}" if exe else ""), flush=True)
     bytes_per = dict(ASSUMED_BYTES)
     fg_rows = {work: [] for work in args.work} if run_fg else {}

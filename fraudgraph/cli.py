@@ -25,6 +25,8 @@ from fraudgraph.exporters import available_formats, get_exporter
 from fraudgraph.loading import read_dataset, read_manifest, validate_folder
 from fraudgraph.pipeline import generate as generate_dataset
 from fraudgraph.pipeline import plan, prepare
+from fraudgraph.shards.engines import ENGINES, check_engine
+from fraudgraph.shards.plan import DEFAULT_PER_SHARD
 from fraudgraph.writing import write_dataset
 
 
@@ -56,11 +58,32 @@ def cli():
               "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
 @click.option("--timings", "timings_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write wall and CPU seconds per stage, peak memory and work counts to FILE (JSON).")
+@click.option("--shard-persons", type=int, metavar="N", help="Generate in shards of about N persons each "
+              "(persons.per_shard), written as partitioned Parquet; the files do not depend on where shards run.")
+@click.option("--workers", type=int, metavar="N", help="Run the shards in N local processes (a sharded run; "
+              f"shards of {DEFAULT_PER_SHARD:,} persons unless --shard-persons says).")
+@click.option("--engine", type=click.Choice(ENGINES), help="Where the shards run: local processes, or an existing "
+              "Dask cluster (--engine dask --scheduler tcp://HOST:PORT; its workers must see --out).")
+@click.option("--scheduler", metavar="URL", help="Address of the Dask scheduler for --engine dask.")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, graph_events, blind, neo4j_uri, timings_file):
+             labels_on_events, graph_events, blind, neo4j_uri, timings_file, shard_persons, workers, engine,
+             scheduler):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
+    sharding = {"shard_persons": shard_persons, "workers": workers, "engine": engine, "scheduler": scheduler}
+    scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding)
+    if scenario is not None:
+        _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri,
+                            timings=timings_file if (workers or 1) > 1 or engine == "dask" else None)
+        if timings_file is not None:
+            _check_timings_path(timings_file, Path(out))
+            with stageclock.recording() as clock:
+                manifest = _generate_sharded(scenario, out, force, sharding)
+            _write_timings(timings_file, clock, manifest)
+            return
+        _generate_sharded(scenario, out, force, sharding)
+        return
     if timings_file is not None:
         _check_timings_path(timings_file, Path(out))
         with stageclock.recording() as clock:
@@ -115,6 +138,54 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
         _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
+    return manifest
+
+
+def _sharded_scenario(name, seed, persons, days, formats, streams, sharding):
+    """The scenario of a sharded run, or None when the run builds one world."""
+    scenario = prepare(name, seed=seed, persons=persons, days=days,
+                       formats=formats or "parquet", streams=_streams_option(streams))
+    if sharding["shard_persons"] is not None:
+        scenario = scenario.override({"persons.per_shard": sharding["shard_persons"]})
+    wanted = scenario.persons.per_shard is not None or any(
+        sharding[k] is not None for k in ("workers", "engine", "scheduler"))
+    return scenario if wanted else None
+
+
+def _refuse_with_shards(**options) -> None:
+    for name, value in options.items():
+        if value:
+            raise ConfigError(f"--{name.replace('_', '-')}: not available with a sharded run "
+                              f"(--shard-persons, --workers, --engine or persons.per_shard)")
+
+
+def _generate_sharded(scenario, out, force, sharding):
+    from fraudgraph.output import check_target
+    from fraudgraph.shards import ShardPlan, write_sharded
+
+    started = time.perf_counter()
+    check_engine(sharding["engine"] or "local", 1 if sharding["workers"] is None else sharding["workers"],
+                 sharding["scheduler"])
+    check_target(Path(out).absolute(), force)
+    plan = ShardPlan(scenario)
+    where = (f"the Dask cluster at {sharding['scheduler']}" if sharding["engine"] == "dask"
+             else f"{min(sharding['workers'] or 1, plan.count)} local process(es)")
+    progress = None
+    if sys.stderr.isatty():
+        click.echo(f"{scenario.persons.count:,} persons in {plan.count} shard(s) of up to {plan.per_shard:,}, "
+                   f"on {where}", err=True)
+
+        def progress(step: str) -> None:
+            click.echo(f"{step} done", err=True)
+    manifest = write_sharded(scenario, out, engine=sharding["engine"] or "local",
+                             workers=1 if sharding["workers"] is None else sharding["workers"],
+                             scheduler=sharding["scheduler"], force=force, progress=progress)
+    click.echo(_counts_table(manifest["counts"], scenario.persons.count))
+    if manifest.event_counts:
+        click.echo(f"events: {sum(manifest.event_counts.values()):,} of {len(manifest.event_counts)} types "
+                   f"({', '.join(scenario.events.streams)})")
+    click.echo(f"wrote {len(manifest.files)} partitioned Parquet files to {out} in "
+               f"{time.perf_counter() - started:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     return manifest
 
 

@@ -88,6 +88,10 @@ class PersonsConfig(_Section):
     """Who lives in the world."""
 
     count: int = Field(2_000, ge=1, le=50_000_000, description="Number of legitimate persons (synthetic identities of fraud patterns come on top).")
+    per_shard: int | None = Field(
+        None, ge=1_000, le=50_000_000,
+        description="Persons per shard: generate the world as communities of about this size, each from (seed, shard) "
+                    "alone, written as partitioned Parquet (see fraudgraph.shards); null builds one world.")
     countries: dict[str, float] = Field(
         default_factory=lambda: {"US": 0.9, "CA": 0.05, "GB": 0.05},
         description="Weights of countries of residence (ISO codes with documented fictional phone and never-issued id ranges).",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from fraudgraph import schema
 from fraudgraph.config import Scenario
+from fraudgraph.errors import DatasetError
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import Truth, graph_labels
@@ -79,6 +80,10 @@ class Dataset:
     def timeline(self, streams: list[str] | None = None, labels_on_events: bool = False) -> Timeline:
         """The simulation behind :meth:`events` (a :class:`~fraudgraph.timeline.Timeline`)."""
         from fraudgraph.timeline import Timeline
+
+        if self.seeds.shard[1] == 1 and _shard_count(self.scenario) > 1:
+            raise DatasetError("this dataset is the union of several shards, each simulated from its own seeds; "
+                               "its events are the part files under events/, not a new simulation")
 
         return Timeline(self.graph, self.truth, self.scenario, self.seeds, streams=streams,
                         labels_on_events=labels_on_events)
@@ -163,3 +168,9 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset(scenario={self.scenario.name!r}, seed={self.seed}, {self.graph!r})"
+
+
+def _shard_count(scenario) -> int:
+    from fraudgraph.shards.plan import ShardPlan
+
+    return ShardPlan(scenario).count if scenario.persons.per_shard is not None else 1

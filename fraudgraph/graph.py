@@ -26,7 +26,8 @@ EdgeKey = tuple[str, str, str]
 _NUMPY_DTYPES = {"int": "int64", "float": "float64", "bool": "bool"}
 
 
-def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray | None = None,
+               space: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` unique random ids ``prefix + 12 hex digits``.
 
     Parameters
@@ -40,6 +41,9 @@ def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray 
     taken : numpy.ndarray of uint64, optional
         Integer keys already in use, which the new ids must avoid, sorted
         ascending (checking against them costs O(n log taken), not a sort of both).
+    space : (int, int)
+        ``(index, count)``: draw only keys congruent to ``index`` modulo
+        ``count``, so that the shards of one world never draw the same id.
 
     Returns
     -------
@@ -48,7 +52,12 @@ def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray 
         The integer behind each id, to pass back as ``taken`` later.
     """
     taken = np.empty(0, dtype=np.uint64) if taken is None else taken
-    keys = rng.integers(0, 2**48, size=n, dtype=np.uint64)
+    index, count = np.uint64(space[0]), np.uint64(space[1])
+
+    def draw(k: int) -> np.ndarray:
+        return rng.integers(0, 2**48 // int(count), size=k, dtype=np.uint64) * count + index
+
+    keys = draw(n)
     while True:
         # a key clashes if it is taken already or repeats an earlier key of this draw
         at = np.searchsorted(taken, keys)
@@ -59,7 +68,7 @@ def random_ids(prefix: str, n: int, rng: np.random.Generator, taken: np.ndarray 
         clash |= repeat
         if not clash.any():
             break
-        keys[clash] = rng.integers(0, 2**48, size=int(clash.sum()), dtype=np.uint64)
+        keys[clash] = draw(int(clash.sum()))
     raw = keys.astype(">u8").view(np.uint8).reshape(n, 8)[:, 2:]
     hexed = np.frombuffer(binascii.hexlify(raw.tobytes()), dtype=f"S{ID_HEX_DIGITS}").astype(str)
     return np.char.add(prefix, hexed), keys
@@ -86,7 +95,8 @@ class PropertyGraph:
     ['per_', 'per_', 'per_']
     """
 
-    def __init__(self):
+    def __init__(self, id_space: tuple[int, int] = (0, 1)):
+        self.id_space = (int(id_space[0]), int(id_space[1]))
         self._nodes: dict[str, pd.DataFrame] = {}
         self._edges: dict[EdgeKey, pd.DataFrame] = {}
         self._pending: dict[object, list[pd.DataFrame]] = {}
@@ -129,7 +139,7 @@ class PropertyGraph:
         """
         nt = schema.node_type(label)
         taken = self._id_keys.get(label, np.empty(0, np.uint64))
-        ids, keys = random_ids(nt.id_prefix, n, rng, taken)
+        ids, keys = random_ids(nt.id_prefix, n, rng, taken, self.id_space)
         ordered = np.sort(keys)
         self._id_keys[label] = np.insert(taken, np.searchsorted(taken, ordered), ordered)
         return pd.array(ids, dtype="str")

@@ -128,6 +128,7 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
     truth = Truth.empty()
     by_stem = {et.file_stem: et for et in schema.EDGE_TYPES.values()}
     truth_specs = {spec.name: spec for spec in TRUTH_TABLES}
+    parts: dict[tuple[str, str], list[pd.DataFrame]] = {}  # a sharded dataset has one part per shard
     for entry in manifest.get("files", []):
         if entry["format"] != fmt:
             continue
@@ -136,20 +137,25 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
             continue
         try:
             if entry["kind"] == "truth":
-                setattr(truth, stem, exporter.read_table(truth_specs[stem], path / entry["path"]))
-                continue
-            spec = schema.node_type(stem) if entry["kind"] == "node" else by_stem[stem]
-            frame = exporter.read_table(schema.with_labels(spec) if labelled else spec, path / entry["path"])
-            if labelled:
-                frame = frame.drop(columns=label_columns)
-            if entry["kind"] == "node":
-                graph.nodes[spec.label] = frame
+                frame = exporter.read_table(truth_specs[stem], path / entry["path"])
             else:
-                graph.edges[spec.key] = frame
+                spec = schema.node_type(stem) if entry["kind"] == "node" else by_stem[stem]
+                frame = exporter.read_table(schema.with_labels(spec) if labelled else spec, path / entry["path"])
+                if labelled:
+                    frame = frame.drop(columns=label_columns)
+            parts.setdefault((entry["kind"], stem), []).append(frame)
         except FraudGraphError:
             raise
         except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
             raise DatasetError(f"{entry['path']}: cannot be parsed as {fmt}: {exc}") from None
+    for (kind, stem), frames in parts.items():
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        if kind == "truth":
+            setattr(truth, stem, frame)
+        elif kind == "node":
+            graph.nodes[stem] = frame
+        else:
+            graph.edges[by_stem[stem].key] = frame
     return graph, truth
 
 
@@ -318,7 +324,8 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
             rows = graph.num_nodes() + graph.num_edges()
         else:
             problems += [f"[{fmt}] {p}" for p in _differences(reference, graph, formats[0])]
-    stream_lines, streams = stream_problems(path, manifest, FORMAT_PREFERENCE)
+    sharded = manifest.get("layout", {}).get("kind") == "sharded"
+    stream_lines, streams = stream_problems(path, manifest, FORMAT_PREFERENCE, order_across_parts=not sharded)
     problems += stream_lines
     return problems, {"formats": manifest_formats(manifest), "read_back": formats, "rows": rows,
                       "tables": len(manifest.get("files", [])),

@@ -80,14 +80,18 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
     (200, 217)
     """
     scenario = prepare(scenario, seed=seed, persons=persons, days=days)
-    seeds = SeedTree(scenario.seed)
+    return build(scenario, SeedTree(scenario.seed), progress)
+
+
+def build(scenario: Scenario, seeds: SeedTree, progress: Progress = None) -> Dataset:
+    """Build the world of a validated ``scenario`` from ``seeds`` (a shard's tree builds that shard's world)."""
     graph = build_population(scenario, seeds, progress=progress)
     instances = inject_patterns(graph, scenario, seeds, progress=progress)
     if progress is not None:
         progress("truth")
     with stageclock.stage("truth"):
         truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
-                            scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean)
+                            scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean, seeds.shard)
     if progress is not None:
         progress("validate")
     with stageclock.stage("finalize and validate graph"):

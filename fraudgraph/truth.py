@@ -113,14 +113,14 @@ def confirmation(rng: np.random.Generator, is_fraud: np.ndarray, end: np.ndarray
 
 
 def build_truth(instances, rng: np.random.Generator, sim_end: int, unlabeled_share: float,
-                mean_delay_days: float) -> Truth:
-    """Turn injected instances into the truth tables (pattern ids are drawn from ``rng``)."""
+                mean_delay_days: float, id_space: tuple[int, int] = (0, 1)) -> Truth:
+    """Turn injected instances into the truth tables (pattern ids are drawn from ``rng`` in ``id_space``)."""
     from fraudgraph.graph import conform, random_ids
 
     if not instances:
         return Truth.empty()
     n = len(instances)
-    pattern_ids, _ = random_ids("pat_", n, rng)
+    pattern_ids, _ = random_ids("pat_", n, rng, space=id_space)
     is_fraud = np.array([i.is_fraud for i in instances], dtype=bool)
     ends = np.array([i.end for i in instances], dtype=np.int64)
     labeled, confirmed = confirmation(rng, is_fraud, ends, sim_end, unlabeled_share, mean_delay_days)

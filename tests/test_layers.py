@@ -28,7 +28,7 @@ CORE = ("fraudgraph.graph", "fraudgraph.schema", "fraudgraph.config", "fraudgrap
 STAGES = ("fraudgraph.population", "fraudgraph.patterns", "fraudgraph.timeline", "fraudgraph.exporters")
 #: Runs the stages, reads datasets back and checks them.
 ORCHESTRATION = ("fraudgraph.pipeline", "fraudgraph.injection", "fraudgraph.output", "fraudgraph.dataset",
-                 "fraudgraph.writing",
+                 "fraudgraph.writing", "fraudgraph.shards",
                  "fraudgraph.loading", "fraudgraph.checks", "fraudgraph.streaming", "fraudgraph.report")
 TOP = ("fraudgraph.cli", "fraudgraph.__main__", "fraudgraph")
 LAYERS = [BOTTOM, CORE, STAGES, ORCHESTRATION, TOP]

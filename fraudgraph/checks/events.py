@@ -106,6 +106,32 @@ def check_payloads(table: pa.Table, start: int, rel: str, problems: Problems) ->
                      f"(event_id {col(table, 'event_id')[row].as_py()!r}) is not a JSON object{shown}")
 
 
+def partition_of(rel: str) -> tuple[str | None, str | None]:
+    """The (family, date) a sharded part's path names: ``events/<family>/date=<date>/part-NNNNN.parquet``."""
+    parts = rel.split("/")
+    date = next((p[len("date="):] for p in parts if p.startswith("date=")), None)
+    family = parts[1] if len(parts) > 3 and parts[0] == "events" else None
+    return family, date
+
+
+def check_partition(table: pa.Table, start: int, rel: str, family: str | None, date: str | None,
+                    problems: Problems) -> None:
+    """Report rows (``start + 1 ...`` of ``rel``) whose date or event family is not their partition's."""
+    if date is not None:
+        days = pc.utf8_slice_codeunits(col(table, "timestamp"), 0, 10)
+        wrong = pc.not_equal(days, pa.scalar(date, days.type)).fill_null(True).to_numpy(zero_copy_only=False)
+        if wrong.any():
+            row = int(np.argmax(wrong))
+            problems.add(rel, "date partition", int(wrong.sum()), f"row {start + row + 1:,} has timestamp "
+                         f"{col(table, 'timestamp')[row].as_py()!r}, outside its partition date={date}")
+    if family is not None:
+        for etype in pc.unique(col(table, "event_type")).drop_null().to_pylist():
+            known = schema.EVENT_TYPES.get(etype)
+            if known is not None and known.family != family:
+                problems.add(rel, f"family {etype}", 1, f"event_type {etype!r} is of family {known.family!r}, "
+                             f"not of its folder events/{family}/")
+
+
 def _check_order(seconds, valid, ids, timestamps, start, rel, order: Order, problems: Problems) -> None:
     rows = np.flatnonzero(valid & ids.is_valid().to_numpy(zero_copy_only=False))
     if rows.size == 0:

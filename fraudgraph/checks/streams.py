@@ -24,7 +24,9 @@ from fraudgraph.checks.events import (
     TRANSACTION_TYPES,
     Order,
     check_events,
+    check_partition,
     check_payloads,
+    partition_of,
 )
 from fraudgraph.checks.keys import (
     Keys,
@@ -49,8 +51,8 @@ def _parts(manifest: dict[str, Any], kind: str) -> list[tuple[str, dict[str, dic
     return sorted(groups.items())
 
 
-def stream_problems(path: str | Path, manifest: dict[str, Any],
-                    preference: tuple[str, ...] = READABLE) -> tuple[list[str], dict[str, Any]]:
+def stream_problems(path: str | Path, manifest: dict[str, Any], preference: tuple[str, ...] = READABLE,
+                    order_across_parts: bool = True) -> tuple[list[str], dict[str, Any]]:
     """Check the event streams of a written dataset.
 
     Checks, per format: row counts per part against the manifest; events in
@@ -71,6 +73,11 @@ def stream_problems(path: str | Path, manifest: dict[str, Any],
     preference : tuple of str
         Formats in the order in which one is picked, per part, as the
         reference for the uniqueness and membership checks.
+    order_across_parts : bool
+        Whether the order runs on from one part to the next (one stream cut
+        into parts) or holds within each part only (a sharded dataset's parts,
+        each one shard's family on one date); each such part's rows must also
+        fall on its ``date=`` and, under ``events/<family>/``, in its family.
 
     Returns
     -------
@@ -96,6 +103,9 @@ def stream_problems(path: str | Path, manifest: dict[str, Any],
     events = 0
 
     for stem, entries in event_parts:
+        if not order_across_parts:
+            for order in orders.values():
+                order.last = None
         reference = None
         scans = []
         parsed = None  # digest of the first payload text column that was parsed in this part
@@ -111,7 +121,8 @@ def stream_problems(path: str | Path, manifest: dict[str, Any],
             # the same payload text as an already parsed format needs no parsing again
             parse = fmt == "jsonl" or parsed is None
             scan = _scan_events(path, entry, orders[fmt], counts[fmt], problems,
-                                (event_keys, tx_keys, odd_tx) if is_reference else None, parse)
+                                (event_keys, tx_keys, odd_tx) if is_reference else None, parse,
+                                None if order_across_parts else partition_of(entry["path"]))
             if scan.digest is None:
                 complete[fmt] = False
                 orders[fmt].last = None
@@ -143,8 +154,10 @@ def stream_problems(path: str | Path, manifest: dict[str, Any],
 
 
 def _scan_events(path: Path, entry: dict, order: Order, counts: Counter, problems: Problems,
-                 collect: tuple[Keys, Keys, set] | None, parse_payload: bool) -> Scan:
-    """Check one events part; with ``collect``, add its event keys and transaction keys."""
+                 collect: tuple[Keys, Keys, set] | None, parse_payload: bool,
+                 partition: tuple[str | None, str | None] | None = None) -> Scan:
+    """Check one events part; with ``collect``, add its event keys and transaction keys; with ``partition``
+    (family, date), check that its rows belong there."""
     rel, fmt = entry["path"], entry["format"]
     scan = Scan(rel, fmt)
     digest, payloads = Digest(), Digest()
@@ -153,6 +166,8 @@ def _scan_events(path: Path, entry: dict, order: Order, counts: Counter, problem
     try:
         for table in tables(path / rel, fmt, ENVELOPE, problems, rel, parse_payload):
             batch_counts, canonical = check_events(table, digest.rows, rel, order, problems)
+            if partition is not None:
+                check_partition(table, digest.rows, rel, *partition, problems)
             counts.update(batch_counts)
             ids = col(table, "event_id")
             digest.update(ids)

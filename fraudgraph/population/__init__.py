@@ -55,7 +55,7 @@ def build_population(scenario: Scenario, seeds: SeedTree, progress: Callable[[st
         :meth:`PropertyGraph.finalize`).
     """
     world = World.create(scenario, seeds)
-    graph = PropertyGraph()
+    graph = PropertyGraph(id_space=seeds.shard)
     for name, stage in STAGES:
         if progress is not None:
             progress(name)

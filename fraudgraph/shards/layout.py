@@ -1,0 +1,136 @@
+"""The partitioned Parquet layout of a sharded dataset, written one shard at a time.
+
+Every shard writes only its own part files, so shards can run anywhere and in
+any order::
+
+    nodes/<Label>/part-<shard>.parquet
+    edges/<Src>_<REL>_<Dst>/part-<shard>.parquet
+    truth/<table>/part-<shard>.parquet
+    events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet
+    event_truth/date=<YYYY-MM-DD>/part-<shard>.parquet
+    features/date=<YYYY-MM-DD>/part-<shard>.parquet
+
+A table's folder is one dataset to Spark, Dask, DuckDB and pyarrow
+(``date`` is a Hive partition key they prune by); within a part, events are in
+(timestamp, event id) order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudgraph import schema
+from fraudgraph.dataset import Dataset
+from fraudgraph.exporters import WrittenFile, get_exporter
+from fraudgraph.stageclock import stage
+
+#: Manifest kind of each folder of the layout.
+KINDS = {"nodes": "node", "edges": "edge", "truth": "truth", "events": "events", "event_truth": "event_truth",
+         "features": "features"}
+
+
+def part_name(shard: int) -> str:
+    return f"part-{shard:05d}.parquet"
+
+
+def write_tables(dataset: Dataset, root: Path, shard: int) -> list[WrittenFile]:
+    """Write the shard's node, edge and truth tables, one part file each."""
+    parquet = get_exporter("parquet")
+    written = []
+    for folder, table_type, frame in dataset.table_items():
+        rel = Path(folder) / table_type.file_stem / part_name(shard)
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        with stage(f"write graph {folder}"):
+            parquet.write_table(table_type, frame, root / rel)
+        written.append(WrittenFile.of(root, rel, KINDS[folder], table_type.file_stem, len(frame)))
+    return written
+
+
+class StreamParts:
+    """The shard's event streams, cut into part files by family (events only) and date as windows arrive.
+
+    Windows come in time order, so once a window's last date is seen, every
+    earlier date is complete and its parts are closed: at most two dates per
+    family are open at any time, however long the span.
+    """
+
+    def __init__(self, root: Path, shard: int, schemas: dict[str, pa.Schema]):
+        self.root = root
+        self.shard = shard
+        self.schemas = schemas
+        self.parquet = get_exporter("parquet")
+        self.open: dict[tuple[str, str, str], _Part] = {}
+        self.written: list[WrittenFile] = []
+        self.counts: dict[str, int] = {}
+
+    def write(self, window) -> None:
+        """Route one window's events, event truth and features to their parts."""
+        for stream, table in (("events", window.events), ("event_truth", window.truth),
+                              ("features", window.features)):
+            if table.num_rows:
+                self._route(stream, table)
+        if window.events.num_rows:
+            for row in pc.value_counts(window.events["event_type"]).to_pylist():
+                self.counts[row["values"]] = self.counts.get(row["values"], 0) + row["counts"]
+            self._close_before(window.events["timestamp"][-1].as_py()[:10])
+
+    def close(self) -> tuple[list[WrittenFile], dict[str, int]]:
+        self._close_before("9999-12-31")
+        return sorted(self.written, key=lambda f: f.path), dict(sorted(self.counts.items()))
+
+    def _route(self, stream: str, table: pa.Table) -> None:
+        dates = pc.utf8_slice_codeunits(table["timestamp"], 0, 10)
+        if stream == "events":
+            families = _families_of(table["event_type"])
+            keys = pc.binary_join_element_wise(families, dates, pa.scalar("/", pa.large_string()))
+        else:
+            keys = dates
+        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        encoded = keys.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        order = np.argsort(codes, kind="stable")  # rows of one part keep their (time, id) order
+        bounds = np.flatnonzero(np.diff(codes[order])) + 1
+        for rows in np.split(order, bounds):
+            key = encoded.dictionary[int(codes[rows[0]])].as_py()
+            self._part(stream, key).write(table.take(pa.array(rows)))
+
+    def _part(self, stream: str, key: str) -> _Part:
+        family, _, date = key.rpartition("/")
+        ident = (stream, family, date)
+        if ident not in self.open:
+            folder = Path(stream, family) if family else Path(stream)
+            rel = folder / f"date={date}" / part_name(self.shard)
+            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            self.open[ident] = _Part(self.parquet.open_part(stream, self.root / rel, self.schemas[stream]), rel)
+        return self.open[ident]
+
+    def _close_before(self, date: str) -> None:
+        for ident in sorted(k for k in self.open if k[2] < date):
+            part = self.open.pop(ident)
+            with stage("write events parquet"):
+                part.sink.close()
+            stream, family, _ = ident
+            self.written.append(WrittenFile.of(self.root, part.rel, KINDS[stream], family or stream, part.rows))
+
+
+class _Part:
+    """One open part file and the rows written to it."""
+
+    def __init__(self, sink, rel: Path):
+        self.sink, self.rel, self.rows = sink, rel, 0
+
+    def write(self, table: pa.Table) -> None:
+        with stage("write events parquet"):
+            self.sink.write(table)
+        self.rows += table.num_rows
+
+
+def _families_of(event_types) -> pa.Array:
+    """The family of each event type."""
+    types = pc.unique(event_types)
+    names = pa.array([schema.EVENT_TYPES[t].family for t in types.to_pylist()], pa.large_string())
+    return names.take(pc.index_in(event_types, value_set=types))

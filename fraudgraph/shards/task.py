@@ -1,0 +1,56 @@
+"""One shard, start to end: build its world from (seed, shard) and write its parts.
+
+:func:`run_shard` is the unit of work every engine runs: a plain function of
+plain arguments, so it pickles to a process pool or a Dask worker, and its
+files depend on nothing but those arguments.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+from fraudgraph.config import Scenario
+from fraudgraph.pipeline import build
+from fraudgraph.shards.layout import StreamParts, write_tables
+from fraudgraph.shards.plan import ShardPlan
+
+
+def run_shard(scenario: dict[str, Any], index: int, root: str) -> dict[str, Any]:
+    """Build shard ``index`` of ``scenario`` and write its part files under ``root``.
+
+    Parameters
+    ----------
+    scenario : dict
+        The whole run's scenario (:meth:`Scenario.to_dict`); the shard takes its part.
+    index : int
+        Which shard.
+    root : str
+        The dataset's staging folder, shared by every shard.
+
+    Returns
+    -------
+    dict
+        ``files`` (manifest entries), ``counts`` (nodes, edges, truth rows and events per type).
+    """
+    from fraudgraph.timeline.engine import stream_schemas
+
+    plan = ShardPlan(Scenario.from_dict(scenario))
+    shard_scenario = plan.scenario_of(index)
+    dataset = build(shard_scenario, plan.seeds(index))
+    out = Path(root)
+    files = write_tables(dataset, out, index)
+    counts = {**dataset.graph.counts(),
+              "truth": {name: len(t) for name, (_, t) in dataset.truth.tables().items()}}
+    events = {}
+    streams = shard_scenario.events.streams
+    if streams:
+        parts = StreamParts(out, index, stream_schemas())
+        for window in dataset.timeline(streams=streams).windows():
+            parts.write(window)
+        stream_files, events = parts.close()
+        files += stream_files
+    del dataset
+    gc.collect()
+    return {"files": [f.manifest_entry("parquet") for f in files], "counts": {**counts, "events": events}}
