@@ -140,3 +140,25 @@ def test_a_part_in_the_wrong_partition_is_reported(sharded, tmp_path):
     problems, _ = validate_folder(copy)
     assert any(moved in p and "outside its partition date=2025-01-03" in p for p in problems), problems
     assert any(moved in p and "not of its folder events/sessions/" in p for p in problems), problems
+
+
+def test_duckdb_and_dask_read_the_folders_directly_and_prune_by_date(sharded):
+    duckdb = pytest.importorskip("duckdb")
+    dd = pytest.importorskip("dask.dataframe")
+    out, manifest = sharded
+    events = (out / "events").as_posix() + "/*/*/*.parquet"
+    total = duckdb.sql(f"SELECT count(*) FROM read_parquet('{events}', hive_partitioning=true)").fetchall()[0][0]
+    assert total == sum(manifest.event_counts.values())
+    per_day = dict(duckdb.sql(f"SELECT CAST(date AS VARCHAR), count(*) FROM read_parquet('{events}', "
+                              "hive_partitioning=true) GROUP BY ALL").fetchall())
+    written = {}
+    for f in manifest.files:
+        if f["kind"] == "events":
+            day = f["path"].split("date=")[1][:10]
+            written[day] = written.get(day, 0) + f["rows"]
+    assert per_day == written
+    persons = dd.read_parquet(out / "nodes" / "Person")
+    assert len(persons) == manifest["counts"]["nodes"]["Person"]
+    tx = dd.read_parquet(out / "events" / "transactions", filters=[("date", "==", "2025-01-03")])
+    assert len(tx) == sum(f["rows"] for f in manifest.files
+                          if f["path"].startswith("events/transactions/date=2025-01-03/"))
