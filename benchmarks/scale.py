@@ -817,8 +817,7 @@ def main() -> None:
     args = parse_args()
     args.tmp.mkdir(parents=True, exist_ok=True)
     run_fg, run_gf = args.only in (None, "fraudgraph"), args.only in (None, "graphfaker")
-    # a sharded run on several processes has no one clock: its CPU and peak come from os.wait4 alone
-    with_timings = fraudgraph_has_timings() and not (args.shard_persons and args.workers > 1)
+    with_timings = fraudgraph_has_timings()
     per_person = accounts_per_person(args.days, args.seed, args.tmp)
     exe = (args.graphfaker or install_graphfaker(GRAPHFAKER_VENV)) if run_gf else None
     print(f"{os.cpu_count()} cores; sizes {', '.join(f'{p:,}' for p in args.persons)} persons, {args.days} days, "

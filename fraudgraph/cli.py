@@ -74,8 +74,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     sharding = {"shard_persons": shard_persons, "workers": workers, "engine": engine, "scheduler": scheduler}
     scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding)
     if scenario is not None:
-        _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri,
-                            timings=timings_file if (workers or 1) > 1 or engine == "dask" else None)
+        _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri)
         if timings_file is not None:
             _check_timings_path(timings_file, Path(out))
             with stageclock.recording() as clock:

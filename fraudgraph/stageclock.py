@@ -29,6 +29,7 @@ class StageClock:
         self.counts: dict[str, int] = {}
         self._wall0 = time.perf_counter()
         self._cpu0 = time.process_time()
+        self._elsewhere = {"cpu": 0.0, "peak": 0.0}
 
     def add(self, name: str, wall: float, cpu: float) -> None:
         rss = _resident_mib()
@@ -43,6 +44,27 @@ class StageClock:
         with self._lock:
             self.counts[name] = self.counts.get(name, 0) + int(n)
 
+    def absorb(self, report: dict) -> None:
+        """Add the :meth:`report` of work done in another process (a shard on a worker) to this clock.
+
+        Its stages add to this clock's (wall seconds then sum over processes
+        that ran side by side), its CPU to the total, and its peak is a
+        candidate for the peak: the largest single process, not their sum.
+        """
+        with self._lock:
+            for row in report["stages"]:
+                if row["stage"] == "other":  # it reappears in this clock's other: total CPU less the stages
+                    continue
+                totals = self._totals.setdefault(row["stage"], [0.0, 0.0, 0, 0.0])
+                totals[0] += row["wall_s"]
+                totals[1] += row["cpu_s"]
+                totals[2] += row["calls"]
+                totals[3] = max(totals[3], row["rss_mib"])
+            for name, n in report["counts"].items():
+                self.counts[name] = self.counts.get(name, 0) + n
+            self._elsewhere["cpu"] += report["cpu_s"]
+            self._elsewhere["peak"] = max(self._elsewhere["peak"], report["peak_rss_mib"])
+
     def report(self) -> dict:
         """``{"stages": [{stage, wall_s, cpu_s, calls, rss_mib}], "counts", "wall_s", "cpu_s", "peak_rss_mib"}``.
 
@@ -50,15 +72,18 @@ class StageClock:
         process CPU that no stage's thread accounted for.
         """
         wall = time.perf_counter() - self._wall0
-        cpu = time.process_time() - self._cpu0
+        own = time.process_time() - self._cpu0
         with self._lock:
             stages = [{"stage": name, "wall_s": round(w, 4), "cpu_s": round(c, 4), "calls": int(n),
                        "rss_mib": round(rss, 1)} for name, (w, c, n, rss) in self._totals.items()]
+            elsewhere = dict(self._elsewhere)
+        cpu = own + elsewhere["cpu"]
         claimed = sum(s["cpu_s"] for s in stages)
         stages.append({"stage": "other", "wall_s": None, "cpu_s": round(max(cpu - claimed, 0.0), 4), "calls": None,
                        "rss_mib": None})
+        peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, elsewhere["peak"])
         return {"stages": stages, "counts": dict(self.counts), "wall_s": round(wall, 4), "cpu_s": round(cpu, 4),
-                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                "peak_rss_mib": round(peak, 1)}
 
 
 @contextlib.contextmanager
@@ -71,6 +96,11 @@ def recording() -> Iterator[StageClock]:
         yield clock
     finally:
         _active = previous
+
+
+def active() -> StageClock | None:
+    """The clock recording now, if any."""
+    return _active
 
 
 def _resident_mib() -> float:

@@ -81,3 +81,26 @@ def test_timings_inside_the_output_or_in_a_missing_folder_is_one_line(tmp_path):
     code, _, err = cli("generate", "--persons", 200, "--out", tmp_path / "ds", "--timings", tmp_path / "nowhere" / "t.json")
     one_line_exit_2(code, err, "--timings", "nowhere")
     assert not (tmp_path / "ds").exists()
+
+
+def test_a_clock_absorbs_the_reports_of_other_processes():
+    from fraudgraph.stageclock import StageClock
+
+    clock = StageClock()
+    clock.add("events ledger", 1.0, 0.0)
+    shard = {"stages": [{"stage": "events ledger", "wall_s": 2.0, "cpu_s": 1.5, "calls": 3, "rss_mib": 900.0},
+                        {"stage": "pattern kiting_cycle", "wall_s": 1.0, "cpu_s": 1.0, "calls": 1, "rss_mib": 800.0},
+                        {"stage": "other", "wall_s": None, "cpu_s": 0.25, "calls": None, "rss_mib": None}],
+             "counts": {"money movements": 40}, "wall_s": 3.5, "cpu_s": 2.75, "peak_rss_mib": 1e6}
+    clock.absorb(shard)
+    clock.absorb(shard)
+    report = clock.report()
+    rows = {r["stage"]: r for r in report["stages"]}
+    assert rows["events ledger"]["cpu_s"] == 3.0 and rows["events ledger"]["calls"] == 7
+    assert rows["events ledger"]["wall_s"] == 5.0 and rows["events ledger"]["rss_mib"] == 900.0
+    assert rows["pattern kiting_cycle"]["calls"] == 2
+    assert report["counts"] == {"money movements": 80}
+    assert report["peak_rss_mib"] == 1e6
+    assert report["cpu_s"] >= 5.5
+    assert abs(sum(r["cpu_s"] for r in report["stages"]) - report["cpu_s"]) < 1e-3
+    assert rows["other"]["cpu_s"] >= 0.5 - 1e-3  # the shards' own unclaimed CPU

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from fraudgraph import stageclock
 from fraudgraph.errors import ConfigError, FraudGraphError
 from fraudgraph.shards.task import run_shard
 
@@ -34,15 +35,25 @@ def run_shards(scenario: dict[str, Any], count: int, root: str, *, engine: str =
         scheduler at ``scheduler``, whose workers must see ``root``.
     """
     check_engine(engine, workers, scheduler)
+    clock = stageclock.active()
     if engine == "dask":
-        return _on_dask(scenario, count, root, scheduler, progress)
+        return _absorbed(clock, _on_dask(scenario, count, root, scheduler, progress, clock is not None))
     if workers == 1 or count == 1:
         results = []
         for index in range(count):
             results.append(run_shard(scenario, index, root))
             _report(progress, index, count)
         return results
-    return _on_processes(scenario, count, root, workers, progress)
+    return _absorbed(clock, _on_processes(scenario, count, root, workers, progress, clock is not None))
+
+
+def _absorbed(clock, results: list[dict]) -> list[dict]:
+    """Results without the shards' stage reports, which go to ``clock``."""
+    for result in results:
+        report = result.pop("timings", None)
+        if report is not None and clock is not None:
+            clock.absorb(report)
+    return results
 
 
 def check_engine(engine: str, workers: int, scheduler: str | None) -> None:
@@ -57,24 +68,37 @@ def check_engine(engine: str, workers: int, scheduler: str | None) -> None:
         raise ConfigError(f"--workers: expected a whole number >= 1, got {workers!r}")
 
 
-def _on_processes(scenario, count, root, workers, progress) -> list[dict]:
+def _on_processes(scenario, count, root, workers, progress, timings) -> list[dict]:
     # fresh interpreters, one shard each: a shard's memory goes back to the system when it ends
     context = multiprocessing.get_context("spawn")
     results: list[dict | None] = [None] * count
-    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context, max_tasks_per_child=1) as pool:
-        futures = {pool.submit(run_shard, scenario, index, root): index for index in range(count)}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                _report(progress, futures[future], count)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context, max_tasks_per_child=1)
+    try:
+        futures = {pool.submit(run_shard, scenario, index, root, timings): index for index in range(count)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            _report(progress, futures[future], count)
+    except BaseException:
+        _stop(pool)  # before the caller removes the staging folder the workers write into
+        raise
+    pool.shutdown(wait=True)
     return results
 
 
-def _on_dask(scenario, count, root, scheduler, progress) -> list[dict]:
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool now: drop the queued shards and terminate the running ones."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+def _on_dask(scenario, count, root, scheduler, progress, timings) -> list[dict]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -87,7 +111,7 @@ def _on_dask(scenario, count, root, scheduler, progress) -> list[dict]:
     token = uuid.uuid4().hex[:8]  # task keys only; nothing written depends on it
     results: list[dict | None] = [None] * count
     try:
-        futures = {client.submit(run_shard, scenario, index, root, key=f"fraudgraph-shard-{index}-{token}",
+        futures = {client.submit(run_shard, scenario, index, root, timings, key=f"fraudgraph-shard-{index}-{token}",
                                  pure=False, retries=1): index for index in range(count)}
         for future in dask_completed(list(futures), loop=client.loop):
             index = futures[future]

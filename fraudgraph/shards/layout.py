@@ -37,15 +37,26 @@ def part_name(shard: int) -> str:
     return f"part-{shard:05d}.parquet"
 
 
+def folder_for(root: Path, rel: Path) -> Path:
+    """Create the folder of ``root / rel`` below ``root``, never ``root`` itself.
+
+    A shard still running on a cluster after its run was abandoned (its
+    staging folder removed) then fails instead of leaving folders behind.
+    """
+    if not root.is_dir():
+        raise FileNotFoundError(f"the dataset's staging folder {str(root)!r} is gone; the run was abandoned")
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    return root / rel
+
+
 def write_tables(dataset: Dataset, root: Path, shard: int) -> list[WrittenFile]:
     """Write the shard's node, edge and truth tables, one part file each."""
     parquet = get_exporter("parquet")
     written = []
     for folder, table_type, frame in dataset.table_items():
         rel = Path(folder) / table_type.file_stem / part_name(shard)
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
         with stage(f"write graph {folder}"):
-            parquet.write_table(table_type, frame, root / rel)
+            parquet.write_table(table_type, frame, folder_for(root, rel))
         written.append(WrittenFile.of(root, rel, KINDS[folder], table_type.file_stem, len(frame)))
     return written
 
@@ -104,8 +115,8 @@ class StreamParts:
         if ident not in self.open:
             folder = Path(stream, family) if family else Path(stream)
             rel = folder / f"date={date}" / part_name(self.shard)
-            (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
-            self.open[ident] = _Part(self.parquet.open_part(stream, self.root / rel, self.schemas[stream]), rel)
+            self.open[ident] = _Part(self.parquet.open_part(stream, folder_for(self.root, rel), self.schemas[stream]),
+                                     rel)
         return self.open[ident]
 
     def _close_before(self, date: str) -> None:

@@ -11,13 +11,14 @@ import gc
 from pathlib import Path
 from typing import Any
 
+from fraudgraph import stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.pipeline import build
 from fraudgraph.shards.layout import StreamParts, write_tables
 from fraudgraph.shards.plan import ShardPlan
 
 
-def run_shard(scenario: dict[str, Any], index: int, root: str) -> dict[str, Any]:
+def run_shard(scenario: dict[str, Any], index: int, root: str, timings: bool = False) -> dict[str, Any]:
     """Build shard ``index`` of ``scenario`` and write its part files under ``root``.
 
     Parameters
@@ -28,12 +29,24 @@ def run_shard(scenario: dict[str, Any], index: int, root: str) -> dict[str, Any]
         Which shard.
     root : str
         The dataset's staging folder, shared by every shard.
+    timings : bool
+        Also time the shard's stages (for a clock in the process that asked, see
+        :meth:`fraudgraph.stageclock.StageClock.absorb`).
 
     Returns
     -------
     dict
-        ``files`` (manifest entries), ``counts`` (nodes, edges, truth rows and events per type).
+        ``files`` (manifest entries), ``counts`` (nodes, edges, truth rows and events per type), and with
+        ``timings`` the shard's stage report.
     """
+    if not timings:
+        return _run(scenario, index, root)
+    with stageclock.recording() as clock:
+        result = _run(scenario, index, root)
+    return {**result, "timings": clock.report()}
+
+
+def _run(scenario: dict[str, Any], index: int, root: str) -> dict[str, Any]:
     from fraudgraph.timeline.engine import stream_schemas
 
     plan = ShardPlan(Scenario.from_dict(scenario))
