@@ -82,8 +82,9 @@ class Dataset:
         from fraudgraph.timeline import Timeline
 
         if self.seeds.shard[1] == 1 and _shard_count(self.scenario) > 1:
-            raise DatasetError("this dataset is the union of several shards, each simulated from its own seeds; "
-                               "its events are the part files under events/, not a new simulation")
+            raise DatasetError("this dataset is the union of several shards, each simulated from its own seeds: its "
+                               "events are its part files under events/, and what simulates them again (export gnn, "
+                               "stream) needs a dataset generated as one world (no --shard-persons)")
 
         return Timeline(self.graph, self.truth, self.scenario, self.seeds, streams=streams,
                         labels_on_events=labels_on_events)
