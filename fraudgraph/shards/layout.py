@@ -17,6 +17,7 @@ A table's folder is one dataset to Spark, Dask, DuckDB and pyarrow
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +65,10 @@ def write_tables(dataset: Dataset, root: Path, shard: int) -> list[WrittenFile]:
 class StreamParts:
     """The shard's event streams, cut into part files by family (events only) and date as windows arrive.
 
-    Windows come in time order, so once a window's last date is seen, every
-    earlier date is complete and its parts are closed: at most two dates per
-    family are open at any time, however long the span.
+    Windows end on day boundaries (their ``horizon``) and no later window
+    holds a row before it, so the parts of every date before a window's
+    horizon are closed as that window is written: a part's rows are held only
+    while their window is.
     """
 
     def __init__(self, root: Path, shard: int, schemas: dict[str, pa.Schema]):
@@ -87,7 +89,8 @@ class StreamParts:
         if window.events.num_rows:
             for row in pc.value_counts(window.events["event_type"]).to_pylist():
                 self.counts[row["values"]] = self.counts.get(row["values"], 0) + row["counts"]
-            self._close_before(window.events["timestamp"][-1].as_py()[:10])
+        # every row of a date comes in one window, so its parts are complete (and their buffers freed) now
+        self._close_before(_day_of(window.horizon))
 
     def close(self) -> tuple[list[WrittenFile], dict[str, int]]:
         self._close_before("9999-12-31")
@@ -138,6 +141,16 @@ class _Part:
         with stage("write events parquet"):
             self.sink.write(table)
         self.rows += table.num_rows
+
+
+def _day_of(horizon: int | None) -> str:
+    """The first date a window's horizon leaves open (``YYYY-MM-DD``); past every date at the last window."""
+    if horizon is None or horizon >= _LAST:
+        return "9999-12-31"
+    return dt.datetime.fromtimestamp(horizon, dt.timezone.utc).date().isoformat()
+
+
+_LAST = int(dt.datetime(9999, 1, 1, tzinfo=dt.timezone.utc).timestamp())
 
 
 def _families_of(event_types) -> pa.Array:

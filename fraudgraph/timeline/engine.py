@@ -65,11 +65,16 @@ def family_class(name: str) -> type[Family]:
 
 @dataclass
 class Window:
-    """Events released together: envelope rows, their truth rows, and transaction features."""
+    """Events released together: envelope rows, their truth rows, and transaction features.
+
+    ``horizon`` (epoch seconds, a day boundary) says the window is complete: no
+    later window holds a row before it.
+    """
 
     events: pa.Table
     truth: pa.Table
     features: pa.Table
+    horizon: int | None = None
 
 
 class Timeline:
@@ -139,7 +144,8 @@ class Timeline:
         with stage("events envelope text"):
             return Window(events=self._public(ready[0]),
                           truth=_with_iso_times(ready[1].drop_columns(list(ID_KEYS))),
-                          features=_with_iso_times(ready[2].drop_columns(list(ID_KEYS))))
+                          features=_with_iso_times(ready[2].drop_columns(list(ID_KEYS))),
+                          horizon=horizon)
 
     def _days(self, families: list[Family]) -> Iterator[tuple]:
         """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
