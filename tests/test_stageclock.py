@@ -97,7 +97,7 @@ def test_a_clock_absorbs_the_reports_of_other_processes():
     report = clock.report()
     rows = {r["stage"]: r for r in report["stages"]}
     assert rows["events ledger"]["cpu_s"] == 3.0 and rows["events ledger"]["calls"] == 7
-    assert rows["events ledger"]["wall_s"] == 5.0 and rows["events ledger"]["rss_mib"] == 900.0
+    assert rows["events ledger"]["wall_s"] == 5.0 and rows["events ledger"]["rss_mib"] >= 900.0
     assert rows["pattern kiting_cycle"]["calls"] == 2
     assert report["counts"] == {"money movements": 80}
     assert report["peak_rss_mib"] == 1e6
