@@ -85,7 +85,10 @@ class StreamParts:
         for stream, table in (("events", window.events), ("event_truth", window.truth),
                               ("features", window.features)):
             if table.num_rows:
-                self._route(stream, table)
+                with stage("events partitioning"):
+                    groups = list(_groups(stream, table))
+                for key, rows in groups:
+                    self._part(stream, key).write(rows)
         if window.events.num_rows:
             for row in pc.value_counts(window.events["event_type"]).to_pylist():
                 self.counts[row["values"]] = self.counts.get(row["values"], 0) + row["counts"]
@@ -95,22 +98,6 @@ class StreamParts:
     def close(self) -> tuple[list[WrittenFile], dict[str, int]]:
         self._close_before("9999-12-31")
         return sorted(self.written, key=lambda f: f.path), dict(sorted(self.counts.items()))
-
-    def _route(self, stream: str, table: pa.Table) -> None:
-        dates = pc.utf8_slice_codeunits(table["timestamp"], 0, 10)
-        if stream == "events":
-            families = _families_of(table["event_type"])
-            keys = pc.binary_join_element_wise(families, dates, pa.scalar("/", pa.large_string()))
-        else:
-            keys = dates
-        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-        encoded = keys.dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        order = np.argsort(codes, kind="stable")  # rows of one part keep their (time, id) order
-        bounds = np.flatnonzero(np.diff(codes[order])) + 1
-        for rows in np.split(order, bounds):
-            key = encoded.dictionary[int(codes[rows[0]])].as_py()
-            self._part(stream, key).write(table.take(pa.array(rows)))
 
     def _part(self, stream: str, key: str) -> _Part:
         family, _, date = key.rpartition("/")
@@ -141,6 +128,24 @@ class _Part:
         with stage("write events parquet"):
             self.sink.write(table)
         self.rows += table.num_rows
+
+
+def _groups(stream: str, table: pa.Table):
+    """``(family/date or date, rows)`` of one window's stream, each group's rows in their (time, id) order."""
+    dates = pc.utf8_slice_codeunits(table["timestamp"], 0, 10)
+    if stream == "events":
+        keys = pc.binary_join_element_wise(_families_of(table["event_type"]), dates,
+                                           pa.scalar("/", pa.large_string()))
+    else:
+        keys = dates
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    encoded = keys.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    ordered = table.take(pa.array(order))  # one gather; the groups are slices of it
+    bounds = np.r_[0, np.flatnonzero(np.diff(codes[order])) + 1, len(order)]
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        yield encoded.dictionary[int(codes[order[start]])].as_py(), ordered.slice(int(start), int(end - start))
 
 
 def _day_of(horizon: int | None) -> str:

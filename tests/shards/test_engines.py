@@ -119,3 +119,11 @@ def test_timings_add_up_the_shards_of_every_worker(tmp_path):
     calls = [{r["stage"]: r["calls"] for r in report["stages"]} for report in reports]
     assert calls[0]["pattern fraud_ring"] == calls[1]["pattern fraud_ring"] == 3
     assert two["cpu_s"] > 0.5 * one["cpu_s"]
+
+
+def test_without_the_dask_extra_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what an install without fraudgraph[dask] looks like
+    code, _, err = cli("generate", "--persons", 2000, "--days", 2, "--out", tmp_path / "out",
+                       "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9")
+    one_line_exit_2(code, err, "pip install 'fraudgraph[dask]'")
+    assert list(tmp_path.iterdir()) == []
