@@ -208,6 +208,9 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
 def read_event_parts(path: str | Path, format: str | None = None, truth_columns: tuple[str, ...] = ("event_id", "is_fraud")):
     """The written event streams, part by part and in time order: ``(events, event_truth)`` Arrow tables.
 
+    A sharded dataset's parts come day by day (each in time order, a day's
+    families and shards one after another).
+
     Every column is text, the payload a JSON object's text, as the timeline
     releases them. ``truth/events`` lists only the events that carry a label and
     is cut into parts of its own, so each events part comes with the truth rows
@@ -226,7 +229,8 @@ def read_event_parts(path: str | Path, format: str | None = None, truth_columns:
     if format is None and expected:
         raise DatasetError(f"{path}: its events were written only in {', '.join(manifest_formats(manifest))}; "
                            f"events are read back from csv, jsonl or parquet")
-    parts = {kind: sorted(e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind)
+    parts = {kind: sorted((e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind),
+                          key=_day_first)
              for kind in ("events", "event_truth")}
     truth = _read_parts(path, format, parts["event_truth"], list(truth_columns))
     seen = 0
@@ -237,6 +241,12 @@ def read_event_parts(path: str | Path, format: str | None = None, truth_columns:
         yield events, truth.filter(pc.is_in(truth.column("event_id"), value_set=ids))
     if seen != expected:
         raise DatasetError(f"{path}: the {format} event parts hold {seen:,} events, the manifest counts {expected:,}")
+
+
+def _day_first(rel: str) -> tuple[str, str]:
+    """Sort key of a part: its ``date=`` partition first (a sharded dataset's parts), then its path."""
+    date = next((p[len("date="):] for p in rel.split("/") if p.startswith("date=")), "")
+    return date, rel
 
 
 def _read_parts(path: Path, fmt: str, parts: list[str], columns: list[str] | None = None):

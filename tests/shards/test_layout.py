@@ -162,3 +162,17 @@ def test_duckdb_and_dask_read_the_folders_directly_and_prune_by_date(sharded):
     tx = dd.read_parquet(out / "events" / "transactions", filters=[("date", "==", "2025-01-03")])
     assert len(tx) == sum(f["rows"] for f in manifest.files
                           if f["path"].startswith("events/transactions/date=2025-01-03/"))
+
+
+def test_the_event_parts_read_back_day_by_day(sharded):
+    from fraudgraph.loading import read_event_parts
+
+    out, manifest = sharded
+    days, total = [], 0
+    for events, truth in read_event_parts(out):
+        stamps = events["timestamp"].to_pylist()
+        assert stamps == sorted(stamps) and len({s[:10] for s in stamps}) == 1
+        days.append(stamps[0][:10])
+        total += events.num_rows
+        assert set(truth["event_id"].to_pylist()) <= set(events["event_id"].to_pylist())
+    assert days == sorted(days) and total == sum(manifest.event_counts.values())
