@@ -75,23 +75,20 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding)
     if scenario is not None:
         _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri)
-        if timings_file is not None:
-            _check_timings_path(timings_file, Path(out))
-            with stageclock.recording() as clock:
-                manifest = _generate_sharded(scenario, out, force, sharding)
-            _write_timings(timings_file, clock, manifest)
-            return
-        _generate_sharded(scenario, out, force, sharding)
+
+        def run():
+            return _generate_sharded(scenario, out, force, sharding)
+    else:
+        def run():
+            return _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
+                             streams, labels_on_events, graph_events, blind, neo4j_uri)
+    if timings_file is None:
+        run()
         return
-    if timings_file is not None:
-        _check_timings_path(timings_file, Path(out))
-        with stageclock.recording() as clock:
-            manifest = _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
-                                 streams, labels_on_events, graph_events, blind, neo4j_uri)
-        _write_timings(timings_file, clock, manifest)
-        return
-    _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-              labels_on_events, graph_events, blind, neo4j_uri)
+    _check_timings_path(timings_file, Path(out))
+    with stageclock.recording() as clock:
+        manifest = run()
+    _write_timings(timings_file, clock, manifest)
 
 
 def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
@@ -163,12 +160,13 @@ def _generate_sharded(scenario, out, force, sharding):
     from fraudgraph.shards import ShardPlan, write_sharded
 
     started = time.perf_counter()
-    check_engine(sharding["engine"] or "local", 1 if sharding["workers"] is None else sharding["workers"],
-                 sharding["scheduler"])
+    engine = sharding["engine"] or "local"
+    workers = 1 if sharding["workers"] is None else sharding["workers"]
+    check_engine(engine, workers, sharding["scheduler"])
     check_target(Path(out).absolute(), force)
     plan = ShardPlan(scenario)
-    where = (f"the Dask cluster at {sharding['scheduler']}" if sharding["engine"] == "dask"
-             else f"{min(sharding['workers'] or 1, plan.count)} local process(es)")
+    where = (f"the Dask cluster at {sharding['scheduler']}" if engine == "dask"
+             else f"{min(workers, plan.count)} local process(es)")
     progress = None
     if sys.stderr.isatty():
         click.echo(f"{scenario.persons.count:,} persons in {plan.count} shard(s) of up to {plan.per_shard:,}, "
@@ -176,9 +174,8 @@ def _generate_sharded(scenario, out, force, sharding):
 
         def progress(step: str) -> None:
             click.echo(f"{step} done", err=True)
-    manifest = write_sharded(scenario, out, engine=sharding["engine"] or "local",
-                             workers=1 if sharding["workers"] is None else sharding["workers"],
-                             scheduler=sharding["scheduler"], force=force, progress=progress)
+    manifest = write_sharded(scenario, out, engine=engine, workers=workers, scheduler=sharding["scheduler"],
+                             force=force, progress=progress)
     click.echo(_counts_table(manifest["counts"], scenario.persons.count))
     if manifest.event_counts:
         click.echo(f"events: {sum(manifest.event_counts.values()):,} of {len(manifest.event_counts)} types "

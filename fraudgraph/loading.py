@@ -12,6 +12,7 @@ import pandas as pd
 
 from fraudgraph import schema
 from fraudgraph.checks import stream_problems
+from fraudgraph.checks.events import partition_of
 from fraudgraph.config import Scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
@@ -245,8 +246,7 @@ def read_event_parts(path: str | Path, format: str | None = None, truth_columns:
 
 def _day_first(rel: str) -> tuple[str, str]:
     """Sort key of a part: its ``date=`` partition first (a sharded dataset's parts), then its path."""
-    date = next((p[len("date="):] for p in rel.split("/") if p.startswith("date=")), "")
-    return date, rel
+    return partition_of(rel)[1] or "", rel
 
 
 def _read_parts(path: Path, fmt: str, parts: list[str], columns: list[str] | None = None):

@@ -119,8 +119,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
             **({"graph_database": {"events": graph_events, "blind": blind}} if graph.formats else {}),
             "files": sorted(files, key=lambda f: f["path"]),
         }
-        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        (tmp / MANIFEST).write_text(text, encoding="utf-8")
+        (tmp / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
     return Manifest(manifest, out)
 
 
@@ -195,8 +194,7 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
         for future in pending:
             future.result()
         tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
-        for row in pc.value_counts(window.events["event_type"]).to_pylist():
-            counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+        count_event_types(counts, window.events)
         if progress is not None:
             released = min(scenario.events.window_days, scenario.days - done_days)
             total = sum(counts.values())
@@ -253,6 +251,17 @@ def _checked(exporter, root: Path, written) -> list:
     return out
 
 
+def manifest_text(manifest: dict[str, Any]) -> str:
+    """``manifest.json``'s text: indented JSON, one trailing newline."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def count_event_types(counts: dict[str, int], events) -> None:
+    """Add the events of an envelope table to ``counts`` (events per type)."""
+    for row in pc.value_counts(events["event_type"]).to_pylist():
+        counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+
+
 def amend_manifest(out: str | Path, files: list[tuple[str, str, str, str]]) -> None:
     """Record files added to or rewritten in a written dataset: ``(path, format, kind, table)`` each.
 
@@ -266,5 +275,5 @@ def amend_manifest(out: str | Path, files: list[tuple[str, str, str, str]]) -> N
         entries[rel] = WrittenFile.of(out, rel, kind, table, None).manifest_entry(fmt)
     manifest["files"] = sorted(entries.values(), key=lambda f: f["path"])
     staged = out / f".{MANIFEST}.{os.getpid()}.tmp"
-    staged.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    staged.write_text(manifest_text(manifest), encoding="utf-8")
     os.replace(staged, out / MANIFEST)

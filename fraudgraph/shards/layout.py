@@ -28,6 +28,7 @@ from fraudgraph import schema
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import WrittenFile, get_exporter
 from fraudgraph.stageclock import stage
+from fraudgraph.writing import count_event_types
 
 #: Manifest kind of each folder of the layout.
 KINDS = {"nodes": "node", "edges": "edge", "truth": "truth", "events": "events", "event_truth": "event_truth",
@@ -89,9 +90,7 @@ class StreamParts:
                     groups = list(_groups(stream, table))
                 for key, rows in groups:
                     self._part(stream, key).write(rows)
-        if window.events.num_rows:
-            for row in pc.value_counts(window.events["event_type"]).to_pylist():
-                self.counts[row["values"]] = self.counts.get(row["values"], 0) + row["counts"]
+        count_event_types(self.counts, window.events)
         # every row of a date comes in one window, so its parts are complete (and their buffers freed) now
         self._close_before(_day_of(window.horizon))
 

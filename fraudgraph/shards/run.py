@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from fraudgraph.errors import ConfigError
 from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.shards.engines import Progress, run_shards
 from fraudgraph.shards.plan import ShardPlan
-from fraudgraph.writing import MANIFEST_VERSION, Manifest
+from fraudgraph.writing import MANIFEST_VERSION, Manifest, manifest_text
 
 #: What a sharded run writes.
 FORMATS = ["parquet"]
@@ -56,7 +55,7 @@ def write_sharded(scenario: Scenario, out: str | Path, *, engine: str = "local",
             "labels_on_events": False,
             "files": files,
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
     return Manifest(manifest, Path(out))
 
 
