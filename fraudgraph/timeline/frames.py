@@ -42,14 +42,16 @@ def payments(n: int = 0, **columns) -> pd.DataFrame:
                 value = np.full(n, value, dtype=dtype)
             out[name] = np.asarray(value, dtype=dtype)
         elif dtype is object:
-            default = "account" if name in ("src_kind", "dst_kind") else None
-            out[name] = np.full(n, default, dtype=object)
+            out[name] = np.full(n, "account", dtype=object) if name in ("src_kind", "dst_kind") else np.empty(n, object)
         else:
             out[name] = np.full(n, -1 if name not in ("amount", "time") else 0, dtype=dtype)
     unknown = set(columns) - set(PAYMENT_COLUMNS)
     if unknown:
         raise TypeError(f"unknown payment columns: {sorted(unknown)}")
-    return pd.DataFrame(out)
+    # object columns stay object: inferring pandas' Arrow string dtype for them costs more than the
+    # rest of a day's planning, and every family reads them back as numpy object arrays
+    return pd.DataFrame({name: pd.Series(value, dtype=object) if PAYMENT_COLUMNS[name] is object else value
+                         for name, value in out.items()})
 
 
 #: Internal columns holding ids as uint64 key pairs (see :func:`~fraudgraph.timeline.envelope.uuid_keys`):

@@ -190,22 +190,20 @@ class Transactions(Family):
         return DayPlan(payments=pay)
 
     def _walk(self, day: Day, rng, e: dict, profile: str, drift: float) -> pd.DataFrame:
-        ctx, world = self.ctx, self.ctx.world
-        user = e["user"]
-        act = np.where(user >= 0, ctx.activity[np.maximum(user, 0)], 1.0)
-        payroll = e["kind"] == "payroll"
-        rate = e["rate"] * act * clock.weekday_factor(day, profile) * clock.payday_factor(day) * drift
-        rate = np.where(payroll, 0.0, rate)
-        alive = (e["since"] < day.end) & (ctx.dark_after[e["src"]] > day.start)
-        rate = rate * self.status_factor[e["src"]] * np.where(e["dst_account"] >= 0, self.status_factor[np.maximum(e["dst_account"], 0)], 1.0)
-        counts = rng.poisson(np.where(alive, rate, 0.0))
+        """The day's payments along the standing edges ``e``: a Poisson process per edge, drawn as one
+        process over all edges whose points are then spread over them (see :meth:`_pick_edges`)."""
+        ctx = self.ctx
+        scale = clock.weekday_factor(day, profile) * clock.payday_factor(day) * drift
+        rows = self._pick_edges(rng, e, scale)
         if clock.is_payday(day):
-            counts = counts + (payroll & alive)
-        rows = np.repeat(np.arange(len(counts)), counts)
+            rows = np.sort(np.concatenate([rows, e["payroll_rows"]]))
+        alive = (e["since"][rows] < day.end) & (ctx.dark_after[e["src"][rows]] > day.start)
+        rows = rows[alive]
         n = len(rows)
         if n == 0:
             return make_payments()
-        u = user[rows]
+        world, payroll = ctx.world, e["is_payroll"]
+        u = e["user"][rows]
         shift = np.where(u >= 0, ctx.chronotype[np.maximum(u, 0)], 0.0)
         times = clock.times_in_day(rng, day, n, profile, shift)
         is_payroll = payroll[rows]
@@ -225,8 +223,33 @@ class Transactions(Family):
         return make_payments(
             n, time=times, src=src, dst=dst_acc, amount=amount, tx_type=e["tx_type"][rows], user=u,
             device=device, ip=ip, dst_kind="merchant" if to_merchant else "account",
-            dst_ref=np.asarray(world.take("Company", e["dst"][rows]).to_pylist(), object) if to_merchant else None,
+            dst_ref=world.take("Company", e["dst"][rows]).to_numpy(zero_copy_only=False) if to_merchant else None,
         )
+
+    def _pick_edges(self, rng, e: dict, scale: float) -> np.ndarray:
+        """Edge rows (ascending, repeated per payment) of one day's Poisson payments at ``scale`` times
+        each edge's standing rate.
+
+        Independent Poisson counts per edge are one Poisson process of the summed rate whose points
+        land on each edge in proportion to its rate: so the day costs its payments, not its edges.
+        Edges not yet open or gone dark are thinned out afterwards by the caller.
+        """
+        if "cum_rate" not in e:
+            ctx = self.ctx
+            user = e["user"]
+            act = np.where(user >= 0, ctx.activity[np.maximum(user, 0)], 1.0)
+            rate = e["rate"] * act * self.status_factor[e["src"]]
+            rate = rate * np.where(e["dst_account"] >= 0, self.status_factor[np.maximum(e["dst_account"], 0)], 1.0)
+            e["is_payroll"] = e["kind"] == "payroll"
+            e["cum_rate"] = np.cumsum(np.where(e["is_payroll"], 0.0, rate))
+            e["payroll_rows"] = np.flatnonzero(e["is_payroll"])
+        cum = e["cum_rate"]
+        total = float(cum[-1]) if cum.size else 0.0
+        if total <= 0 or scale <= 0:
+            return np.zeros(0, np.int64)
+        n = rng.poisson(total * scale)
+        rows = np.searchsorted(cum, rng.random(n) * total, side="right")
+        return np.sort(np.minimum(rows, cum.size - 1))
 
     @staticmethod
     def _payroll_funding(walked: pd.DataFrame) -> pd.DataFrame:
@@ -403,10 +426,11 @@ class Transactions(Family):
             k = int(mistype.sum())
             wrong = rng.integers(0, world.n["Account"], k)
             wrong = np.where(wrong == dst[mistype], (wrong + 1) % world.n["Account"], wrong)
-            original[mistype] = np.asarray(world.take("Account", dst[mistype]).to_pylist(), dtype=object)
+            original[mistype] = world.take("Account", dst[mistype]).to_numpy(zero_copy_only=False)
             dst[mistype] = wrong
             accident[mistype] = "mistyped_recipient"
-        pay = pay.assign(amount=amount, dst=dst, accident=accident, original_recipient=original)
+        pay = pay.assign(amount=amount, dst=dst, accident=pd.Series(accident, index=pay.index, dtype=object),
+                         original_recipient=pd.Series(original, index=pay.index, dtype=object))
         burst = legit & ~high & ~mistype & (rng.random(len(pay)) < self.p_burst[u])
         if burst.any():
             src_rows = np.flatnonzero(burst)
