@@ -210,6 +210,9 @@ class SocialConfig(_Section):
     degree_tail: float = Field(2.3, gt=1.0, le=10.0, description="Pareto exponent of sociability (smaller: heavier tail).")
     same_city_prob: float = _prob(0.8, "Probability that a friendship stays within the city (homophily).")
     coworkers_mean: float = Field(2.0, ge=0.0, le=100.0, description="Mean number of coworker ties per employee.")
+    cross_shard_share: float = Field(0.1, ge=0.0, lt=1.0, description=(
+        "Share of friendships between persons of different shards, in a sharded run (communities are dense "
+        "inside and sparse between); no effect on a one-world run."))
 
 
 class CirclesConfig(_Section):

@@ -8,6 +8,8 @@ never clash and need not talk). A sharded run writes partitioned Parquet
 (:mod:`fraudgraph.shards.layout`) and a manifest listing every part; the files
 are the same whether the shards run in one process, in ``--workers N`` local
 processes or on a Dask cluster (``--engine dask --scheduler tcp://HOST:PORT``).
+Once the shards are written, friendships between them are drawn from their
+Person and KNOWS parts (:mod:`fraudgraph.shards.bridges`).
 """
 
 from fraudgraph.shards.plan import DEFAULT_PER_SHARD, ShardPlan

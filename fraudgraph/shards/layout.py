@@ -5,6 +5,7 @@ any order::
 
     nodes/<Label>/part-<shard>.parquet
     edges/<Src>_<REL>_<Dst>/part-<shard>.parquet
+    edges/Person_KNOWS_Person/part-bridges.parquet   (ties between shards: bridges.py)
     truth/<table>/part-<shard>.parquet
     events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet
     event_truth/date=<YYYY-MM-DD>/part-<shard>.parquet

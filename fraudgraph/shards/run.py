@@ -9,6 +9,7 @@ from fraudgraph._version import __version__
 from fraudgraph.config import Scenario
 from fraudgraph.errors import ConfigError
 from fraudgraph.output import MANIFEST, atomic_folder
+from fraudgraph.shards.bridges import write_bridges
 from fraudgraph.shards.engines import Progress, run_shards
 from fraudgraph.shards.plan import ShardPlan
 from fraudgraph.writing import MANIFEST_VERSION, Manifest, manifest_text
@@ -43,14 +44,16 @@ def write_sharded(scenario: Scenario, out: str | Path, *, engine: str = "local",
     with atomic_folder(out, force=force) as tmp:
         results = run_shards(scenario.to_dict(), plan.count, str(tmp), engine=engine, workers=workers,
                              scheduler=scheduler, progress=progress)
-        files = sorted((f for r in results for f in r["files"]), key=lambda f: f["path"])
+        bridges, bridge_counts = write_bridges(plan, tmp)
+        files = sorted([*(f for r in results for f in r["files"]), *(f.manifest_entry("parquet") for f in bridges)],
+                       key=lambda f: f["path"])
         manifest = {
             "manifest_version": MANIFEST_VERSION,
             "fraudgraph_version": __version__,
             "seed": scenario.seed,
             "scenario": scenario.to_dict(),
             "layout": plan.layout(),
-            "counts": _summed([r["counts"] for r in results]),
+            "counts": _summed([r["counts"] for r in results] + [bridge_counts]),
             "labels_on_graph": False,
             "labels_on_events": False,
             "files": files,
