@@ -201,6 +201,9 @@ class CompaniesConfig(_Section):
     employment_rate: float = _prob(0.62, "Share of persons employed by a company in the world.")
     officer_share: float = _prob(0.03, "Share of employees who are officers.")
     director_share: float = _prob(0.01, "Share of employees who are directors.")
+    cross_shard_share: float = Field(0.1, ge=0.0, lt=1.0, description=(
+        "Share of jobs at a company of another shard, in a sharded run (salaries paid across shards); "
+        "no effect on a one-world run."))
 
 
 class SocialConfig(_Section):

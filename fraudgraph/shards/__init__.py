@@ -8,8 +8,10 @@ never clash and need not talk). A sharded run writes partitioned Parquet
 (:mod:`fraudgraph.shards.layout`) and a manifest listing every part; the files
 are the same whether the shards run in one process, in ``--workers N`` local
 processes or on a Dask cluster (``--engine dask --scheduler tcp://HOST:PORT``).
-Once the shards are written, friendships between them are drawn from their
-Person and KNOWS parts (:mod:`fraudgraph.shards.bridges`).
+Some jobs are at other shards' companies (:mod:`fraudgraph.shards.employment`,
+planned from a census of the shards' employers before they run), and once the
+shards are written, friendships between them are drawn from their Person and
+KNOWS parts (:mod:`fraudgraph.shards.bridges`).
 """
 
 from fraudgraph.shards.plan import DEFAULT_PER_SHARD, ShardPlan

@@ -15,6 +15,7 @@ from typing import Any
 
 from fraudgraph import stageclock
 from fraudgraph.errors import ConfigError, FraudGraphError
+from fraudgraph.shards.employment import census_shard
 from fraudgraph.shards.task import run_shard
 
 ENGINES = ("local", "dask")
@@ -24,7 +25,8 @@ CONNECT_TIMEOUT = 10
 
 
 def run_shards(scenario: dict[str, Any], count: int, root: str, *, engine: str = "local", workers: int = 1,
-               scheduler: str | None = None, progress: Progress = None) -> list[dict[str, Any]]:
+               scheduler: str | None = None, progress: Progress = None,
+               jobs: list[dict] | None = None) -> list[dict[str, Any]]:
     """Run shards ``0 .. count-1`` of ``scenario``, writing under ``root``; their results in shard order.
 
     Parameters
@@ -33,18 +35,38 @@ def run_shards(scenario: dict[str, Any], count: int, root: str, *, engine: str =
         ``local`` runs ``workers`` processes on this machine (``1``: in this
         process); ``dask`` submits one task per shard to the Dask distributed
         scheduler at ``scheduler``, whose workers must see ``root``.
+    jobs : list of dict, optional
+        Each shard's jobs at other shards' companies (:func:`~fraudgraph.shards.employment.plan_jobs`).
     """
     check_engine(engine, workers, scheduler)
     clock = stageclock.active()
+    serial = engine == "local" and (workers == 1 or count == 1)
+    timings = clock is not None and not serial  # in this process the shards' stages go straight to its clock
+    args = [(scenario, index, root, timings, jobs[index] if jobs else None) for index in range(count)]
+    return _absorbed(clock, map_shards(run_shard, args, engine=engine, workers=workers, scheduler=scheduler,
+                                       progress=progress))
+
+
+def census_shards(scenario: dict[str, Any], count: int, *, engine: str = "local", workers: int = 1,
+                  scheduler: str | None = None) -> list[dict[str, list]]:
+    """Every shard's employers (:func:`~fraudgraph.shards.employment.census_shard`), where the shards run."""
+    check_engine(engine, workers, scheduler)
+    return map_shards(census_shard, [(scenario, index) for index in range(count)], engine=engine, workers=workers,
+                      scheduler=scheduler, label="census")
+
+
+def map_shards(task: Callable, args: list[tuple], *, engine: str, workers: int, scheduler: str | None,
+               progress: Progress = None, label: str = "shard") -> list[Any]:
+    """``task(*a)`` for every ``a`` of ``args`` (one per shard) on the engine; results in shard order."""
     if engine == "dask":
-        return _absorbed(clock, _on_dask(scenario, count, root, scheduler, progress, clock is not None))
-    if workers == 1 or count == 1:
+        return _on_dask(task, args, scheduler, progress, label)
+    if workers == 1 or len(args) == 1:
         results = []
-        for index in range(count):
-            results.append(run_shard(scenario, index, root))
-            _report(progress, index, count)
+        for index, a in enumerate(args):
+            results.append(task(*a))
+            _report(progress, index, len(args))
         return results
-    return _absorbed(clock, _on_processes(scenario, count, root, workers, progress, clock is not None))
+    return _on_processes(task, args, workers, progress)
 
 
 def _absorbed(clock, results: list[dict]) -> list[dict]:
@@ -68,13 +90,14 @@ def check_engine(engine: str, workers: int, scheduler: str | None) -> None:
         raise ConfigError(f"--workers: expected a whole number >= 1, got {workers!r}")
 
 
-def _on_processes(scenario, count, root, workers, progress, timings) -> list[dict]:
+def _on_processes(task, args, workers, progress) -> list:
     # fresh interpreters, one shard each: a shard's memory goes back to the system when it ends
     context = multiprocessing.get_context("spawn")
-    results: list[dict | None] = [None] * count
+    count = len(args)
+    results: list = [None] * count
     pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context, max_tasks_per_child=1)
     try:
-        futures = {pool.submit(run_shard, scenario, index, root, timings): index for index in range(count)}
+        futures = {pool.submit(task, *a): index for index, a in enumerate(args)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             _report(progress, futures[future], count)
@@ -98,7 +121,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             process.join()
 
 
-def _on_dask(scenario, count, root, scheduler, progress, timings) -> list[dict]:
+def _on_dask(task, args, scheduler, progress, label) -> list:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -109,10 +132,11 @@ def _on_dask(scenario, count, root, scheduler, progress, timings) -> list[dict]:
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"--scheduler: cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
     token = uuid.uuid4().hex[:8]  # task keys only; nothing written depends on it
-    results: list[dict | None] = [None] * count
+    count = len(args)
+    results: list = [None] * count
     try:
-        futures = {client.submit(run_shard, scenario, index, root, timings, key=f"fraudgraph-shard-{index}-{token}",
-                                 pure=False, retries=1): index for index in range(count)}
+        futures = {client.submit(task, *a, key=f"fraudgraph-{label}-{index}-{token}", pure=False, retries=1): index
+                   for index, a in enumerate(args)}
         for future in dask_completed(list(futures), loop=client.loop):
             index = futures[future]
             try:
@@ -120,7 +144,7 @@ def _on_dask(scenario, count, root, scheduler, progress, timings) -> list[dict]:
             except FraudGraphError:
                 raise
             except Exception as exc:
-                raise ShardError(f"shard {index} failed on the Dask cluster at {scheduler}: "
+                raise ShardError(f"{label} {index} failed on the Dask cluster at {scheduler}: "
                                  f"{type(exc).__name__}: {exc}") from exc
             _report(progress, index, count)
     finally:

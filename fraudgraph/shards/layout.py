@@ -22,12 +22,14 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudgraph import schema
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import WrittenFile, get_exporter
+from fraudgraph.graph import conform, sort_rows
 from fraudgraph.stageclock import stage
 from fraudgraph.writing import count_event_types
 
@@ -52,11 +54,18 @@ def folder_for(root: Path, rel: Path) -> Path:
     return root / rel
 
 
-def write_tables(dataset: Dataset, root: Path, shard: int) -> list[WrittenFile]:
-    """Write the shard's node, edge and truth tables, one part file each."""
+def write_tables(dataset: Dataset, root: Path, shard: int, extra_edges: dict | None = None) -> list[WrittenFile]:
+    """Write the shard's node, edge and truth tables, one part file each.
+
+    ``extra_edges`` (``{edge key: rows}``) are written with the shard's own edges of that type, in
+    the same canonical order: edges to other shards, which the shard's graph does not hold.
+    """
     parquet = get_exporter("parquet")
     written = []
     for folder, table_type, frame in dataset.table_items():
+        extra = (extra_edges or {}).get(getattr(table_type, "key", None)) if folder == "edges" else None
+        if extra is not None and len(extra):
+            frame = sort_rows(pd.concat([frame, conform(table_type, extra)], ignore_index=True), ["src", "dst"])
         rel = Path(folder) / table_type.file_stem / part_name(shard)
         with stage(f"write graph {folder}"):
             parquet.write_table(table_type, frame, folder_for(root, rel))

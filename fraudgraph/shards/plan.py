@@ -55,7 +55,8 @@ class ShardPlan:
         return SeedTree(self.scenario.seed, shard=(index, self.count))
 
     def scenario_of(self, index: int) -> Scenario:
-        """The scenario shard ``index`` builds: its persons, and its share of every fixed pattern count."""
+        """The scenario shard ``index`` builds: its persons, its share of every fixed pattern count, and
+        (with several shards) the jobs of its employment rate that stay inside it."""
         sizes = np.array(self.sizes, dtype=float)
         patterns = {}
         for name, settings in self.scenario.fraud.patterns.items():
@@ -63,7 +64,11 @@ class ShardPlan:
             if settings.get("count") is not None:
                 settings["count"] = _apportion(int(settings["count"]), sizes)[index]
             patterns[name] = settings
-        return self.scenario.override({"persons.count": self.sizes[index], "fraud.patterns": patterns})
+        values = {"persons.count": self.sizes[index], "fraud.patterns": patterns}
+        if self.count > 1:  # the jobs it gives up are filled at other shards' companies (shards.employment)
+            companies = self.scenario.companies
+            values["companies.employment_rate"] = companies.employment_rate * (1 - companies.cross_shard_share)
+        return self.scenario.override(values)
 
     def layout(self) -> dict:
         """What the manifest records of the cut (never the workers that ran it)."""

@@ -10,8 +10,10 @@ from fraudgraph.config import Scenario
 from fraudgraph.errors import ConfigError
 from fraudgraph.output import MANIFEST, atomic_folder
 from fraudgraph.shards.bridges import write_bridges
-from fraudgraph.shards.engines import Progress, run_shards
+from fraudgraph.shards.employment import plan_jobs
+from fraudgraph.shards.engines import Progress, census_shards, run_shards
 from fraudgraph.shards.plan import ShardPlan
+from fraudgraph.stageclock import stage
 from fraudgraph.writing import MANIFEST_VERSION, Manifest, manifest_text
 
 #: What a sharded run writes.
@@ -42,8 +44,14 @@ def write_sharded(scenario: Scenario, out: str | Path, *, engine: str = "local",
                           f"{','.join(scenario.output.formats)}")
     plan = ShardPlan(scenario)
     with atomic_folder(out, force=force) as tmp:
+        jobs = None
+        if plan.count > 1 and scenario.companies.cross_shard_share > 0:
+            with stage("shards census"):
+                censuses = census_shards(scenario.to_dict(), plan.count, engine=engine, workers=workers,
+                                         scheduler=scheduler)
+                jobs = plan_jobs(plan, censuses)
         results = run_shards(scenario.to_dict(), plan.count, str(tmp), engine=engine, workers=workers,
-                             scheduler=scheduler, progress=progress)
+                             scheduler=scheduler, progress=progress, jobs=jobs)
         bridges, bridge_counts = write_bridges(plan, tmp)
         files = sorted([*(f for r in results for f in r["files"]), *(f.manifest_entry("parquet") for f in bridges)],
                        key=lambda f: f["path"])

@@ -11,14 +11,17 @@ import gc
 from pathlib import Path
 from typing import Any
 
-from fraudgraph import stageclock
+from fraudgraph import schema, stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.pipeline import build
+from fraudgraph.shards.employment import hire
 from fraudgraph.shards.layout import StreamParts, write_tables
 from fraudgraph.shards.plan import ShardPlan
+from fraudgraph.units import epoch_seconds
 
 
-def run_shard(scenario: dict[str, Any], index: int, root: str, timings: bool = False) -> dict[str, Any]:
+def run_shard(scenario: dict[str, Any], index: int, root: str, timings: bool = False,
+              jobs: dict[str, list] | None = None) -> dict[str, Any]:
     """Build shard ``index`` of ``scenario`` and write its part files under ``root``.
 
     Parameters
@@ -32,6 +35,8 @@ def run_shard(scenario: dict[str, Any], index: int, root: str, timings: bool = F
     timings : bool
         Also time the shard's stages (for a clock in the process that asked, see
         :meth:`fraudgraph.stageclock.StageClock.absorb`).
+    jobs : dict, optional
+        The shard's jobs at other shards' companies (:func:`~fraudgraph.shards.employment.plan_jobs`).
 
     Returns
     -------
@@ -40,27 +45,39 @@ def run_shard(scenario: dict[str, Any], index: int, root: str, timings: bool = F
         ``timings`` the shard's stage report.
     """
     if not timings:
-        return _run(scenario, index, root)
+        return _run(scenario, index, root, jobs)
     with stageclock.recording() as clock:
-        result = _run(scenario, index, root)
+        result = _run(scenario, index, root, jobs)
     return {**result, "timings": clock.report()}
 
 
-def _run(scenario: dict[str, Any], index: int, root: str) -> dict[str, Any]:
+def _run(scenario: dict[str, Any], index: int, root: str, jobs: dict[str, list] | None) -> dict[str, Any]:
+    from fraudgraph.timeline import Timeline
     from fraudgraph.timeline.engine import stream_schemas
 
     plan = ShardPlan(Scenario.from_dict(scenario))
     shard_scenario = plan.scenario_of(index)
-    dataset = build(shard_scenario, plan.seeds(index))
+    seeds = plan.seeds(index)
+    dataset = build(shard_scenario, seeds)
+    extra_edges, incoming = {}, None
+    if jobs:
+        with stageclock.stage("shards hiring"):
+            extra_edges, incoming = hire(dataset.graph, jobs, seeds.rng("shards", "hiring"),
+                                         epoch_seconds(shard_scenario.end_date))
     out = Path(root)
-    files = write_tables(dataset, out, index)
-    counts = {**dataset.graph.counts(),
-              "truth": {name: len(t) for name, (_, t) in dataset.truth.tables().items()}}
+    files = write_tables(dataset, out, index, extra_edges)
+    counts = dataset.graph.counts()
+    for key, rows in extra_edges.items():
+        stem = schema.edge_type(key).file_stem
+        counts["edges"][stem] += len(rows)
+    counts["truth"] = {name: len(t) for name, (_, t) in dataset.truth.tables().items()}
     events = {}
     streams = shard_scenario.events.streams
     if streams:
         parts = StreamParts(out, index, stream_schemas())
-        for window in dataset.timeline(streams=streams).windows():
+        timeline = Timeline(dataset.graph, dataset.truth, shard_scenario, seeds, streams=streams,
+                            incoming_payroll=incoming)
+        for window in timeline.windows():
             parts.write(window)
         stream_files, events = parts.close()
         files += stream_files

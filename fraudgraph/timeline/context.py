@@ -29,10 +29,13 @@ class TimelineContext:
         Per-person shift of daily rhythms in hours (early birds < 0 < night owls).
     schedule : DataFrame
         The patterns' scripted events, time-sorted, with integer ``t``.
+    incoming_payroll : DataFrame or None
+        Salaries paid in from accounts outside this world (see :class:`~fraudgraph.timeline.Timeline`).
     """
 
-    def __init__(self, world: TimelineWorld, scenario: Scenario, truth: Truth, seeds: SeedTree):
+    def __init__(self, world: TimelineWorld, scenario: Scenario, truth: Truth, seeds: SeedTree, incoming_payroll=None):
         self.world = world
+        self.incoming_payroll = incoming_payroll
         self.scenario = scenario
         self.config = scenario.events
         self.truth = truth

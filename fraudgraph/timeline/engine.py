@@ -92,17 +92,21 @@ class Timeline:
         Families to produce; defaults to ``scenario.events.streams``.
     labels_on_events : bool
         Also put ``is_fraud``, ``fraud_type`` and ``pattern_id`` on each event (demos only).
+    incoming_payroll : DataFrame, optional
+        Salaries paid into this world's accounts from accounts outside it (a shard's employees of
+        other shards' companies, see :mod:`fraudgraph.shards.employment`): ``src_ref``, ``dst``,
+        ``typical_amount``, ``monthly_count``, ``since`` (epoch seconds).
     """
 
     def __init__(self, graph: PropertyGraph, truth: Truth, scenario: Scenario, seeds: SeedTree,
-                 streams: list[str] | None = None, labels_on_events: bool = False):
+                 streams: list[str] | None = None, labels_on_events: bool = False, incoming_payroll=None):
         self.scenario = scenario
         self.seeds = seeds
         self.streams = [s for s in STREAMS if s in (streams if streams is not None else scenario.events.streams)]
         self.labels_on_events = labels_on_events
         with stage("events world"):
             world = TimelineWorld(graph, epoch_seconds(scenario.start_date), epoch_seconds(scenario.end_date))
-            self.ctx = TimelineContext(world, scenario, truth, seeds)
+            self.ctx = TimelineContext(world, scenario, truth, seeds, incoming_payroll)
 
     @property
     def event_types(self) -> list[str]:

@@ -105,10 +105,10 @@ def test_a_failed_shard_leaves_no_dataset(tmp_path, monkeypatch):
 
     real = engines.run_shard
 
-    def failing(scenario, index, root):
+    def failing(scenario, index, root, *rest):
         if index == 2:
             raise OSError(28, "No space left on device")
-        return real(scenario, index, root)
+        return real(scenario, index, root, *rest)
 
     monkeypatch.setattr(engines, "run_shard", failing)
     out = tmp_path / "out"

@@ -95,6 +95,7 @@ class Transactions(Family):
         self.pays = self._edges(pays[~pay_scripted], "Company", kind_col="channel", types=CHANNEL_TYPE)
         self.pays["dst_account"] = world.company_account[self.pays["dst"]]
         self.tr["dst_account"] = self.tr["dst"]
+        self.tr = _with_incoming(self.tr, context.incoming_payroll, world)
         self._income_and_bills(rng)
         self.refunds = make_payments()
         self.placements = self._placements(rng)
@@ -117,6 +118,7 @@ class Transactions(Family):
         kind = edges[kind_col].to_numpy(dtype=object)
         return {
             "src": src,
+            "src_ref": np.empty(len(src), object),
             "dst": world.pos(dst_label, edges["dst"]),
             "kind": kind,
             "tx_type": pd.Series(kind, dtype=object).map(types).to_numpy(dtype=object),
@@ -197,7 +199,8 @@ class Transactions(Family):
         rows = self._pick_edges(rng, e, scale)
         if clock.is_payday(day):
             rows = np.sort(np.concatenate([rows, e["payroll_rows"]]))
-        alive = (e["since"][rows] < day.end) & (ctx.dark_after[e["src"][rows]] > day.start)
+        src = e["src"][rows]
+        alive = (e["since"][rows] < day.end) & ((src < 0) | (ctx.dark_after[np.maximum(src, 0)] > day.start))
         rows = rows[alive]
         n = len(rows)
         if n == 0:
@@ -221,7 +224,7 @@ class Transactions(Family):
         ip = np.where(in_store, -1, ip)
         to_merchant = e is self.pays
         return make_payments(
-            n, time=times, src=src, dst=dst_acc, amount=amount, tx_type=e["tx_type"][rows], user=u,
+            n, time=times, src=src, dst=dst_acc, amount=amount, tx_type=e["tx_type"][rows], user=u, src_ref=e["src_ref"][rows],
             device=device, ip=ip, dst_kind="merchant" if to_merchant else "account",
             dst_ref=world.take("Company", e["dst"][rows]).to_numpy(zero_copy_only=False) if to_merchant else None,
         )
@@ -238,7 +241,7 @@ class Transactions(Family):
             ctx = self.ctx
             user = e["user"]
             act = np.where(user >= 0, ctx.activity[np.maximum(user, 0)], 1.0)
-            rate = e["rate"] * act * self.status_factor[e["src"]]
+            rate = e["rate"] * act * np.where(e["src"] >= 0, self.status_factor[np.maximum(e["src"], 0)], 1.0)
             rate = rate * np.where(e["dst_account"] >= 0, self.status_factor[np.maximum(e["dst_account"], 0)], 1.0)
             e["is_payroll"] = e["kind"] == "payroll"
             e["cum_rate"] = np.cumsum(np.where(e["is_payroll"], 0.0, rate))
@@ -254,7 +257,7 @@ class Transactions(Family):
     @staticmethod
     def _payroll_funding(walked: pd.DataFrame) -> pd.DataFrame:
         """Employers move each payroll run's total into the paying account ten minutes before it."""
-        payroll = walked[walked["tx_type"] == "payroll"]
+        payroll = walked[(walked["tx_type"] == "payroll") & (walked["src"] >= 0)]  # not salaries paid from elsewhere
         if payroll.empty:
             return make_payments()
         runs = payroll.groupby("src", sort=True).agg(time=("time", "min"), amount=("amount", "sum")).reset_index()
@@ -483,7 +486,7 @@ class Transactions(Family):
         initiated = env.json_object([
             ("transaction_id", tx),
             ("user_id", env.text(user_ids, safe=True)),
-            ("account_id", env.text(src_ids, safe=True)),
+            ("account_id", env.text(_paying_account(src_ids, pay), safe=True)),
             ("counterparty_account_id", env.text(dst_ids, safe=True)),
             ("type", env.text(strings(pay["tx_type"]), safe=True)),
             ("amount", env.money(amount)),
@@ -559,3 +562,33 @@ class Transactions(Family):
 def _quoted_or_null(values: np.ndarray, present: np.ndarray) -> pa.Array:
     text = env.money(values).text
     return pc.if_else(pa.array(present), text, pa.scalar("null", pa.large_string()))
+
+
+def _with_incoming(edges: dict, incoming, world) -> dict:
+    """Standing edges plus the payroll paid in from accounts outside this world (``src`` -1, ``src_ref`` the
+    paying account's id): booked as credits only, since the payer's ledger is elsewhere."""
+    if incoming is None or not len(incoming):
+        return edges
+    n = len(incoming)
+    dst = world.pos("Account", incoming["dst"])
+    extra = {
+        "src": np.full(n, -1, np.int64),
+        "src_ref": incoming["src_ref"].to_numpy(object),
+        "dst": dst,
+        "kind": np.full(n, "payroll", object),
+        "tx_type": np.full(n, KIND_TYPE["payroll"], object),
+        "typical": incoming["typical_amount"].to_numpy(np.float64),
+        "rate": incoming["monthly_count"].to_numpy(np.float64) / 30.44,
+        "since": incoming["since"].to_numpy(np.int64),
+        "user": np.full(n, -1, np.int64),
+        "dst_account": dst,
+    }
+    return {key: np.concatenate([np.asarray(edges[key]), extra[key]]) for key in edges}
+
+
+def _paying_account(src_ids: pa.Array, pay: pd.DataFrame) -> pa.Array:
+    """The debited account's id: this world's, or for a salary paid in from another shard its ``src_ref``."""
+    outside = (pay["src"].to_numpy() < 0) & (pay["src_kind"].to_numpy(object) == "account") & pay["src_ref"].notna().to_numpy()
+    if not outside.any():
+        return src_ids
+    return pc.if_else(pa.array(outside), strings(pay["src_ref"]), src_ids)
