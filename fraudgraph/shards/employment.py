@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fraudgraph import schema
+from fraudgraph import schema, stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.population import build_population
 from fraudgraph.population.companies import SEGMENT_EMPLOYMENT
@@ -50,7 +50,7 @@ PAY_PERIODS = (np.array([1.0, 26 / 12, 52 / 12]), np.array([0.25, 0.6, 0.15]))
 EMPLOYER_COLUMNS = ("company", "city", "incorporated", "account", "opened", "headcount")
 
 
-def census_shard(scenario: dict[str, Any], index: int) -> dict[str, list]:
+def census_shard(scenario: dict[str, Any], index: int, timings: bool = False) -> dict[str, list]:
     """The employers of shard ``index``: companies whose business account is active.
 
     Parameters
@@ -59,12 +59,28 @@ def census_shard(scenario: dict[str, Any], index: int) -> dict[str, list]:
         The whole run's scenario (:meth:`Scenario.to_dict`).
     index : int
         Which shard.
+    timings : bool
+        Also report the census's cost as one ``shards census`` stage (under ``"timings"``, for
+        :meth:`~fraudgraph.stageclock.StageClock.absorb` in the process that asked).
 
     Returns
     -------
     dict
         :data:`EMPLOYER_COLUMNS` as lists, sorted by company id.
     """
+    with stageclock.recording() as clock:  # its population stages are the census's, not the shard's
+        employers = _census(scenario, index)
+    if not timings:
+        return employers
+    report = clock.report()
+    stages = [row for row in report["stages"] if row["stage"] != "other"]
+    report["stages"] = [{"stage": "shards census", "wall_s": sum(r["wall_s"] for r in stages),
+                         "cpu_s": sum(r["cpu_s"] for r in stages), "calls": 1,
+                         "rss_mib": max((r["rss_mib"] for r in stages), default=0.0)}]
+    return {**employers, "timings": report}
+
+
+def _census(scenario: dict[str, Any], index: int) -> dict[str, list]:
     plan = ShardPlan(Scenario.from_dict(scenario))
     graph = build_population(plan.scenario_of(index), plan.seeds(index))
     companies = graph.nodes["Company"]

@@ -51,13 +51,20 @@ def census_shards(scenario: dict[str, Any], count: int, *, engine: str = "local"
                   scheduler: str | None = None) -> list[dict[str, list]]:
     """Every shard's employers (:func:`~fraudgraph.shards.employment.census_shard`), where the shards run."""
     check_engine(engine, workers, scheduler)
-    return map_shards(census_shard, [(scenario, index) for index in range(count)], engine=engine, workers=workers,
-                      scheduler=scheduler, label="census")
+    clock = stageclock.active()
+    timings = clock is not None and not (engine == "local" and (workers == 1 or count == 1))
+    return _absorbed(clock, map_shards(census_shard, [(scenario, index, timings) for index in range(count)],
+                                       engine=engine, workers=workers, scheduler=scheduler, label="census",
+                                       fresh=False))
 
 
 def map_shards(task: Callable, args: list[tuple], *, engine: str, workers: int, scheduler: str | None,
-               progress: Progress = None, label: str = "shard") -> list[Any]:
-    """``task(*a)`` for every ``a`` of ``args`` (one per shard) on the engine; results in shard order."""
+               progress: Progress = None, label: str = "shard", fresh: bool = True) -> list[Any]:
+    """``task(*a)`` for every ``a`` of ``args`` (one per shard) on the engine; results in shard order.
+
+    With ``fresh`` each local task gets a new process, so that its memory goes back to the system when it
+    ends; without, the processes are reused and pay the imports once (for light tasks).
+    """
     if engine == "dask":
         return _on_dask(task, args, scheduler, progress, label)
     if workers == 1 or len(args) == 1:
@@ -66,7 +73,7 @@ def map_shards(task: Callable, args: list[tuple], *, engine: str, workers: int, 
             results.append(task(*a))
             _report(progress, index, len(args))
         return results
-    return _on_processes(task, args, workers, progress)
+    return _on_processes(task, args, workers, progress, fresh)
 
 
 def _absorbed(clock, results: list[dict]) -> list[dict]:
@@ -90,12 +97,12 @@ def check_engine(engine: str, workers: int, scheduler: str | None) -> None:
         raise ConfigError(f"--workers: expected a whole number >= 1, got {workers!r}")
 
 
-def _on_processes(task, args, workers, progress) -> list:
-    # fresh interpreters, one shard each: a shard's memory goes back to the system when it ends
+def _on_processes(task, args, workers, progress, fresh) -> list:
     context = multiprocessing.get_context("spawn")
     count = len(args)
     results: list = [None] * count
-    pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context, max_tasks_per_child=1)
+    pool = ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context,
+                               max_tasks_per_child=1 if fresh else None)
     try:
         futures = {pool.submit(task, *a): index for index, a in enumerate(args)}
         for future in as_completed(futures):

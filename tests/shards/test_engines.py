@@ -118,6 +118,9 @@ def test_timings_add_up_the_shards_of_every_worker(tmp_path):
     assert one["money_movements"] == two["money_movements"] > 0 and one["events"] == two["events"]
     calls = [{r["stage"]: r["calls"] for r in report["stages"]} for report in reports]
     assert calls[0]["pattern fraud_ring"] == calls[1]["pattern fraud_ring"] == 3
+    assert calls[0]["population persons"] == calls[1]["population persons"] == 3  # the census's are its own
+    census = [{r["stage"]: r["cpu_s"] for r in report["stages"]}["shards census"] for report in reports]
+    assert census[1] > 0.5 * census[0] > 0  # from the worker processes too
     assert two["cpu_s"] > 0.5 * one["cpu_s"]
 
 
