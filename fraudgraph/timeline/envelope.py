@@ -8,6 +8,8 @@ serialising Python dicts row by row.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -196,22 +198,29 @@ def money(amounts) -> Json:
 
 def money_text(amounts) -> pa.Array:
     """Amounts as 2-decimal strings (no quotes)."""
-    cents = np.rint(np.asarray(amounts, dtype=np.float64) * 100).astype(np.int64)
-    sign = pc.if_else(pa.array(cents < 0), _lit("-"), _lit(""))
-    cents = np.abs(cents)
-    units = pc.cast(pa.array(cents // 100), pa.large_string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(cents % 100), pa.large_string()), 2, "0")
-    return pc.binary_join_element_wise(sign, units, _lit("."), frac, _lit(""))
+    return _decimal_text(np.rint(np.asarray(amounts, dtype=np.float64) * 100).astype(np.int64), 2)
 
 
 def fixed(values, decimals: int) -> Json:
     """Floats as JSON numbers rounded to ``decimals`` places (no exponent for the magnitudes used here)."""
-    scaled = np.rint(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64)
-    sign = pc.if_else(pa.array(scaled < 0), _lit("-"), _lit(""))
+    return Json(_decimal_text(np.rint(np.asarray(values, dtype=np.float64) * 10**decimals).astype(np.int64), decimals))
+
+
+def _decimal_text(scaled: np.ndarray, decimals: int) -> pa.Array:
+    """``scaled / 10**decimals`` written with exactly ``decimals`` places, the fraction from a table of digits."""
+    negative = scaled < 0
     scaled = np.abs(scaled)
     units = pc.cast(pa.array(scaled // 10**decimals), pa.large_string())
-    frac = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**decimals), pa.large_string()), decimals, "0")
-    return Json(pc.binary_join_element_wise(sign, units, _lit("."), frac, _lit("")))
+    fraction = _fractions(decimals).take(pa.array(scaled % 10**decimals))
+    if not negative.any():
+        return pc.binary_join_element_wise(units, _lit("."), fraction, _lit(""))
+    sign = pc.if_else(pa.array(negative), _lit("-"), _lit(""))
+    return pc.binary_join_element_wise(sign, units, _lit("."), fraction, _lit(""))
+
+
+@functools.cache
+def _fractions(decimals: int) -> pa.Array:
+    return pa.array([f"{i:0{decimals}d}" for i in range(10**decimals)], pa.large_string())
 
 
 def boolean(values) -> Json:
