@@ -15,6 +15,7 @@ from fraudgraph import stageclock
 from fraudgraph.config import Scenario, resolve_scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.exporters import check_formats
+from fraudgraph.graph import PropertyGraph
 from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
 from fraudgraph.population import STAGES, build_population
 from fraudgraph.seeding import SeedTree
@@ -83,9 +84,15 @@ def generate(scenario: Scenario | str | Path | dict | None = None, seed: int | N
     return build(scenario, SeedTree(scenario.seed), progress)
 
 
-def build(scenario: Scenario, seeds: SeedTree, progress: Progress = None) -> Dataset:
-    """Build the world of a validated ``scenario`` from ``seeds`` (a shard's tree builds that shard's world)."""
+def build(scenario: Scenario, seeds: SeedTree, progress: Progress = None,
+          on_population: Callable[[PropertyGraph], None] | None = None) -> Dataset:
+    """Build the world of a validated ``scenario`` from ``seeds`` (a shard's tree builds that shard's world).
+
+    ``on_population`` is called with the legitimate world before any pattern touches it.
+    """
     graph = build_population(scenario, seeds, progress=progress)
+    if on_population is not None:
+        on_population(graph)
     instances = inject_patterns(graph, scenario, seeds, progress=progress)
     if progress is not None:
         progress("truth")

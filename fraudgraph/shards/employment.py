@@ -126,7 +126,8 @@ def plan_jobs(plan: ShardPlan, censuses: list[dict[str, list]]) -> list[dict[str
     return out
 
 
-def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int) -> tuple[dict, pd.DataFrame]:
+def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int,
+         residents: set[str] | None = None) -> tuple[dict, pd.DataFrame]:
     """Fill a shard's jobs at other shards' companies with its persons who have none.
 
     Parameters
@@ -139,6 +140,9 @@ def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int) -> tu
         The shard's own stream for hiring.
     end : int
         End of the span (epoch seconds).
+    residents : set of str, optional
+        The persons who may be hired: those of the population (identities the patterns make up never
+        hold a job, as in one world). All persons when omitted.
 
     Returns
     -------
@@ -150,6 +154,8 @@ def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int) -> tu
     """
     jobs = pd.DataFrame(jobs, columns=list(EMPLOYER_COLUMNS))
     candidates = _free_persons(graph)
+    if residents is not None:
+        candidates = candidates[candidates["id"].isin(residents).to_numpy()].reset_index(drop=True)
     n = min(len(jobs), len(candidates))
     if n == 0:
         return {}, pd.DataFrame(columns=["src_ref", "dst", "typical_amount", "monthly_count", "since"])

@@ -58,12 +58,14 @@ def _run(scenario: dict[str, Any], index: int, root: str, jobs: dict[str, list] 
     plan = ShardPlan(Scenario.from_dict(scenario))
     shard_scenario = plan.scenario_of(index)
     seeds = plan.seeds(index)
-    dataset = build(shard_scenario, seeds)
+    residents: list[set] = []  # the population's persons: those the patterns make up hold no job (as in one world)
+    dataset = build(shard_scenario, seeds,
+                    on_population=lambda graph: residents.append(set(graph.nodes["Person"]["id"].tolist())))
     extra_edges, incoming = {}, None
     if jobs:
         with stageclock.stage("shards hiring"):
             extra_edges, incoming = hire(dataset.graph, jobs, seeds.rng("shards", "hiring"),
-                                         epoch_seconds(shard_scenario.end_date))
+                                         epoch_seconds(shard_scenario.end_date), residents[0])
     out = Path(root)
     files = write_tables(dataset, out, index, extra_edges)
     counts = dataset.graph.counts()

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from fraudgraph.errors import ConfigError
+from fraudgraph.population import build_population
 from fraudgraph.shards import ShardPlan
 from fraudgraph.shards.employment import census_shard, plan_jobs
 
@@ -106,6 +107,17 @@ def test_the_employees_shard_books_the_salaries_and_the_employers_shard_does_not
     # the employer's shard neither pays those salaries nor funds them: its funding covers its own payrolls exactly
     assert not any((shard_of[s], s, d) in payroll for (_, s, d) in paid)
     assert funding and all(abs(funding[key] - paid_out[key]) < 0.05 for key in funding)
+
+
+def test_identities_the_patterns_make_up_are_never_hired(world):
+    _, shard_of, _, works, _ = world
+    plan = ShardPlan(sharded_scenario())
+    for k in SHARDS:
+        residents = set(build_population(plan.scenario_of(k), plan.seeds(k)).nodes["Person"]["id"].astype(str))
+        made_up = {p for p, s in shard_of.items() if s == k and p.startswith("per_") and p not in residents}
+        assert made_up  # synthetic identities, ring members and the like exist in every shard
+        hired = {p for p, c in zip(works[k]["src"], works[k]["dst"]) if shard_of[c] != k}
+        assert hired and not hired & made_up
 
 
 def test_the_census_lists_employers_the_shards_then_hold(sharded):
