@@ -127,7 +127,7 @@ def plan_jobs(plan: ShardPlan, censuses: list[dict[str, list]]) -> list[dict[str
 
 
 def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int,
-         residents: set[str] | None = None) -> tuple[dict, pd.DataFrame]:
+         residents: set[str] | None = None) -> dict:
     """Fill a shard's jobs at other shards' companies with its persons who have none.
 
     Parameters
@@ -146,19 +146,17 @@ def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int,
 
     Returns
     -------
-    edges : dict
+    dict
         ``{edge key: rows}`` of ``WORKS_AT`` and payroll ``TRANSFERS_TO`` to add to the shard's tables.
-    incoming : DataFrame
-        The salaries to book: ``src_ref`` (the employer's account, in another shard), ``dst`` (the
-        employee's account), ``typical_amount``, ``monthly_count`` and ``since`` (epoch seconds).
+    The ``TRANSFERS_TO`` rows are also the salaries the shard books: their ``src`` is the employer's
+    account, in another shard (see ``Timeline``'s ``incoming_payroll``).
     """
     jobs = pd.DataFrame(jobs, columns=list(EMPLOYER_COLUMNS))
     candidates = _free_persons(graph)
     if residents is not None:
         candidates = candidates[candidates["id"].isin(residents).to_numpy()].reset_index(drop=True)
-    n = min(len(jobs), len(candidates))
-    if n == 0:
-        return {}, pd.DataFrame(columns=["src_ref", "dst", "typical_amount", "monthly_count", "since"])
+    if jobs.empty or candidates.empty:
+        return {}
     propensity = dict(zip(schema.SEGMENTS, SEGMENT_EMPLOYMENT))
     weight = candidates["segment"].map(propensity).to_numpy(np.float64)
     key = rng.exponential(size=len(candidates)) / weight  # the smaller, the sooner hired
@@ -170,16 +168,13 @@ def hire(graph, jobs: dict[str, list], rng: np.random.Generator, end: int,
     per_month = periods[rng.choice(len(periods), len(jobs), p=weights)]
     salary = np.round(52_000 * np.exp(rng.normal(0, 0.35, len(jobs))) / 12 / per_month, 2)
     pay_since = later_than(rng, np.maximum(person["opened"].to_numpy(), jobs["opened"].to_numpy()), end, 30)
-    edges = {
+    return {
         WORKS_AT: pd.DataFrame({"src": person["id"].to_numpy(object), "dst": jobs["company"].to_numpy(object),
                                 "role": np.full(len(jobs), "employee", object), "since": to_datetime(works_since)}),
         TRANSFERS: pd.DataFrame({"src": jobs["account"].to_numpy(object), "dst": person["account"].to_numpy(object),
                                  "kind": np.full(len(jobs), "payroll", object), "typical_amount": salary,
                                  "monthly_count": per_month, "since": to_datetime(pay_since)}),
     }
-    incoming = pd.DataFrame({"src_ref": jobs["account"].to_numpy(object), "dst": person["account"].to_numpy(object),
-                             "typical_amount": salary, "monthly_count": per_month, "since": pay_since})
-    return edges, incoming
 
 
 def _free_persons(graph) -> pd.DataFrame:

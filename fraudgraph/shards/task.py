@@ -14,7 +14,7 @@ from typing import Any
 from fraudgraph import schema, stageclock
 from fraudgraph.config import Scenario
 from fraudgraph.pipeline import build
-from fraudgraph.shards.employment import hire
+from fraudgraph.shards.employment import TRANSFERS, hire
 from fraudgraph.shards.layout import StreamParts, write_tables
 from fraudgraph.shards.plan import ShardPlan
 from fraudgraph.units import epoch_seconds
@@ -61,11 +61,11 @@ def _run(scenario: dict[str, Any], index: int, root: str, jobs: dict[str, list] 
     residents: list[set] = []  # the population's persons: those the patterns make up hold no job (as in one world)
     dataset = build(shard_scenario, seeds,
                     on_population=lambda graph: residents.append(set(graph.nodes["Person"]["id"].tolist())))
-    extra_edges, incoming = {}, None
+    extra_edges = {}
     if jobs:
         with stageclock.stage("shards hiring"):
-            extra_edges, incoming = hire(dataset.graph, jobs, seeds.rng("shards", "hiring"),
-                                         epoch_seconds(shard_scenario.end_date), residents[0])
+            extra_edges = hire(dataset.graph, jobs, seeds.rng("shards", "hiring"),
+                               epoch_seconds(shard_scenario.end_date), residents[0])
     out = Path(root)
     files = write_tables(dataset, out, index, extra_edges)
     counts = dataset.graph.counts()
@@ -78,7 +78,7 @@ def _run(scenario: dict[str, Any], index: int, root: str, jobs: dict[str, list] 
     if streams:
         parts = StreamParts(out, index, stream_schemas())
         timeline = Timeline(dataset.graph, dataset.truth, shard_scenario, seeds, streams=streams,
-                            incoming_payroll=incoming)
+                            incoming_payroll=extra_edges.get(TRANSFERS))
         for window in timeline.windows():
             parts.write(window)
         stream_files, events = parts.close()

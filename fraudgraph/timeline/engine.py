@@ -93,9 +93,9 @@ class Timeline:
     labels_on_events : bool
         Also put ``is_fraud``, ``fraud_type`` and ``pattern_id`` on each event (demos only).
     incoming_payroll : DataFrame, optional
-        Salaries paid into this world's accounts from accounts outside it (a shard's employees of
-        other shards' companies, see :mod:`fraudgraph.shards.employment`): ``src_ref``, ``dst``,
-        ``typical_amount``, ``monthly_count``, ``since`` (epoch seconds).
+        Payroll ``TRANSFERS_TO`` rows (the edge table's columns) whose paying account is outside this
+        world: a shard's employees of other shards' companies (see :mod:`fraudgraph.shards.employment`).
+        Their salaries are booked as credits only, since the payer's ledger is elsewhere.
     """
 
     def __init__(self, graph: PropertyGraph, truth: Truth, scenario: Scenario, seeds: SeedTree,

@@ -95,7 +95,11 @@ class Transactions(Family):
         self.pays = self._edges(pays[~pay_scripted], "Company", kind_col="channel", types=CHANNEL_TYPE)
         self.pays["dst_account"] = world.company_account[self.pays["dst"]]
         self.tr["dst_account"] = self.tr["dst"]
-        self.tr = _with_incoming(self.tr, context.incoming_payroll, world)
+        incoming = context.incoming_payroll
+        if incoming is not None and len(incoming):
+            paid_in = self._edges(incoming, "Account", kind_col="kind", types=KIND_TYPE)
+            paid_in["dst_account"] = paid_in["dst"]
+            self.tr = {key: np.concatenate([self.tr[key], paid_in[key]]) for key in self.tr}
         self._income_and_bills(rng)
         self.refunds = make_payments()
         self.placements = self._placements(rng)
@@ -113,19 +117,21 @@ class Transactions(Family):
         return key.isin(set(pairs["src"].astype(str) + "|" + pairs["dst"].astype(str))).to_numpy()
 
     def _edges(self, edges: pd.DataFrame, dst_label: str, kind_col: str, types: dict) -> dict:
+        """Standing edges as arrays of positions; a paying account outside this world (a salary from
+        another shard) has ``src`` -1, its id in ``src_ref`` and no holder here."""
         world = self.ctx.world
         src = world.pos("Account", edges["src"])
         kind = edges[kind_col].to_numpy(dtype=object)
         return {
             "src": src,
-            "src_ref": np.empty(len(src), object),
+            "src_ref": np.where(src < 0, edges["src"].to_numpy(dtype=object), None),
             "dst": world.pos(dst_label, edges["dst"]),
             "kind": kind,
             "tx_type": pd.Series(kind, dtype=object).map(types).to_numpy(dtype=object),
             "typical": edges["typical_amount"].to_numpy(dtype=np.float64),
             "rate": edges["monthly_count"].to_numpy(dtype=np.float64) / 30.44,
             "since": to_seconds(edges["since"]),
-            "user": world.account_holder[src],
+            "user": np.where(src >= 0, world.account_holder[np.maximum(src, 0)], -1),
         }
 
     def _income_and_bills(self, rng: np.random.Generator) -> None:
@@ -562,28 +568,6 @@ class Transactions(Family):
 def _quoted_or_null(values: np.ndarray, present: np.ndarray) -> pa.Array:
     text = env.money(values).text
     return pc.if_else(pa.array(present), text, pa.scalar("null", pa.large_string()))
-
-
-def _with_incoming(edges: dict, incoming, world) -> dict:
-    """Standing edges plus the payroll paid in from accounts outside this world (``src`` -1, ``src_ref`` the
-    paying account's id): booked as credits only, since the payer's ledger is elsewhere."""
-    if incoming is None or not len(incoming):
-        return edges
-    n = len(incoming)
-    dst = world.pos("Account", incoming["dst"])
-    extra = {
-        "src": np.full(n, -1, np.int64),
-        "src_ref": incoming["src_ref"].to_numpy(object),
-        "dst": dst,
-        "kind": np.full(n, "payroll", object),
-        "tx_type": np.full(n, KIND_TYPE["payroll"], object),
-        "typical": incoming["typical_amount"].to_numpy(np.float64),
-        "rate": incoming["monthly_count"].to_numpy(np.float64) / 30.44,
-        "since": incoming["since"].to_numpy(np.int64),
-        "user": np.full(n, -1, np.int64),
-        "dst_account": dst,
-    }
-    return {key: np.concatenate([np.asarray(edges[key]), extra[key]]) for key in edges}
 
 
 def _paying_account(src_ids: pa.Array, pay: pd.DataFrame) -> pa.Array:
