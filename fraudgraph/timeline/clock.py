@@ -62,8 +62,28 @@ def payday_factor(day: Day) -> float:
 
 
 def is_payday(day: Day) -> bool:
-    """Semi-monthly payroll runs on the 1st and the 15th."""
+    """Semi-monthly outside income (benefits, pensions, side jobs) arrives on the 1st and the 15th."""
     return day.day_of_month in (1, 15)
+
+
+#: Pay periods per month of the three payroll cycles: monthly, every other Friday, every Friday.
+PAY_CYCLES = (1.0, 26 / 12, 52 / 12)
+
+
+def payroll_due(day: Day, per_month: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """Which payroll edges pay on ``day``, given each one's pay periods per month.
+
+    Weekly payrolls pay every Friday, biweekly ones on the Fridays of weeks of their ``phase`` (0
+    or 1, one per employer, counted from the epoch so that it does not depend on the start date),
+    monthly ones on the 1st, or on the Friday before when the 1st falls on a weekend.
+    """
+    per_month = np.asarray(per_month, dtype=np.float64)
+    cycle = np.searchsorted(np.array([1.5, 3.2]), per_month, side="right")  # 0 monthly, 1 biweekly, 2 weekly
+    friday = day.weekday == 4
+    days_to_first = int((day.date.astype("datetime64[M]") + 1 - day.date.astype("datetime64[D]")).astype(int))
+    monthly = (day.day_of_month == 1 and day.weekday < 5) or (friday and days_to_first in (1, 2))
+    week_parity = int(day.date.astype("datetime64[D]").astype(np.int64) // 7) % 2
+    return np.where(cycle == 0, monthly, friday & ((cycle == 2) | (np.asarray(phase) == week_parity)))
 
 
 def times_in_day(rng: np.random.Generator, day: Day, n: int, profile: str,

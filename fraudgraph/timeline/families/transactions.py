@@ -132,7 +132,17 @@ class Transactions(Family):
             "rate": edges["monthly_count"].to_numpy(dtype=np.float64) / 30.44,
             "since": to_seconds(edges["since"]),
             "user": np.where(src >= 0, world.account_holder[np.maximum(src, 0)], -1),
+            "pay_phase": self._pay_phase(edges["src"].to_numpy(dtype=object), kind == "payroll"),
         }
+
+    @staticmethod
+    def _pay_phase(payer: np.ndarray, payroll: np.ndarray) -> np.ndarray:
+        """0 or 1 per edge: which Fridays a biweekly payroll runs on, the same for every employee of a
+        paying account and drawn from its id, so that shards agree on it."""
+        phase = np.zeros(len(payer), np.int8)
+        if payroll.any():
+            phase[payroll] = pd.util.hash_array(payer[payroll], categorize=False) & 1
+        return phase
 
     def _income_and_bills(self, rng: np.random.Generator) -> None:
         """Outside income for accounts that spend more than they receive, and card bills."""
@@ -203,8 +213,10 @@ class Transactions(Family):
         ctx = self.ctx
         scale = clock.weekday_factor(day, profile) * clock.payday_factor(day) * drift
         rows = self._pick_edges(rng, e, scale)
-        if clock.is_payday(day):
-            rows = np.sort(np.concatenate([rows, e["payroll_rows"]]))
+        payroll_rows = e["payroll_rows"]
+        if payroll_rows.size:
+            due = clock.payroll_due(day, e["rate"][payroll_rows] * 30.44, e["pay_phase"][payroll_rows])
+            rows = np.sort(np.concatenate([rows, payroll_rows[due]]))
         src = e["src"][rows]
         alive = (e["since"][rows] < day.end) & ((src < 0) | (ctx.dark_after[np.maximum(src, 0)] > day.start))
         rows = rows[alive]
