@@ -72,6 +72,12 @@ class PartWriter:
             self._close_part()
         return self.written
 
+    def abort(self) -> None:
+        """Let go of the open part without finishing it (the run failed; its folder is being removed)."""
+        if self.sink is not None:
+            abort_sink(self.sink)
+        self.sink = None
+
     def _open(self) -> None:
         rel = Path(self.folder) / f"part-{len(self.written):05d}.{self.exporter.extension}"
         (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -118,9 +124,24 @@ class BlockedPart:
         self.buffer, self.buffered = [], 0
         self._finish()
 
+    def abort(self) -> None:
+        """Drop the rows not yet written and close the file, whatever the state it is in."""
+        self.buffer, self.buffered = [], 0
+        try:
+            self._finish()
+        except Exception:  # noqa: BLE001 - the run already failed (a full disk, say): its error is the one to report
+            pass
+
     def _write_block(self, table: pa.Table) -> None:
         raise NotImplementedError
 
     def _finish(self) -> None:
         raise NotImplementedError
+
+
+def abort_sink(sink) -> None:
+    """Close an open sink of a failed run: its ``abort()`` if it has one, else nothing (it holds no file)."""
+    abort = getattr(sink, "abort", None)
+    if abort is not None:
+        abort()
 

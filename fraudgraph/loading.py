@@ -13,6 +13,7 @@ import pandas as pd
 from fraudgraph import schema
 from fraudgraph.checks import stream_problems
 from fraudgraph.checks.events import partition_of
+from fraudgraph.checks.tables import event_table_problems
 from fraudgraph.config import Scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
@@ -134,7 +135,7 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
         if entry["format"] != fmt:
             continue
         stem = entry["table"]
-        if entry["kind"] in ("events", "event_truth", "features"):
+        if entry["kind"] not in ("node", "edge", "truth"):
             continue
         try:
             if entry["kind"] == "truth":
@@ -337,6 +338,7 @@ def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     sharded = manifest.get("layout", {}).get("kind") == "sharded"
     stream_lines, streams = stream_problems(path, manifest, FORMAT_PREFERENCE, order_across_parts=not sharded)
     problems += stream_lines
+    problems += event_table_problems(path, manifest)
     return problems, {"formats": manifest_formats(manifest), "read_back": formats, "rows": rows,
                       "tables": len(manifest.get("files", [])),
                       "events": streams["events"], "event_parts": streams["parts"]}

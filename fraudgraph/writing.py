@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +77,7 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
     scenario = dataset.scenario.override({"output.formats": formats, "events.streams": list(streams)})
     out = Path(out)
     write_options = {**(options or {}), "labels_on_graph": labels_on_graph, "blind": blind,
-                     "graph_events": graph_events}
+                     "graph_events": graph_events, "part_rows": dataset.scenario.events.part_rows}
     with atomic_folder(out, force=force) as tmp:
         # Formats write disjoint files, and Arrow releases the GIL, so they run side by side;
         # the files' bytes do not depend on how many run at once.
@@ -156,6 +156,13 @@ class EventSinks:
         self._send(self.graph.close())
         return files + [f.manifest_entry(e.name) for e, sink in self.sinks for f in _checked(e, self.root, sink.close())]
 
+    def abort(self) -> None:
+        """Let go of what the sinks hold open, for a failed run."""
+        from fraudgraph.exporters.streams import abort_sink
+
+        for _, sink in self.windows + self.sinks:
+            abort_sink(sink)
+
     def _send(self, chunk) -> None:
         for _, sink in self.sinks:
             sink.write(chunk)
@@ -190,29 +197,38 @@ def _write_streams(dataset: Dataset, root: Path, exporters, pool, streams, label
     counts: dict[str, int] = {}
     pending = []
     done_days = 0
-    for window in timeline.windows():
+    try:
+        for window in timeline.windows():
+            for future in pending:
+                future.result()
+            tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
+            count_event_types(counts, window.events)
+            if progress is not None:
+                released = min(scenario.events.window_days, scenario.days - done_days)
+                total = sum(counts.values())
+                for i in range(done_days, done_days + released):
+                    progress(f"events {scenario.start_date + dt.timedelta(days=i)} · {total:,} events")
+                done_days += released
+            pending = [pool.submit(_write_window, exporter.name, [w for (fmt, _), w in writers.items()
+                                                                  if fmt == exporter.name], tables)
+                       for exporter in exporters]
+            if graph.active:
+                pending.append(pool.submit(graph.write, window))
         for future in pending:
             future.result()
-        tables = {"events": window.events, "event_truth": window.truth, "features": window.features}
-        count_event_types(counts, window.events)
-        if progress is not None:
-            released = min(scenario.events.window_days, scenario.days - done_days)
-            total = sum(counts.values())
-            for i in range(done_days, done_days + released):
-                progress(f"events {scenario.start_date + dt.timedelta(days=i)} · {total:,} events")
-            done_days += released
-        pending = [pool.submit(_write_window, exporter.name, [w for (fmt, _), w in writers.items()
-                                                              if fmt == exporter.name], tables)
-                   for exporter in exporters]
-        if graph.active:
-            pending.append(pool.submit(graph.write, window))
-    for future in pending:
-        future.result()
-    files = []
-    for (fmt, _), writer in writers.items():
-        with stageclock.stage(f"write events {fmt}"):
-            files += [f.manifest_entry(fmt) for f in writer.close()]
-    return files + graph.close(), counts
+        files = []
+        for (fmt, _), writer in writers.items():
+            with stageclock.stage(f"write events {fmt}"):
+                files += [f.manifest_entry(fmt) for f in writer.close()]
+        return files + graph.close(), counts
+    except BaseException:
+        # close every open part now: the staging folder is removed next, and a file still open would keep its
+        # blocks on the disk until the process ends
+        wait(pending)
+        for writer in writers.values():
+            writer.abort()
+        graph.abort()
+        raise
 
 
 def _return_freed_memory() -> None:

@@ -27,7 +27,10 @@ def test_generate_validate_stats(tmp_path):
     persons = json.loads((out / "manifest.json").read_text())["counts"]["nodes"]["Person"]
     assert persons > 400  # the fraud patterns' synthetic identities come on top, and the summary says so
     assert f"{persons:,}  (400 + {persons - 400} synthetic identities of fraud patterns)" in r.stdout
-    assert f"wrote {3 * tables + len(load_pack())} files" in r.stdout  # and the investigation pack's copy
+    manifest = json.loads((out / "manifest.json").read_text())
+    typed = sum(f["kind"] == "event_table" for f in manifest["files"])   # Parquet's tables per family and date
+    assert typed >= 6 and len(manifest["files"]) == 3 * tables + typed + len(load_pack())  # + the query pack
+    assert f"wrote {len(manifest['files'])} files" in r.stdout
     r = run("validate", str(out))
     assert r.returncode == 0 and "OK" in r.stdout
     r = run("stats", str(out))

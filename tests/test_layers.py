@@ -23,7 +23,7 @@ FOLDERS = {"fraudgraph": ROOT / "fraudgraph", "fraudgraph.patterns": ROOT / "pat
 
 BOTTOM = ("fraudgraph.units", "fraudgraph.stageclock", "fraudgraph.vocab", "fraudgraph.seeding", "fraudgraph.errors", "fraudgraph._version")
 CORE = ("fraudgraph.graph", "fraudgraph.schema", "fraudgraph.config", "fraudgraph.truth", "fraudgraph.graphdb",
-        "fraudgraph.event_graph", "fraudgraph.event_facts", "fraudgraph.event_payloads", "fraudgraph.gnn",
+        "fraudgraph.event_graph", "fraudgraph.event_facts", "fraudgraph.event_payloads", "fraudgraph.event_tables", "fraudgraph.json_text", "fraudgraph.gnn",
         "fraudgraph.queries", "fraudgraph.casebook")
 STAGES = ("fraudgraph.population", "fraudgraph.patterns", "fraudgraph.timeline", "fraudgraph.exporters")
 #: Runs the stages, reads datasets back and checks them.
