@@ -143,6 +143,12 @@ class EventTableError(FraudGraphError):
     """An event whose payload does not match its declared fields."""
 
 
+def is_family_table(columns) -> bool:
+    """Whether a table with these column names is a typed event table (the envelope's columns, no payload)."""
+    names = set(columns)
+    return "payload" not in names and names.issuperset(ENVELOPE_TYPES)
+
+
 def families() -> list[str]:
     """Every event family, in the order of :data:`fraudgraph.schema.EVENT_TYPES`."""
     return list(dict.fromkeys(et.family for et in schema.EVENT_TYPES.values()))

@@ -17,6 +17,7 @@ from fraudgraph.checks.tables import event_table_problems
 from fraudgraph.config import Scenario
 from fraudgraph.dataset import Dataset
 from fraudgraph.errors import DatasetError, FraudGraphError
+from fraudgraph.event_tables import envelope_table, is_family_table
 from fraudgraph.exporters import get_exporter
 from fraudgraph.graph import PropertyGraph, isin
 from fraudgraph.output import MANIFEST
@@ -272,7 +273,9 @@ def _event_table(path: Path, fmt: str):
     import pyarrow.parquet as pq
 
     if fmt == "parquet":
-        return pq.read_table(path)
+        table = pq.read_table(path)
+        # a sharded dataset's event parts are typed tables by family: their envelope rows, byte for byte
+        return envelope_table(table) if is_family_table(table.column_names) else table
     if fmt == "csv":
         names = pacsv.read_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16),
                                convert_options=pacsv.ConvertOptions(include_columns=[])).column_names

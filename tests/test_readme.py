@@ -35,3 +35,19 @@ def test_docker_compose_neo4j():
     assert "${NEO4J_PASSWORD" in neo4j["environment"]["NEO4J_AUTH"]
     assert neo4j["healthcheck"]["test"] and neo4j["volumes"]
     assert set(compose["volumes"]) >= {"neo4j-data"}
+
+
+def test_the_typed_table_queries_run_as_written(written, monkeypatch, capsys):
+    """The DuckDB and pandas examples of "Typed event tables", run on a written dataset as ``out``."""
+    section = README.split("### Typed event tables", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)\n```", section, flags=re.S)
+    assert len(blocks) == 2
+    monkeypatch.chdir(written.parent)
+    (written.parent / "out").symlink_to(written)
+    names = {}
+    for block in blocks:
+        exec(block, names)  # noqa: S102 - the README's own example
+    shown = capsys.readouterr().out
+    assert "transaction-initiated" not in shown and "payments" in shown and "payroll" in shown
+    assert len(names["logins"]) and names["failed"].sum() == (names["logins"]["event_type"] == "login-failed").sum()
+    assert names["logins"]["timestamp"].dt.strftime("%Y-%m-%d").between("2025-01-06", "2025-01-12").all()

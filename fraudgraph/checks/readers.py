@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from fraudgraph.checks.arrays import col, single, string_buffers
 from fraudgraph.checks.problems import Problems, clip
+from fraudgraph.event_tables import envelope_table, is_family_table
 
 #: Formats whose part files can be read back here.
 READABLE = ("parquet", "csv", "jsonl")
@@ -131,11 +132,13 @@ def _parquet_tables(path: Path, names: tuple[str, ...]) -> Iterator[pa.Table]:
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)
-    missing = [n for n in names if n not in file.schema_arrow.names]
+    typed = "payload" in names and is_family_table(file.schema_arrow.names)  # a typed event table: envelope again
+    missing = [n for n in names if n not in file.schema_arrow.names and not (typed and n == "payload")]
     if missing:
         raise Unreadable(f"no column {', '.join(missing)}")
-    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=list(names)):
-        yield _large(pa.Table.from_batches([batch]))
+    for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=None if typed else list(names)):
+        table = pa.Table.from_batches([batch])
+        yield _large(envelope_table(table).select(list(names)) if typed else table)
 
 
 def tables(path: Path, fmt: str, names: tuple[str, ...], problems: Problems, rel: str,

@@ -7,7 +7,7 @@ any order::
     edges/<Src>_<REL>_<Dst>/part-<shard>.parquet
     edges/Person_KNOWS_Person/part-bridges.parquet   (ties between shards: bridges.py)
     truth/<table>/part-<shard>.parquet
-    events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet
+    events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet   (typed: fraudgraph.event_tables)
     event_truth/date=<YYYY-MM-DD>/part-<shard>.parquet
     features/date=<YYYY-MM-DD>/part-<shard>.parquet
 
@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from fraudgraph import schema
 from fraudgraph.dataset import Dataset
+from fraudgraph.event_tables import family_schema, family_table
 from fraudgraph.exporters import WrittenFile, get_exporter
 from fraudgraph.graph import conform, sort_rows
 from fraudgraph.stageclock import stage
@@ -99,6 +100,9 @@ class StreamParts:
                 with stage("events partitioning"):
                     groups = list(_groups(stream, table))
                 for key, rows in groups:
+                    if stream == "events":  # typed: the family's payload fields as columns
+                        with stage("events typed tables"):
+                            rows = family_table(rows, key.rpartition("/")[0])
                     self._part(stream, key).write(rows)
         count_event_types(self.counts, window.events)
         # every row of a date comes in one window, so its parts are complete (and their buffers freed) now
@@ -114,8 +118,12 @@ class StreamParts:
         if ident not in self.open:
             folder = Path(stream, family) if family else Path(stream)
             rel = folder / f"date={date}" / part_name(self.shard)
-            self.open[ident] = _Part(self.parquet.open_part(stream, folder_for(self.root, rel), self.schemas[stream]),
-                                     rel)
+            path = folder_for(self.root, rel)
+            if stream == "events":
+                sink = self.parquet.open_event_table(path, family_schema(family, "is_fraud" in self.schemas[stream].names))
+            else:
+                sink = self.parquet.open_part(stream, path, self.schemas[stream])
+            self.open[ident] = _Part(sink, rel)
         return self.open[ident]
 
     def _close_before(self, date: str) -> None:
