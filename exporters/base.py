@@ -181,8 +181,8 @@ class Exporter(ABC):
 
         Returns
         -------
-        WindowSink
-            An object with ``write(events, truth, features)`` taking each window's
+        WindowSink or None
+            None when ``options`` ask for nothing from the windows; else an object with ``write(events, truth, features)`` taking each window's
             events envelope, event-truth and point-in-time feature tables (text
             times, as in ``events/``, ``truth/events/`` and ``features/``), and ``close()``
             returning the :class:`WrittenFile` records of what it wrote.

@@ -41,8 +41,11 @@ class ParquetExporter(TableExporter):
         """A streaming sink for one part of a typed event table (:func:`fraudgraph.event_tables.family_schema`)."""
         return TypedPart(path, schema)
 
-    def open_windows(self, root: Path, **options: Any) -> EventTables:
-        """The typed event tables, ``events/<family>/date=<YYYY-MM-DD>/part-<k>.parquet``."""
+    def open_windows(self, root: Path, **options: Any) -> EventTables | None:
+        """The typed event tables, ``events/<family>/date=<YYYY-MM-DD>/part-<k>.parquet``, when
+        ``typed_events`` asks for them (``output.typed_events``)."""
+        if not options.get("typed_events"):
+            return None
         return EventTables(root, int(options.get("part_rows", 1_000_000)))
 
     def read_table(self, table_type, path: Path) -> pd.DataFrame:

@@ -49,6 +49,8 @@ def cli():
 @click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
 @click.option("--streams", metavar="LIST", help=f"Comma-separated event families to write under events/ ({', '.join(STREAMS)}), or 'none'. Default: the scenario's events.streams.")
 @click.option("--labels-on-events", is_flag=True, help="Also put is_fraud, fraud_type and pattern_id on each event (truth/events always has them).")
+@click.option("--typed-events", is_flag=True, help="Parquet: also write the events as typed tables by family and date "
+              "(events/<family>/date=<D>/; output.typed_events), for Spark, DuckDB and pandas.")
 @click.option("--graph-events", type=click.Choice(["none", "relationships", "nodes"]), default="relationships",
               show_default=True, help="How the graph-database formats and --neo4j hold the events: TRANSFERRED and "
               "LOGGED_IN relationships, or Transaction and Session nodes.")
@@ -66,13 +68,14 @@ def cli():
               "Dask cluster (--engine dask --scheduler tcp://HOST:PORT; its workers must see --out).")
 @click.option("--scheduler", metavar="URL", help="Address of the Dask scheduler for --engine dask.")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, graph_events, blind, neo4j_uri, timings_file, shard_persons, workers, engine,
-             scheduler):
+             labels_on_events, typed_events, graph_events, blind, neo4j_uri, timings_file, shard_persons, workers,
+             engine, scheduler):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
     sharding = {"shard_persons": shard_persons, "workers": workers, "engine": engine, "scheduler": scheduler}
-    scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding)
+    typed = {"output.typed_events": True} if typed_events else {}
+    scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding, typed)
     if scenario is not None:
         _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri)
 
@@ -81,7 +84,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     else:
         def run():
             return _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
-                             streams, labels_on_events, graph_events, blind, neo4j_uri)
+                             streams, labels_on_events, graph_events, blind, neo4j_uri, typed)
     if timings_file is None:
         run()
         return
@@ -92,10 +95,10 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
 
 
 def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-              labels_on_events, graph_events, blind, neo4j_uri):
+              labels_on_events, graph_events, blind, neo4j_uri, overrides):
     started = time.perf_counter()
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
-                       streams=_streams_option(streams))
+                       streams=_streams_option(streams)).override(overrides)
     from fraudgraph.output import check_target
 
     check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
@@ -137,10 +140,10 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
     return manifest
 
 
-def _sharded_scenario(name, seed, persons, days, formats, streams, sharding):
+def _sharded_scenario(name, seed, persons, days, formats, streams, sharding, overrides):
     """The scenario of a sharded run, or None when the run builds one world."""
     scenario = prepare(name, seed=seed, persons=persons, days=days,
-                       formats=formats or "parquet", streams=_streams_option(streams))
+                       formats=formats or "parquet", streams=_streams_option(streams)).override(overrides)
     if sharding["shard_persons"] is not None:
         scenario = scenario.override({"persons.per_shard": sharding["shard_persons"]})
     wanted = scenario.persons.per_shard is not None or any(

@@ -429,6 +429,9 @@ class OutputConfig(_Section):
 
     formats: list[str] = Field(default_factory=lambda: ["csv", "jsonl", "parquet"],
                                description="Output formats (kept in alphabetical order).")
+    typed_events: bool = Field(False, description="Parquet: also write the events as typed tables by family and "
+                               "date (events/<family>/date=<D>/; a sharded dataset writes its events only so). Each "
+                               "payload is parsed once more to fill them.")
 
     @field_validator("formats", mode="before")
     @classmethod

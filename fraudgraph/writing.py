@@ -77,7 +77,8 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
     scenario = dataset.scenario.override({"output.formats": formats, "events.streams": list(streams)})
     out = Path(out)
     write_options = {**(options or {}), "labels_on_graph": labels_on_graph, "blind": blind,
-                     "graph_events": graph_events, "part_rows": dataset.scenario.events.part_rows}
+                     "graph_events": graph_events, "part_rows": dataset.scenario.events.part_rows,
+                     "typed_events": dataset.scenario.output.typed_events}
     with atomic_folder(out, force=force) as tmp:
         # Formats write disjoint files, and Arrow releases the GIL, so they run side by side;
         # the files' bytes do not depend on how many run at once.
@@ -135,7 +136,8 @@ class EventSinks:
         self.root = root
         self.sinks = [] if mode == "none" else [(e, e.open_graph_events(root, mode, blind)) for e in takers]
         self.graph = EventGraph(mode, blind) if self.sinks else None
-        self.windows = [(e, e.open_windows(root, **(options or {}))) for e in exporters if e.capabilities.windows]
+        opened = [(e, e.open_windows(root, **(options or {}))) for e in exporters if e.capabilities.windows]
+        self.windows = [(e, sink) for e, sink in opened if sink is not None]  # None: the options ask for nothing
 
     @property
     def active(self) -> bool:

@@ -7,7 +7,7 @@ any order::
     edges/<Src>_<REL>_<Dst>/part-<shard>.parquet
     edges/Person_KNOWS_Person/part-bridges.parquet   (ties between shards: bridges.py)
     truth/<table>/part-<shard>.parquet
-    events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet   (typed: fraudgraph.event_tables)
+    events/<family>/date=<YYYY-MM-DD>/part-<shard>.parquet   (typed with output.typed_events)
     event_truth/date=<YYYY-MM-DD>/part-<shard>.parquet
     features/date=<YYYY-MM-DD>/part-<shard>.parquet
 
@@ -83,10 +83,11 @@ class StreamParts:
     while their window is.
     """
 
-    def __init__(self, root: Path, shard: int, schemas: dict[str, pa.Schema]):
+    def __init__(self, root: Path, shard: int, schemas: dict[str, pa.Schema], typed: bool = False):
         self.root = root
         self.shard = shard
         self.schemas = schemas
+        self.typed = typed  # events as typed tables (fraudgraph.event_tables) rather than the envelope
         self.parquet = get_exporter("parquet")
         self.open: dict[tuple[str, str, str], _Part] = {}
         self.written: list[WrittenFile] = []
@@ -100,7 +101,7 @@ class StreamParts:
                 with stage("events partitioning"):
                     groups = list(_groups(stream, table))
                 for key, rows in groups:
-                    if stream == "events":  # typed: the family's payload fields as columns
+                    if stream == "events" and self.typed:  # the family's payload fields as columns
                         with stage("events typed tables"):
                             rows = family_table(rows, key.rpartition("/")[0])
                     self._part(stream, key).write(rows)
@@ -119,7 +120,7 @@ class StreamParts:
             folder = Path(stream, family) if family else Path(stream)
             rel = folder / f"date={date}" / part_name(self.shard)
             path = folder_for(self.root, rel)
-            if stream == "events":
+            if stream == "events" and self.typed:
                 sink = self.parquet.open_event_table(path, family_schema(family, "is_fraud" in self.schemas[stream].names))
             else:
                 sink = self.parquet.open_part(stream, path, self.schemas[stream])

@@ -76,7 +76,7 @@ def _run(scenario: dict[str, Any], index: int, root: str, jobs: dict[str, list] 
     events = {}
     streams = shard_scenario.events.streams
     if streams:
-        parts = StreamParts(out, index, stream_schemas())
+        parts = StreamParts(out, index, stream_schemas(), typed=shard_scenario.output.typed_events)
         timeline = Timeline(dataset.graph, dataset.truth, shard_scenario, seeds, streams=streams,
                             incoming_payroll=extra_edges.get(TRANSFERS))
         for window in timeline.windows():

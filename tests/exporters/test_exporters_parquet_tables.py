@@ -16,6 +16,15 @@ from fraudgraph.loading import validate_folder
 
 
 @pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A small world written as Parquet with its typed event tables, and as JSON Lines to compare with."""
+    scenario = fraudgraph.Scenario.from_preset("demo").override({"output.typed_events": True})
+    out = tmp_path_factory.mktemp("typed") / "ds"
+    fraudgraph.generate(scenario, seed=7, persons=600).write(out, formats=["jsonl", "parquet"])
+    return out
+
+
+@pytest.fixture(scope="module")
 def typed(written):
     manifest = json.loads((written / "manifest.json").read_text())
     return [f for f in manifest["files"] if f["kind"] == "event_table"], manifest
@@ -96,8 +105,17 @@ def test_validate_checks_the_typed_tables(written, tmp_path):
 
 
 def test_labels_on_events_are_typed_columns(tmp_path):
-    ds = fraudgraph.generate("fraud_heavy", seed=3, persons=300, days=5)
+    scenario = fraudgraph.Scenario.from_preset("fraud_heavy").override({"output.typed_events": True})
+    ds = fraudgraph.generate(scenario, seed=3, persons=300, days=5)
     ds.write(tmp_path / "l", formats="parquet", labels_on_events=True)
     table = pq.read_table(tmp_path / "l" / "events" / "transactions")
     assert table.schema.field("is_fraud").type == pa.bool_()
     assert 0 < sum(table["is_fraud"].to_pylist()) < table.num_rows
+
+
+def test_none_unless_asked(tmp_path):
+    ds = fraudgraph.generate("demo", seed=3, persons=200, days=3)
+    manifest = ds.write(tmp_path / "plain", formats="parquet")
+    assert not any(f["kind"] == "event_table" for f in manifest.files)
+    assert sorted(p.name for p in (tmp_path / "plain" / "events").iterdir()) == ["part-00000.parquet"]
+    assert manifest["scenario"]["output"]["typed_events"] is False

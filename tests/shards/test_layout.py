@@ -12,7 +12,7 @@ import pytest
 from fraudgraph import schema
 from fraudgraph.config import STREAMS
 from fraudgraph.errors import DatasetError
-from fraudgraph.event_tables import family_schema
+from fraudgraph.event_tables import envelope_table, family_schema
 from fraudgraph.loading import read_dataset, validate_folder
 from fraudgraph.pipeline import build
 from fraudgraph.shards import ShardPlan, write_sharded
@@ -178,3 +178,17 @@ def test_the_event_parts_read_back_day_by_day(sharded):
         total += events.num_rows
         assert set(truth["event_id"].to_pylist()) <= set(events["event_id"].to_pylist())
     assert days == sorted(days) and total == sum(manifest.event_counts.values())
+
+
+def test_without_typed_events_the_parts_are_the_envelope_and_hold_the_same_events(sharded, tmp_path):
+    out, manifest = sharded
+    plain = tmp_path / "plain"
+    written = write_sharded(sharded_scenario(**{"output.typed_events": False}), plain, workers=1)
+    assert validate_folder(plain)[0] == []
+    assert written.event_counts == manifest.event_counts
+    for entry in (f for f in written.files if f["kind"] == "events"):
+        envelope = pq.read_table(plain / entry["path"])
+        assert envelope.schema.names == list(schema.ENVELOPE)
+        typed = pq.read_table(out / entry["path"])
+        assert "payload" not in typed.schema.names
+        assert envelope_table(typed).equals(envelope.cast(envelope_table(typed).schema)), entry["path"]

@@ -5,5 +5,5 @@ from fraudgraph.config import resolve_scenario
 
 def sharded_scenario(**overrides):
     values = {"persons.count": 3000, "persons.per_shard": 1000, "days": 4, "seed": 11,
-              "output.formats": ["parquet"], **overrides}
+              "output.formats": ["parquet"], "output.typed_events": True, **overrides}  # events typed by family
     return resolve_scenario("default").override(values)

@@ -129,6 +129,7 @@ def test_truth_carries_leakage_metadata_and_accidents(written):
 
 def test_same_seed_same_bytes_whatever_the_window(tmp_path, small_dataset):
     small = fraudgraph.generate("fraud_heavy", seed=9, persons=600, days=20)
+    small.scenario.output.typed_events = True
     small.scenario.events.window_days = 7
     a = small.write(tmp_path / "a", formats=["jsonl", "parquet"]).path
     small.scenario.events.window_days = 1
