@@ -56,6 +56,8 @@ def cli():
               "LOGGED_IN relationships, or Transaction and Session nodes.")
 @click.option("--blind", is_flag=True, help="The graph-database formats and --neo4j leave every trace of the truth "
               "out (truth/ is written as always).")
+@click.option("--kafka", "kafka_uri", metavar="URI", help="Also produce the events to Kafka at kafka://HOST:PORT "
+              "(topics fraudgraph.<family>; see 'fraudgraph stream --to'), from the written files.")
 @click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the dataset into this Bolt server (an empty "
               "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
 @click.option("--timings", "timings_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -68,8 +70,8 @@ def cli():
               "Dask cluster (--engine dask --scheduler tcp://HOST:PORT; its workers must see --out).")
 @click.option("--scheduler", metavar="URL", help="Address of the Dask scheduler for --engine dask.")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, typed_events, graph_events, blind, neo4j_uri, timings_file, shard_persons, workers,
-             engine, scheduler):
+             labels_on_events, typed_events, graph_events, blind, kafka_uri, neo4j_uri, timings_file, shard_persons,
+             workers, engine, scheduler):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
@@ -77,14 +79,15 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     typed = {"output.typed_events": True} if typed_events else {}
     scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding, typed)
     if scenario is not None:
-        _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri)
+        _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri,
+                            kafka=kafka_uri)
 
         def run():
             return _generate_sharded(scenario, out, force, sharding)
     else:
         def run():
             return _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
-                             streams, labels_on_events, graph_events, blind, neo4j_uri, typed)
+                             streams, labels_on_events, graph_events, blind, neo4j_uri, typed, kafka_uri)
     if timings_file is None:
         run()
         return
@@ -95,7 +98,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
 
 
 def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-              labels_on_events, graph_events, blind, neo4j_uri, overrides):
+              labels_on_events, graph_events, blind, neo4j_uri, overrides, kafka_uri=None):
     started = time.perf_counter()
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
                        streams=_streams_option(streams)).override(overrides)
@@ -107,6 +110,11 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
             get_exporter(f).capabilities.readable for f in scenario.output.formats):
         raise click.UsageError(f"--neo4j loads the events from the written files: add csv, jsonl or parquet to "
                                f"--format {','.join(scenario.output.formats)}, or pass --graph-events none")
+    kafka = _kafka_sink(kafka_uri) if kafka_uri else None  # an unreachable broker fails before the work
+    if kafka is not None and scenario.events.streams and not any(
+            get_exporter(f).capabilities.readable for f in scenario.output.formats):
+        raise click.UsageError(f"--kafka sends the events from the written files: add csv, jsonl or parquet to "
+                               f"--format {','.join(scenario.output.formats)}")
     if neo4j_uri:
         from fraudgraph.exporters.bolt import BoltLoader, Target
 
@@ -137,6 +145,10 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
         _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
+    if kafka is not None:
+        from fraudgraph.loading import read_event_parts
+
+        _send_to_kafka(kafka, (events for events, _ in read_event_parts(Path(out))))
     return manifest
 
 
@@ -291,31 +303,70 @@ def _streams_option(value: str | None):
 
 
 @cli.command()
-@click.option("--rate", type=float, required=True, help="Events per second.")
+@click.option("--to", "target", metavar="URI", help="Where the events go: stdout (default, JSON lines) or "
+              "kafka://HOST:PORT (one topic per family, keyed by the entity whose order they keep).")
+@click.option("--rate", type=float, help="Events per second (required for stdout; for Kafka default: as fast as the "
+              "broker takes them).")
 @click.option("--duration", type=float, help="Seconds to run (default: until the span's events run out or a signal).")
+@click.option("--topic-prefix", default="fraudgraph.", show_default=True, help="Kafka topic name prefix.")
+@click.option("--topic-per", type=click.Choice(["family", "type"]), default="family", show_default=True,
+              help="One Kafka topic per event family or per event type.")
+@click.option("--partitions", type=int, default=6, show_default=True, help="Partitions of each Kafka topic created.")
+@click.option("--replication", type=int, default=1, show_default=True, help="Replication factor of each Kafka topic "
+              "created (existing topics are used as they are).")
 @click.option("--scenario", "scenario_name", metavar="NAME", help="Preset name. Default: default.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE", help="Scenario YAML file.")
 @click.option("--seed", type=int, help="Root seed.")
 @click.option("--persons", type=int, help="Override persons.count.")
 @click.option("--days", type=int, help="Override the simulated span in days.")
 @click.option("--streams", metavar="LIST", help="Comma-separated event families (default: the scenario's).")
-def stream(rate, duration, scenario_name, config_file, seed, persons, days, streams):
-    """Emit events as JSON lines on stdout at a steady RATE (load tests, demos).
+def stream(target, rate, duration, topic_prefix, topic_per, partitions, replication, scenario_name, config_file, seed,
+           persons, days, streams):
+    """Emit events as JSON lines on stdout at a steady RATE, or produce them to Kafka (--to kafka://HOST:PORT).
 
-    Stops cleanly on Ctrl-C, SIGTERM or when the reader closes the pipe.
+    Stops cleanly on Ctrl-C, SIGTERM or when the reader closes the pipe; Kafka gets everything sent so far
+    flushed, and the count of events the broker acknowledged is printed.
     """
     from fraudgraph.streaming import stream_events
 
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
-    if not rate > 0:
+    if rate is not None and not rate > 0:
         raise FraudGraphError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
     if duration is not None and not duration > 0:
         raise FraudGraphError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
+    kafka = None
+    if target not in (None, "stdout", "-"):
+        kafka = _kafka_sink(target, topic_prefix, topic_per, partitions, replication)  # fails before the work
+    elif rate is None:
+        raise click.UsageError("--rate is required when streaming to stdout")
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, streams=_streams_option(streams))
     dataset = generate_dataset(scenario)
-    written = stream_events(dataset, rate, duration, streams=scenario.events.streams)
-    click.echo(f"streamed {written:,} events", err=True)
+    if kafka is None:
+        written = stream_events(dataset, rate, duration, streams=scenario.events.streams)
+        click.echo(f"streamed {written:,} events", err=True)
+        return
+    batches = (w.events for w in dataset.events(scenario.events.streams, window_days=1))
+    _send_to_kafka(kafka, batches, rate, duration)
+
+
+def _kafka_sink(uri, prefix="fraudgraph.", per="family", partitions=6, replication=1):
+    from fraudgraph.exporters.kafka import KafkaSink, KafkaTarget
+
+    sink = KafkaSink(KafkaTarget.parse(uri), prefix=prefix, per=per, partitions=partitions, replication=replication)
+    sink.check()
+    return sink
+
+
+def _send_to_kafka(sink, batches, rate=None, duration=None):
+    from fraudgraph.streaming import send_to_kafka
+
+    started = time.monotonic()
+    sent = send_to_kafka(batches, sink, rate, duration, progress=lambda line: click.echo(line, err=True))
+    elapsed = max(time.monotonic() - started, 1e-9)
+    click.echo(f"sent {sent:,} events to kafka://{sink.target.bootstrap} ({', '.join(sorted(sink.topics))}) "
+               f"in {elapsed:.1f} s, {sent / elapsed:,.0f}/s", err=True)
+    return sent
 
 
 @cli.command()

@@ -36,6 +36,8 @@ def test_docker_compose_neo4j():
     assert "${NEO4J_PASSWORD" in neo4j["environment"]["NEO4J_AUTH"]
     assert neo4j["healthcheck"]["test"] and neo4j["volumes"]
     assert set(compose["volumes"]) >= {"neo4j-data"}
+    kafka = compose["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:") and ":9092" in " ".join(kafka["ports"])
 
 
 def test_the_typed_table_queries_run_as_written(tmp_path, monkeypatch, capsys):

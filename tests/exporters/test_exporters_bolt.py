@@ -206,7 +206,7 @@ def test_generate_refuses_to_load_events_it_cannot_read_back(bolt_server, tmp_pa
     ({"--mode": "upsert"}, ["--mode", "upsert"]),
 ], ids=["password", "port", "database", "scheme", "batch", "mode"])
 def test_bad_servers_and_options_are_one_line_and_exit_2(written, bolt_server, change, needles):
-    from servers.bolt import free_port
+    from servers.process import free_port
 
     folder, _ = written
     options = {"--uri": bolt_server.uri, "--user": bolt_server.user, "--password": bolt_server.password,
@@ -226,7 +226,7 @@ def test_a_missing_password_or_dataset_is_one_line(written, bolt_server, tmp_pat
 
 
 def test_a_generate_that_cannot_load_fails_before_generating(bolt_server, tmp_path):
-    from servers.bolt import free_port
+    from servers.process import free_port
 
     code, _, err = cli("generate", "--scenario", "demo", "--out", tmp_path / "ds", "--neo4j",
                        f"bolt://127.0.0.1:{free_port()}", env={"NEO4J_PASSWORD": "x"})

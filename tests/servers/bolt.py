@@ -12,7 +12,6 @@ import base64
 import importlib.util
 import itertools
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .process import free_port, port_open, stop_process
 
 PASSWORD = "fraudgraph-test-pw"
 USER = "root"
@@ -57,18 +58,6 @@ class BoltServer:
         return GraphDatabase.driver(self.uri, auth=(self.user, self.password))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _ready(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def start(root: Path, timeout: float = 90.0, heap: str = "1g") -> BoltServer:
     """Start ArcadeDB with Bolt under ``root`` on free loopback ports (``heap``: the JVM's ``-Xmx``)."""
     spec = importlib.util.find_spec("arcadedb_embedded")
@@ -89,7 +78,7 @@ def start(root: Path, timeout: float = 90.0, heap: str = "1g") -> BoltServer:
         process = subprocess.Popen(command, cwd=root, stdout=fh, stderr=subprocess.STDOUT)
     server = BoltServer(f"bolt://127.0.0.1:{bolt}", f"http://127.0.0.1:{http}", USER, PASSWORD, process, log)
     deadline = time.monotonic() + timeout
-    while not (_ready(bolt) and _ready(http)):
+    while not (port_open(bolt) and port_open(http)):
         if process.poll() is not None or time.monotonic() > deadline:
             stop(server)
             raise RuntimeError(f"the Bolt test server did not start: {log.read_text()[-2000:]}")
@@ -100,12 +89,7 @@ def start(root: Path, timeout: float = 90.0, heap: str = "1g") -> BoltServer:
 
 
 def stop(server: BoltServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+    stop_process(server.process)
 
 
 @pytest.fixture(scope="session")
