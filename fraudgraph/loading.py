@@ -364,3 +364,52 @@ def _same(x: pd.DataFrame, y: pd.DataFrame) -> bool:
         return True
     except AssertionError:
         return False
+
+
+def stream_parts(path: str | Path, kind: str, format: str):
+    """The part files of one stream (``events``, ``event_truth``, ``features``) of format ``format``, read one at a
+    time in order, as Arrow tables (the events as envelope rows)."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    parts = sorted((e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind),
+                   key=_day_first)
+    for part in parts:
+        try:
+            yield _event_table(path / part, format)
+        except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
+            raise DatasetError(f"{part}: cannot be parsed as {format}: {exc}") from None
+
+
+def postgres_load(path: str | Path, dsn: str, name: str | None = None, mode: str = "create") -> dict[str, int]:
+    """Load the written dataset at ``path`` into PostgreSQL (see :mod:`fraudgraph.exporters.postgres`).
+
+    Returns the rows of each table read back; they must equal the manifest's counts, or nothing is published.
+    """
+    from fraudgraph.exporters.postgres import (
+        PostgresLoader,
+        dataset_tables,
+        schema_name,
+    )
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    formats = readable_formats(manifest)
+    fmt = next((f for f in FORMAT_PREFERENCE if f in formats), None)
+    if fmt is None:
+        raise DatasetError(f"{path}: written only in {', '.join(manifest_formats(manifest))}; PostgreSQL loads "
+                           f"from csv, jsonl or parquet")
+    loader = PostgresLoader(dsn, name or schema_name(path), mode)
+    loader.check()
+    graph, truth = read_tables(path, fmt, manifest)
+    streams = {kind: stream_parts(path, kind, fmt) for kind in ("events", "event_truth", "features")
+               if any(e["kind"] == kind for e in manifest.get("files", []))}
+    counts = manifest.get("counts", {})
+    expected = {**counts.get("nodes", {}), **counts.get("edges", {}),
+                **{f"truth_{k}": v for k, v in counts.get("truth", {}).items()}}
+    for event_type, n in counts.get("events", {}).items():
+        table = f"events_{schema.EVENT_TYPES[event_type].family}"
+        expected[table] = expected.get(table, 0) + n
+    for kind, table in (("event_truth", "event_truth"), ("features", "features_transactions")):
+        if kind in streams:
+            expected[table] = sum(e["rows"] for e in manifest["files"] if e["kind"] == kind and e["format"] == fmt)
+    return loader.load(dataset_tables(graph, truth, streams, labels=bool(manifest.get("labels_on_events"))), expected)
