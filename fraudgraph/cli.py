@@ -58,6 +58,8 @@ def cli():
               "out (truth/ is written as always).")
 @click.option("--kafka", "kafka_uri", metavar="URI", help="Also produce the events to Kafka at kafka://HOST:PORT "
               "(topics fraudgraph.<family>; see 'fraudgraph stream --to'), from the written files.")
+@click.option("--postgres", "postgres_dsn", metavar="DSN", help="Also load the dataset into PostgreSQL at "
+              "postgresql://USER:PASSWORD@HOST:PORT/DB, in a new schema named after --out (see 'load postgres').")
 @click.option("--neo4j", "neo4j_uri", metavar="URI", help="Also load the dataset into this Bolt server (an empty "
               "database; user, password and database from NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE).")
 @click.option("--timings", "timings_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -70,8 +72,8 @@ def cli():
               "Dask cluster (--engine dask --scheduler tcp://HOST:PORT; its workers must see --out).")
 @click.option("--scheduler", metavar="URL", help="Address of the Dask scheduler for --engine dask.")
 def generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-             labels_on_events, typed_events, graph_events, blind, kafka_uri, neo4j_uri, timings_file, shard_persons,
-             workers, engine, scheduler):
+             labels_on_events, typed_events, graph_events, blind, kafka_uri, postgres_dsn, neo4j_uri, timings_file,
+             shard_persons, workers, engine, scheduler):
     """Generate a dataset and write it to OUT."""
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
@@ -80,14 +82,15 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     scenario = _sharded_scenario(config_file or scenario_name, seed, persons, days, formats, streams, sharding, typed)
     if scenario is not None:
         _refuse_with_shards(labels_on_graph=labels_on_graph, labels_on_events=labels_on_events, neo4j=neo4j_uri,
-                            kafka=kafka_uri)
+                            kafka=kafka_uri, postgres=postgres_dsn)
 
         def run():
             return _generate_sharded(scenario, out, force, sharding)
     else:
         def run():
             return _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph,
-                             streams, labels_on_events, graph_events, blind, neo4j_uri, typed, kafka_uri)
+                             streams, labels_on_events, graph_events, blind, neo4j_uri, typed, kafka_uri,
+                             postgres_dsn)
     if timings_file is None:
         run()
         return
@@ -98,7 +101,7 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
 
 
 def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
-              labels_on_events, graph_events, blind, neo4j_uri, overrides, kafka_uri=None):
+              labels_on_events, graph_events, blind, neo4j_uri, overrides, kafka_uri=None, postgres_dsn=None):
     started = time.perf_counter()
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
                        streams=_streams_option(streams)).override(overrides)
@@ -111,10 +114,17 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
         raise click.UsageError(f"--neo4j loads the events from the written files: add csv, jsonl or parquet to "
                                f"--format {','.join(scenario.output.formats)}, or pass --graph-events none")
     kafka = _kafka_sink(kafka_uri) if kafka_uri else None  # an unreachable broker fails before the work
-    if kafka is not None and scenario.events.streams and not any(
-            get_exporter(f).capabilities.readable for f in scenario.output.formats):
+    readable = any(get_exporter(f).capabilities.readable for f in scenario.output.formats)
+    if kafka is not None and scenario.events.streams and not readable:
         raise click.UsageError(f"--kafka sends the events from the written files: add csv, jsonl or parquet to "
                                f"--format {','.join(scenario.output.formats)}")
+    if postgres_dsn:
+        from fraudgraph.exporters.postgres import PostgresLoader, schema_name
+
+        if not readable:
+            raise click.UsageError(f"--postgres loads the written files: add csv, jsonl or parquet to "
+                                   f"--format {','.join(scenario.output.formats)}")
+        PostgresLoader(postgres_dsn, schema_name(Path(out))).check()  # unreachable, or the schema exists: now
     if neo4j_uri:
         from fraudgraph.exporters.bolt import BoltLoader, Target
 
@@ -145,6 +155,12 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
                f"in {elapsed:.1f} s (scenario {scenario.name}, seed {scenario.seed})")
     if loader is not None:
         _load_into_neo4j(loader, dataset, blind, graph_events, Path(out))
+    if postgres_dsn:
+        from fraudgraph.loading import postgres_load
+
+        counts = postgres_load(Path(out), postgres_dsn)
+        click.echo(f"loaded {sum(counts.values()):,} rows into {len(counts)} tables of PostgreSQL schema "
+                   f"{_default_schema(out)!r}")
     if kafka is not None:
         from fraudgraph.loading import read_event_parts
 

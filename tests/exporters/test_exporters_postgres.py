@@ -173,3 +173,18 @@ def test_the_readme_query_runs(loaded, postgres_server):
     sql = section.split("```sql\n", 1)[1].split("```", 1)[0]
     rows = query(postgres_server, sql)
     assert all(payers > 5 for _, _, payers in rows)
+
+
+def test_generate_also_loads(postgres_server, tmp_path):
+    out = tmp_path / "fresh_world"
+    code, stdout, err = cli("generate", "--scenario", "demo", "--seed", "5", "--persons", "200", "--days", "3",
+                            "--format", "parquet", "--postgres", postgres_server.dsn(), "--out", out)
+    assert code == 0, err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "schema 'fresh_world'" in stdout
+    assert query(postgres_server, 'SELECT count(*) FROM fresh_world."Person"')[0][0] == manifest["counts"]["nodes"]["Person"]
+    (tmp_path / "other").mkdir()
+    code, _, err = cli("generate", "--scenario", "demo", "--persons", "100", "--days", "2", "--format", "parquet",
+                       "--postgres", postgres_server.dsn(), "--out", tmp_path / "other" / "fresh_world")
+    one_line_exit_2(code, err, "'fresh_world' already exists")   # refused before any work
+    assert not (tmp_path / "other" / "fresh_world").exists()
