@@ -44,7 +44,8 @@ def cli():
 @click.option("--persons", type=int, help="Override persons.count.")
 @click.option("--days", type=int, help="Override the simulated span in days.")
 @click.option("--format", "formats", metavar="LIST", help=f"Comma-separated formats: {', '.join(available_formats())}.")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder (absent or empty).")
+@click.option("--out", required=True, callback=lambda ctx, param, value: _out_target(value),
+              help="Output folder (absent or empty), or a URL: s3://bucket/prefix, gs://..., file://... (an empty prefix).")
 @click.option("--force", is_flag=True, help="Replace an existing dataset folder.")
 @click.option("--labels-on-graph", is_flag=True, help="Also put fraud labels on node and edge tables (demos; truth/ always has them).")
 @click.option("--streams", metavar="LIST", help=f"Comma-separated event families to write under events/ ({', '.join(STREAMS)}), or 'none'. Default: the scenario's events.streams.")
@@ -100,14 +101,29 @@ def generate(scenario_name, config_file, seed, persons, days, formats, out, forc
     _write_timings(timings_file, clock, manifest)
 
 
+def _out_target(value):
+    """A local path, or a URL kept as text (``s3://`` ...)."""
+    from fraudgraph.remote import is_url
+
+    return value if value is None or is_url(value) else Path(value)
+
+
+def _check_out(out, force) -> None:
+    from fraudgraph.output import check_target
+    from fraudgraph.remote import check_url_target, is_url
+
+    if is_url(out):
+        check_url_target(out, force)
+    else:
+        check_target(Path(out).absolute(), force)
+
+
 def _generate(scenario_name, config_file, seed, persons, days, formats, out, force, labels_on_graph, streams,
               labels_on_events, graph_events, blind, neo4j_uri, overrides, kafka_uri=None, postgres_dsn=None):
     started = time.perf_counter()
     scenario = prepare(config_file or scenario_name, seed=seed, persons=persons, days=days, formats=formats,
                        streams=_streams_option(streams)).override(overrides)
-    from fraudgraph.output import check_target
-
-    check_target(Path(out).absolute(), force)  # fail before spending minutes on generation
+    _check_out(out, force)  # fail before spending minutes on generation
     loader = None
     if neo4j_uri and graph_events != "none" and scenario.events.streams and not any(
             get_exporter(f).capabilities.readable for f in scenario.output.formats):
@@ -406,7 +422,7 @@ def scenario_show(name):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", callback=lambda ctx, param, value: _out_target(value))
 def validate(directory):
     """Check a written dataset: checksums, schema, referential integrity, counts, event streams.
 

@@ -118,6 +118,16 @@ class Dataset:
         """
         return self.timeline(streams=streams, labels_on_events=labels_on_events).windows(window_days)
 
+    @classmethod
+    def read(cls, path: str | Path, format: str | None = None) -> Dataset:
+        """Read a written dataset back: a folder, or a URL (``s3://bucket/prefix``, ``gs://...``, ``file://...``).
+
+        See :func:`fraudgraph.loading.read_dataset`.
+        """
+        from fraudgraph.loading import read_dataset
+
+        return read_dataset(path, format)
+
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
               labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,
               graph_events: str = "relationships", blind: bool = False, options: dict | None = None,

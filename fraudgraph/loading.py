@@ -185,7 +185,33 @@ def truth_problems(graph: PropertyGraph, truth: Truth) -> list[str]:
     return problems
 
 
+def _local(path):
+    """``(local folder, temporary folder to remove or None)``: a URL's dataset is downloaded first."""
+    from fraudgraph.remote import fetch, is_url
+
+    if not is_url(path):
+        return Path(path), None
+    import tempfile
+
+    tmp = tempfile.TemporaryDirectory(prefix="fraudgraph-fetch-")
+    try:
+        return fetch(path, Path(tmp.name) / "dataset"), tmp
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+
 def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
+    """Read a dataset back into a :class:`Dataset` (a folder, or a URL such as ``s3://bucket/prefix``)."""
+    local, tmp = _local(path)
+    try:
+        return _read_dataset(local, format)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     """Read a dataset folder back into a :class:`Dataset`.
 
     Parameters
@@ -289,6 +315,16 @@ def _event_table(path: Path, fmt: str):
 
 
 def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
+    """Check a written dataset, in a folder or at a URL (downloaded first); see :func:`_validate_folder`."""
+    local, tmp = _local(path)
+    try:
+        return _validate_folder(local)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     """Check a written dataset: files against the manifest, each format against the schema
     and referential integrity, row counts, and that all formats hold the same data.
 

@@ -42,9 +42,11 @@ Progress = Callable[[str], None] | None
 class Manifest(dict):
     """What ``manifest.json`` of a written dataset holds (a dict), and where the dataset is (:attr:`path`)."""
 
-    def __init__(self, data: dict[str, Any], path: Path):
+    def __init__(self, data: dict[str, Any], path: Path | str):
         super().__init__(data)
-        self.path = Path(path)
+        from fraudgraph.remote import is_url
+
+        self.path = path if is_url(path) else Path(path)  # a URL stays text
 
     @property
     def files(self) -> list[dict[str, Any]]:
@@ -61,8 +63,27 @@ def write_dataset(dataset: Dataset, out: str | Path, formats: list[str] | str | 
                   force: bool = False, labels_on_graph: bool = False, streams: list[str] | None = None,
                   labels_on_events: bool = False, graph_events: str = "relationships", blind: bool = False,
                   options: dict[str, Any] | None = None, progress: Progress = None) -> Manifest:
-    """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :meth:`Dataset.write`)."""
+    """Write ``dataset`` to ``out`` in ``formats`` with a manifest, all or nothing (see :meth:`Dataset.write`).
+
+    ``out`` may be a URL (``s3://bucket/prefix``): the dataset is written to a local staging folder and
+    then published there, its manifest last (:mod:`fraudgraph.remote`).
+    """
     from fraudgraph.event_graph import MODES
+    from fraudgraph.remote import check_url_target, is_url, publish
+
+    if is_url(out):
+        import tempfile
+
+        check_url_target(out, force)  # before the work
+        with tempfile.TemporaryDirectory(prefix="fraudgraph-upload-") as tmp:
+            manifest = write_dataset(dataset, Path(tmp) / "dataset", formats, labels_on_graph=labels_on_graph,
+                                     streams=streams, labels_on_events=labels_on_events, graph_events=graph_events,
+                                     blind=blind, options=options, progress=progress)
+            if progress is not None:
+                progress("upload")
+            with stageclock.stage("upload"):
+                publish(manifest.path, out, force)
+        return Manifest(dict(manifest), out)
 
     if graph_events not in MODES:
         raise ConfigError(f"graph_events: expected one of {', '.join(MODES)}, got {graph_events!r}")

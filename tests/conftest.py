@@ -6,7 +6,7 @@ import pytest
 import fraudgraph
 
 #: Real servers started on loopback ports for the sinks' tests.
-pytest_plugins = ["servers.bolt", "servers.kafka", "servers.postgres"]
+pytest_plugins = ["servers.bolt", "servers.kafka", "servers.postgres", "servers.s3"]
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,7 @@ STAGES = ("fraudgraph.population", "fraudgraph.patterns", "fraudgraph.timeline",
 #: Runs the stages, reads datasets back and checks them.
 ORCHESTRATION = ("fraudgraph.pipeline", "fraudgraph.injection", "fraudgraph.output", "fraudgraph.dataset",
                  "fraudgraph.writing", "fraudgraph.shards",
-                 "fraudgraph.loading", "fraudgraph.checks", "fraudgraph.streaming", "fraudgraph.report")
+                 "fraudgraph.loading", "fraudgraph.checks", "fraudgraph.streaming", "fraudgraph.report", "fraudgraph.remote")
 TOP = ("fraudgraph.cli", "fraudgraph.__main__", "fraudgraph")
 LAYERS = [BOTTOM, CORE, STAGES, ORCHESTRATION, TOP]
 #: Typology helpers every typology may import.
