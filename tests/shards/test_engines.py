@@ -30,7 +30,7 @@ def test_a_dask_cluster_writes_the_same_bytes(sharded, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster:
         code, stdout, err = cli("generate", "--persons", 3000, "--shard-persons", 1000, "--days", 4, "--seed", 11,
-                                "--engine", "dask", "--scheduler", cluster.scheduler_address,
+                                "--engine", "dask", "--scheduler", cluster.scheduler_address, "--typed-events",
                                 "--out", tmp_path / "dask")
     assert code == 0, err
     assert "partitioned Parquet" in stdout
@@ -40,7 +40,7 @@ def test_a_dask_cluster_writes_the_same_bytes(sharded, tmp_path):
 def test_the_command_line_writes_the_same_bytes_with_workers(sharded, tmp_path):
     out, _ = sharded
     code, _, err = cli("generate", "--persons", 3000, "--shard-persons", 1000, "--days", 4, "--seed", 11,
-                       "--workers", 1, "--out", tmp_path / "cli")
+                       "--workers", 1, "--typed-events", "--out", tmp_path / "cli")
     assert code == 0, err
     assert _files(tmp_path / "cli") == _files(out)
 
