@@ -155,7 +155,10 @@ class KafkaSink:
         wanted = sorted({n for n in names if n not in self.topics})
         if not wanted:
             return
-        existing = set(self.admin.list_topics(timeout=self.timeout).topics)
+        try:
+            existing = set(self.admin.list_topics(timeout=self.timeout).topics)
+        except self.kafka.KafkaException as exc:
+            raise KafkaError(f"lost the Kafka broker at {self.target.bootstrap}: {_reason(exc)}") from None
         missing = [n for n in wanted if n not in existing]
         if missing:
             futures = self.admin.create_topics([self.kafka.admin.NewTopic(n, num_partitions=self.partitions,
@@ -240,6 +243,9 @@ class KafkaSink:
                 except BufferError:
                     self.producer.poll(0.05)
                     self._raise_failure()
+                except self.kafka.KafkaException as exc:
+                    raise KafkaError(f"Kafka producer for {self.target.bootstrap} refused a message for topic "
+                                     f"{topic!r}: {_reason(exc)}") from None
             self.queued += 1
         self.producer.poll(0)
         self._raise_failure()

@@ -207,3 +207,33 @@ def test_keys_of_a_window_follow_open_transactions(kafka_server):
             elif kind in ("transaction-completed", "transaction-failed"):
                 crossing += corr in opened and opened[corr] == key
     assert crossing > 100
+
+
+def test_a_broker_that_goes_away_is_a_delivery_error_not_silence(tmp_path):
+    """Messages the broker never acknowledges fail the run, with the broker named."""
+    from servers import kafka as servers_kafka
+
+    server = servers_kafka.start(tmp_path / "gone")
+    try:
+        sink = KafkaSink(KafkaTarget.parse(server.uri), prefix="gone.", timeout=1.0)
+        ds = fraudgraph.generate("demo", seed=1, persons=100, days=2)
+        windows = [w.events for w in ds.events(window_days=1)]
+        from fraudgraph.streaming import envelope_json
+
+        sink.send(windows[0], envelope_json(windows[0]))
+        assert sink.flush() == windows[0].num_rows
+    finally:
+        servers_kafka.stop(server)
+    with pytest.raises(KafkaError, match=f"{server.bootstrap} did not"):  # its topics are known: the delivery fails
+        sink.send(windows[0], envelope_json(windows[0]))
+        sink.flush()
+
+
+def test_an_oversized_message_is_refused_in_one_line(kafka_server):
+    import pyarrow as pa
+
+    ds = fraudgraph.generate("demo", seed=1, persons=100, days=1)
+    events = next(iter(ds.events(window_days=1))).events.slice(0, 1)
+    sink = KafkaSink(KafkaTarget.parse(kafka_server.uri), prefix="huge.")
+    with pytest.raises(KafkaError, match="refused a message"):
+        sink.send(events, pa.array(["x" * 3_000_000]))
