@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """The result of :func:`fraudgraph.generate`.
+    """The result of :func:`fraudgraph.generate`, or of ``Dataset.read(path_or_url)`` (which
+    :mod:`fraudgraph.loading` defines: reading lives there).
 
     Attributes
     ----------
@@ -117,16 +118,6 @@ class Dataset:
         (2, ['event_id', 'event_type', 'event_version'])
         """
         return self.timeline(streams=streams, labels_on_events=labels_on_events).windows(window_days)
-
-    @classmethod
-    def read(cls, path: str | Path, format: str | None = None) -> Dataset:
-        """Read a written dataset back: a folder, or a URL (``s3://bucket/prefix``, ``gs://...``, ``file://...``).
-
-        See :func:`fraudgraph.loading.read_dataset`.
-        """
-        from fraudgraph.loading import read_dataset
-
-        return read_dataset(path, format)
 
     def write(self, out: str | Path, formats: list[str] | str | None = None, *, force: bool = False,
               labels_on_graph: bool = False, streams: list[str] | None = None, labels_on_events: bool = False,

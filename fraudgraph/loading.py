@@ -211,6 +211,18 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
             tmp.cleanup()
 
 
+def _read_classmethod(cls, path: str | Path, format: str | None = None) -> Dataset:
+    """Read a written dataset back: a folder, or a URL (``s3://bucket/prefix``, ``gs://...``, ``file://...``).
+
+    The same as :func:`fraudgraph.read_dataset`.
+    """
+    return read_dataset(path, format)
+
+
+#: ``Dataset.read(path)``: defined here, where reading lives, since the dataset module may not import this one.
+Dataset.read = classmethod(_read_classmethod)
+
+
 def _read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     """Read a dataset folder back into a :class:`Dataset`.
 
