@@ -182,8 +182,16 @@ class KafkaSink:
         KafkaError
             When a message was not delivered.
         """
+        self.produce(self.messages(events, values))
+
+    def messages(self, events: pa.Table, values: pa.Array) -> list[tuple]:
+        """``(topic, key, value, headers)`` of each event row, in row order, its topic created if need be.
+
+        Work per batch of rows, not per message: a window's messages are made at once and then
+        produced in slices as the rate allows.
+        """
         if events.num_rows == 0:
-            return
+            return []
         types = events["event_type"].combine_chunks()
         kinds = pc.unique(types)
         topic_of = pa.array([self._topic(t) for t in kinds.to_pylist()], pa.string())
@@ -192,8 +200,8 @@ class KafkaSink:
         headers = [[("event_type", t), ("event_version", v), ("source_service", s)] for t, v, s in
                    zip(kinds.to_pylist(), *(_first_of(events, types, kinds, c) for c in ("event_version", "source_service")))]
         header_of = pc.index_in(types, value_set=kinds).to_numpy(zero_copy_only=False)
-        self.produce(zip(topics.to_pylist(), self.keys(events).to_pylist(), values.to_pylist(),
-                         (headers[i] for i in header_of)))
+        return list(zip(topics.to_pylist(), self.keys(events).to_pylist(), values.to_pylist(),
+                        (headers[i] for i in header_of)))
 
     def keys(self, events: pa.Table) -> pa.Array:
         """The key of each event row (see the module docstring)."""

@@ -222,23 +222,24 @@ def send_to_kafka(batches, sink, rate: float | None = None, duration: float | No
     started = last_report = time.monotonic()
     try:
         for events in batches:
-            values = envelope_json(events)
+            messages = sink.messages(events, envelope_json(events))
             pos = 0
-            while pos < events.num_rows and not stop["flag"]:
+            while pos < len(messages) and not stop["flag"]:
                 elapsed = time.monotonic() - started
                 if duration is not None and elapsed >= duration:
                     stop["flag"] = True
                     break
                 if rate is None:
-                    due = min(events.num_rows - pos, 65_536)
+                    due = min(len(messages) - pos, 65_536)
                 else:
                     horizon = elapsed + _TICK if duration is None else min(elapsed + _TICK, duration)
                     due = int(rate * horizon) - sink.queued
-                    if due <= 0:
-                        sink.producer.poll(min(_TICK, max(0.0, (sink.queued + 1) / rate - elapsed)))
+                    if due <= 0:  # ahead of the rate: wait a tick (serving delivery reports), then send a tick's worth
+                        time.sleep(_TICK)
+                        sink.producer.poll(0)
                         continue
-                take = min(due, events.num_rows - pos)
-                sink.send(events.slice(pos, take), values.slice(pos, take))
+                take = min(due, len(messages) - pos)
+                sink.produce(messages[pos: pos + take])
                 pos += take
                 now = time.monotonic()
                 if progress is not None and now - last_report >= 5.0:
