@@ -142,9 +142,6 @@ class KafkaSink:
         except self.kafka.KafkaException as exc:
             raise KafkaError(f"cannot reach the Kafka broker at {self.target.bootstrap}: {_reason(exc)}") from None
 
-    def topic_names(self, event_types) -> list[str]:
-        return sorted({self._topic(t) for t in event_types})
-
     def _topic(self, event_type: str) -> str:
         from fraudgraph import schema
 
@@ -194,14 +191,13 @@ class KafkaSink:
             return []
         types = events["event_type"].combine_chunks()
         kinds = pc.unique(types)
-        topic_of = pa.array([self._topic(t) for t in kinds.to_pylist()], pa.string())
-        topics = topic_of.take(pc.index_in(types, value_set=kinds))
-        self.ensure_topics(topic_of.to_pylist())
+        kind_of = pc.index_in(types, value_set=kinds).to_numpy(zero_copy_only=False)
+        topic_of = [self._topic(t) for t in kinds.to_pylist()]
+        self.ensure_topics(topic_of)
         headers = [[("event_type", t), ("event_version", v), ("source_service", s)] for t, v, s in
                    zip(kinds.to_pylist(), *(_first_of(events, types, kinds, c) for c in ("event_version", "source_service")))]
-        header_of = pc.index_in(types, value_set=kinds).to_numpy(zero_copy_only=False)
-        return list(zip(topics.to_pylist(), self.keys(events).to_pylist(), values.to_pylist(),
-                        (headers[i] for i in header_of)))
+        return list(zip((topic_of[i] for i in kind_of), self.keys(events).to_pylist(), values.to_pylist(),
+                        (headers[i] for i in kind_of)))
 
     def keys(self, events: pa.Table) -> pa.Array:
         """The key of each event row (see the module docstring)."""

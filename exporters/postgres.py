@@ -172,14 +172,11 @@ class PostgresLoader:
         return counts
 
     def _load_table(self, conn, target: str, table: TableLoad) -> None:
-        qualified = f"{_q(target)}.{_q(table.name)}"
-        names = ", ".join(_q(f.name) for f in table.schema)
         with conn.transaction():
             self._create(conn, target, table)
-            with conn.cursor().copy(f"COPY {qualified} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            with _copy(conn, target, table) as copy:
                 for rows in table.rows:
-                    if rows.num_rows:
-                        copy.write(_csv(rows.select(table.schema.names)))
+                    _write(copy, table, rows)
             self._index(conn, target, table)
 
     def _load_split(self, target: str, load: SplitLoad) -> None:
@@ -191,14 +188,10 @@ class PostgresLoader:
                 conn = stack.enter_context(self.connect())
                 stack.enter_context(conn.transaction())
                 self._create(conn, target, table)
-                names = ", ".join(_q(f.name) for f in table.schema)
-                copies.append(stack.enter_context(conn.cursor().copy(
-                    f"COPY {_q(target)}.{_q(table.name)} ({names}) FROM STDIN WITH (FORMAT csv)")))
+                copies.append(stack.enter_context(_copy(conn, target, table)))
             for part in load.parts:
                 for table, copy, rows in zip(load.tables, copies, load.split(part)):
-                    if rows.num_rows:
-                        copy.write(_csv(rows.select(table.schema.names)))
-            copies.clear()
+                    _write(copy, table, rows)
         with self.connect() as conn:
             for table in load.tables:
                 with conn.transaction():
@@ -286,6 +279,17 @@ def _family_loads(events: Iterable[pa.Table], labels: bool) -> SplitLoad:
         indexes = ("timestamp",) + tuple(c for c in INDEXED if c in typed_schema.names)
         tables.append(TableLoad(f"events_{family}", typed_schema, (), primary_key="event_id", indexes=indexes))
     return SplitLoad(tables, events, lambda part: [family_table(part, family) for family in families()])
+
+
+def _copy(conn, target: str, table: TableLoad):
+    """A ``COPY ... FROM STDIN`` (CSV) into ``table`` of schema ``target``, as a context manager."""
+    names = ", ".join(_q(f.name) for f in table.schema)
+    return conn.cursor().copy(f"COPY {_q(target)}.{_q(table.name)} ({names}) FROM STDIN WITH (FORMAT csv)")
+
+
+def _write(copy, table: TableLoad, rows: pa.Table) -> None:
+    if rows.num_rows:
+        copy.write(_csv(rows.select(table.schema.names)))
 
 
 def _csv(rows: pa.Table) -> bytes:

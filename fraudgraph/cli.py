@@ -125,12 +125,11 @@ def _generate(scenario_name, config_file, seed, persons, days, formats, out, for
                        streams=_streams_option(streams)).override(overrides)
     _check_out(out, force)  # fail before spending minutes on generation
     loader = None
-    if neo4j_uri and graph_events != "none" and scenario.events.streams and not any(
-            get_exporter(f).capabilities.readable for f in scenario.output.formats):
+    readable = any(get_exporter(f).capabilities.readable for f in scenario.output.formats)
+    if neo4j_uri and graph_events != "none" and scenario.events.streams and not readable:
         raise click.UsageError(f"--neo4j loads the events from the written files: add csv, jsonl or parquet to "
                                f"--format {','.join(scenario.output.formats)}, or pass --graph-events none")
     kafka = _kafka_sink(kafka_uri) if kafka_uri else None  # an unreachable broker fails before the work
-    readable = any(get_exporter(f).capabilities.readable for f in scenario.output.formats)
     if kafka is not None and scenario.events.streams and not readable:
         raise click.UsageError(f"--kafka sends the events from the written files: add csv, jsonl or parquet to "
                                f"--format {','.join(scenario.output.formats)}")
@@ -359,14 +358,11 @@ def stream(target, rate, duration, topic_prefix, topic_per, partitions, replicat
     Stops cleanly on Ctrl-C, SIGTERM or when the reader closes the pipe; Kafka gets everything sent so far
     flushed, and the count of events the broker acknowledged is printed.
     """
-    from fraudgraph.streaming import stream_events
+    from fraudgraph.streaming import check_pacing, stream_events
 
     if scenario_name and config_file:
         raise click.UsageError("pass either --scenario or --config, not both")
-    if rate is not None and not rate > 0:
-        raise FraudGraphError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
-    if duration is not None and not duration > 0:
-        raise FraudGraphError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
+    check_pacing(rate, duration, rate_required=False)  # before the work
     kafka = None
     if target not in (None, "stdout", "-"):
         kafka = _kafka_sink(target, topic_prefix, topic_per, partitions, replication)  # fails before the work

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -185,30 +187,22 @@ def truth_problems(graph: PropertyGraph, truth: Truth) -> list[str]:
     return problems
 
 
-def _local(path):
-    """``(local folder, temporary folder to remove or None)``: a URL's dataset is downloaded first."""
+@contextlib.contextmanager
+def _local_copy(path):
+    """The dataset's local folder: ``path`` itself, or for a URL a downloaded copy removed afterwards."""
     from fraudgraph.remote import fetch, is_url
 
     if not is_url(path):
-        return Path(path), None
-    import tempfile
-
-    tmp = tempfile.TemporaryDirectory(prefix="fraudgraph-fetch-")
-    try:
-        return fetch(path, Path(tmp.name) / "dataset"), tmp
-    except BaseException:
-        tmp.cleanup()
-        raise
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="fraudgraph-fetch-") as tmp:
+        yield fetch(path, Path(tmp) / "dataset")
 
 
 def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     """Read a dataset back into a :class:`Dataset` (a folder, or a URL such as ``s3://bucket/prefix``)."""
-    local, tmp = _local(path)
-    try:
+    with _local_copy(path) as local:
         return _read_dataset(local, format)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def _read_classmethod(cls, path: str | Path, format: str | None = None) -> Dataset:
@@ -270,9 +264,7 @@ def read_event_parts(path: str | Path, format: str | None = None, truth_columns:
     if format is None and expected:
         raise DatasetError(f"{path}: its events were written only in {', '.join(manifest_formats(manifest))}; "
                            f"events are read back from csv, jsonl or parquet")
-    parts = {kind: sorted((e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind),
-                          key=_day_first)
-             for kind in ("events", "event_truth")}
+    parts = {kind: _part_paths(manifest, format, kind) for kind in ("events", "event_truth")}
     truth = _read_parts(path, format, parts["event_truth"], list(truth_columns))
     seen = 0
     for part in parts["events"]:
@@ -282,6 +274,12 @@ def read_event_parts(path: str | Path, format: str | None = None, truth_columns:
         yield events, truth.filter(pc.is_in(truth.column("event_id"), value_set=ids))
     if seen != expected:
         raise DatasetError(f"{path}: the {format} event parts hold {seen:,} events, the manifest counts {expected:,}")
+
+
+def _part_paths(manifest: dict[str, Any], fmt: str, kind: str) -> list[str]:
+    """The part files of one stream in format ``fmt``, in order (a sharded dataset's day by day)."""
+    return sorted((e["path"] for e in manifest.get("files", []) if e["format"] == fmt and e["kind"] == kind),
+                  key=_day_first)
 
 
 def _day_first(rel: str) -> tuple[str, str]:
@@ -328,12 +326,8 @@ def _event_table(path: Path, fmt: str):
 
 def validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
     """Check a written dataset, in a folder or at a URL (downloaded first); see :func:`_validate_folder`."""
-    local, tmp = _local(path)
-    try:
+    with _local_copy(path) as local:
         return _validate_folder(local)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def _validate_folder(path: str | Path) -> tuple[list[str], dict[str, Any]]:
@@ -414,18 +408,12 @@ def _same(x: pd.DataFrame, y: pd.DataFrame) -> bool:
         return False
 
 
-def stream_parts(path: str | Path, kind: str, format: str):
+def stream_parts(path: str | Path, kind: str, format: str, manifest: dict[str, Any] | None = None):
     """The part files of one stream (``events``, ``event_truth``, ``features``) of format ``format``, read one at a
     time in order, as Arrow tables (the events as envelope rows)."""
     path = Path(path)
-    manifest = read_manifest(path)
-    parts = sorted((e["path"] for e in manifest.get("files", []) if e["format"] == format and e["kind"] == kind),
-                   key=_day_first)
-    for part in parts:
-        try:
-            yield _event_table(path / part, format)
-        except Exception as exc:  # noqa: BLE001 - a parser's own error: report which file
-            raise DatasetError(f"{part}: cannot be parsed as {format}: {exc}") from None
+    for part in _part_paths(manifest or read_manifest(path), format, kind):
+        yield _read_parts(path, format, [part])
 
 
 def postgres_load(path: str | Path, dsn: str, name: str | None = None, mode: str = "create") -> dict[str, int]:
@@ -449,7 +437,7 @@ def postgres_load(path: str | Path, dsn: str, name: str | None = None, mode: str
     loader = PostgresLoader(dsn, name or schema_name(path), mode)
     loader.check()
     graph, truth = read_tables(path, fmt, manifest)
-    streams = {kind: stream_parts(path, kind, fmt) for kind in ("events", "event_truth", "features")
+    streams = {kind: stream_parts(path, kind, fmt, manifest) for kind in ("events", "event_truth", "features")
                if any(e["kind"] == kind for e in manifest.get("files", []))}
     counts = manifest.get("counts", {})
     expected = {**counts.get("nodes", {}), **counts.get("edges", {}),

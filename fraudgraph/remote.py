@@ -42,6 +42,7 @@ def filesystem(url: str):
     OutputError
         For a scheme no installed file system knows.
     """
+    import pyarrow as pa
     import pyarrow.fs as pafs
 
     parts = urlsplit(url)
@@ -57,7 +58,7 @@ def filesystem(url: str):
     try:
         fs, path = pafs.FileSystem.from_uri(url)
         return fs, path.rstrip("/")
-    except (pa_invalid(), ValueError) as exc:
+    except (pa.ArrowInvalid, ValueError) as exc:
         try:
             import fsspec
         except ImportError:
@@ -65,18 +66,6 @@ def filesystem(url: str):
                               f"package of that scheme") from None
         fs, path = fsspec.core.url_to_fs(url)
         return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path.rstrip("/")
-
-
-def pa_invalid():
-    import pyarrow as pa
-
-    return pa.ArrowInvalid
-
-
-def _exists(fs, path: str) -> bool:
-    import pyarrow.fs as pafs
-
-    return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
 def _listing(fs, prefix: str) -> list[str]:

@@ -7,6 +7,7 @@ Stops cleanly on SIGINT, SIGTERM or a closed pipe.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -53,46 +54,35 @@ def stream_events(dataset, rate: float, duration: float | None, streams: list[st
         taken out of the pipe by the reader before it closed (what it left
         unread in the pipe is not counted; see :class:`_Delivery`).
     """
-    if not rate > 0:
-        raise ConfigError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
-    if duration is not None and not duration > 0:
-        raise ConfigError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
+    check_pacing(rate, duration, rate_required=True)
     out = out if out is not None else sys.stdout.buffer
     delivery = _Delivery(out)
-    stop = {"flag": False}
-
-    def _stop(signum, frame):
-        stop["flag"] = True
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
-    try:
-        for lines in event_batches(dataset, streams):
-            pos = 0
-            while pos < len(lines):
-                if stop["flag"]:
-                    return delivery.lines
-                elapsed = time.monotonic() - started
-                if duration is not None and elapsed >= duration:
-                    return delivery.lines
-                horizon = elapsed + _TICK if duration is None else min(elapsed + _TICK, duration)
-                due = int(rate * horizon) - delivery.lines
-                if due <= 0:
-                    time.sleep(_TICK)
-                    continue
-                chunk = lines.slice(pos, due)
-                delivery.write(chunk)
-                pos += len(chunk)
-        return delivery.lines
-    except BrokenPipeError:
-        # the reader went away: count what it took, and silence the interpreter's final flush of stdout
-        delivered = delivery.taken_by_reader()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return delivered
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with _until_signalled() as stop:
+        try:
+            for lines in event_batches(dataset, streams):
+                pos = 0
+                while pos < len(lines):
+                    if stop["flag"]:
+                        return delivery.lines
+                    elapsed = time.monotonic() - started
+                    if duration is not None and elapsed >= duration:
+                        return delivery.lines
+                    horizon = elapsed + _TICK if duration is None else min(elapsed + _TICK, duration)
+                    due = int(rate * horizon) - delivery.lines
+                    if due <= 0:
+                        time.sleep(_TICK)
+                        continue
+                    chunk = lines.slice(pos, due)
+                    delivery.write(chunk)
+                    pos += len(chunk)
+            return delivery.lines
+        except BrokenPipeError:
+            # the reader went away: count what it took, and silence the interpreter's final flush of stdout
+            delivered = delivery.taken_by_reader()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return delivered
 
 
 class _Delivery:
@@ -209,18 +199,9 @@ def send_to_kafka(batches, sink, rate: float | None = None, duration: float | No
     int
         Events the broker acknowledged (every queued one: the producer is flushed before returning).
     """
-    if rate is not None and not rate > 0:
-        raise ConfigError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
-    if duration is not None and not duration > 0:
-        raise ConfigError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
-    stop = {"flag": False}
-
-    def _stop(signum, frame):
-        stop["flag"] = True
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    check_pacing(rate, duration, rate_required=False)
     started = last_report = time.monotonic()
-    try:
+    with _until_signalled() as stop:
         for events in batches:
             messages = sink.messages(events, envelope_json(events))
             pos = 0
@@ -248,6 +229,27 @@ def send_to_kafka(batches, sink, rate: float | None = None, duration: float | No
             if stop["flag"]:
                 break
         return sink.flush()
+
+
+def check_pacing(rate: float | None, duration: float | None, rate_required: bool) -> None:
+    """Refuse a rate or duration that is not positive (a missing rate too, when ``rate_required``)."""
+    if (rate is None and rate_required) or (rate is not None and not rate > 0):
+        raise ConfigError(f"The 'rate' option must be > 0 events per second. Got {rate!r} instead.")
+    if duration is not None and not duration > 0:
+        raise ConfigError(f"The 'duration' option must be > 0 seconds. Got {duration!r} instead.")
+
+
+@contextlib.contextmanager
+def _until_signalled():
+    """A flag (``stop["flag"]``) that SIGINT or SIGTERM raises while the block runs; the handlers as they were after."""
+    stop = {"flag": False}
+
+    def _stop(signum, frame):
+        stop["flag"] = True
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
