@@ -6,7 +6,8 @@ events, so one partition holds all of an entity's events in time order:
 
 * transactions: the paying account (the receiving one for money from outside);
   a transaction's later events (flagged, completed, failed) carry only its id,
-  so they take the key of the ``transaction-initiated`` that opened it;
+  so they take the key of the ``transaction-initiated`` that opened it; a
+  ``transaction-returned`` names the paying account itself;
 * sessions and identity: the person (``user_id``; ``owner_id`` of an account opened);
 * circles: the circle; remittances: the remittance (the currency pair for rates);
 * markets: the sender of a communication, the company of an announcement, the
@@ -230,7 +231,10 @@ class KafkaSink:
         own = pc.coalesce(table["account_id"], table["counterparty_account_id"], table["transaction_id"])
         known_corr = pa.concat_arrays([self._open_corr, _whole(corr.filter(initiated))])
         known_key = pa.concat_arrays([self._open_key, _whole(own.filter(initiated))])
-        keys = pc.coalesce(known_key.take(pc.index_in(corr, value_set=known_corr)), _whole(table["transaction_id"]))
+        # a return, days later, has its own correlation id and names the paying account itself
+        returned = pc.if_else(pc.equal(table["event_type"], "transaction-returned"), own, pa.scalar(None, own.type))
+        keys = pc.coalesce(known_key.take(pc.index_in(corr, value_set=known_corr)), _whole(returned),
+                           _whole(table["transaction_id"]))
         ended = corr.filter(pc.is_in(table["event_type"], value_set=pa.array(_TERMINAL)))
         still_open = pc.invert(pc.is_in(known_corr, value_set=ended))
         self._open_corr, self._open_key = known_corr.filter(still_open), known_key.filter(still_open)

@@ -312,6 +312,9 @@ class TransactionsConfig(_Section):
     burst_rate_max: float = _prob(0.01, "Each person's duplicate-burst probability per transaction is drawn uniformly up to this.")
     high_amount_rate_max: float = _prob(0.004, "Each person's unusually-high-amount probability is drawn uniformly up to this.")
     mistype_rate_max: float = _prob(0.004, "Each person's mistyped-recipient probability (p2p and bank transfers) is drawn up to this.")
+    return_rate: float = _prob(0.002, "Share of completed ACH payments (bank transfers, bill payments, payroll, deposits) returned "
+                                      "by the other bank for a reason other than funds (account closed, stopped, unauthorised ...).")
+    mistyped_return_rate: float = _prob(0.6, "Share of completed transfers to a mistyped recipient that come back (no account, invalid number).")
 
 
 class SessionsConfig(_Section):

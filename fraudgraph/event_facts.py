@@ -11,6 +11,7 @@ A transaction or a login waits for its outcome (:mod:`fraudgraph.event_graph`); 
     (:Circle)-[:PAID_OUT {event_id, at, cycle, amount, currency, contributions}]->(:Person)
     (:Person)-[:CHANGED_IDENTITY {event_id, at, field}]->(:Device)
     (:Account)-[:LINKED {event_id, at, linked_institution, same_owner, link_method}]->(:Account)
+    (:Account)-[:RETURNED {transaction_id, at, return_code, return_reason, amount, currency}]->(:Account)
 
 ``at`` is the event's timestamp; unless blind, ``is_fraud`` from the event truth is
 on each. They are what the investigation pack (:mod:`fraudgraph.queries`) needs
@@ -82,6 +83,11 @@ FACTS = (
          (EVENT_ID, AT, _P("linked_institution", "string", "The linked account's bank.", nullable=True),
           _P("same_owner", "bool", "Whether the owner says it is theirs.", nullable=True),
           _P("link_method", "string", "How it was verified.", nullable=True))),
+    Fact("transaction-returned", "Account", "RETURNED", "Account", "account_id", "counterparty_account_id",
+         "transaction_id",
+         (_key("transaction_id", "The returned payment's transaction id."), AT,
+          _P("return_code", "string", "Nacha return reason code (R01 insufficient funds, ...)."),
+          _P("return_reason", "string", "What the code means."), AMOUNT, CURRENCY)),
 )
 ANNOUNCEMENT = "Announcement"
 ANNOUNCEMENT_PROPERTIES = (AT, _P("news_type", "string", "earnings_beat, guidance_cut, ..."),

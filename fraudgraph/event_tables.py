@@ -46,6 +46,9 @@ PAYLOADS: dict[str, dict[str, str | dict[str, str]]] = {
         "completed_at": "time"},
     "transaction-failed": {"transaction_id": "str", "error_code": "str", "error_message": "str",
                            "retry_eligible": "bool"},
+    "transaction-returned": {
+        "transaction_id": "str", "account_id": "str", "counterparty_account_id": "str", "amount": "money",
+        "currency": "str", "return_code": "str", "return_reason": "str", "returned_at": "time"},
     "transaction-flagged": {"transaction_id": "str", "risk_score": "float", "action": "str", "model_version": "str"},
     "login-attempt": {
         "attempt_id": "str", "user_id": "str", "device_id": "str", "device_type": "str", "user_agent": "str",

@@ -467,6 +467,7 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("transaction-initiated", "transactions", "transaction-service", "A payment was submitted (amount, type, accounts, device, IP, location)."),
         EventType("transaction-completed", "transactions", "transaction-service", "A payment settled; carries the source balance afterwards."),
         EventType("transaction-failed", "transactions", "transaction-service", "A payment was refused (error code, retry eligibility)."),
+        EventType("transaction-returned", "transactions", "transaction-service", "A completed ACH payment came back from the other bank 1 to 5 banking days later and was reversed (return code and reason)."),
         EventType("transaction-flagged", "transactions", "transaction-service", "The risk engine scored a payment at or above the threshold (risk score, action)."),
         EventType("login-attempt", "sessions", "user-service", "A client asked to log in (device, IP, location, auth method)."),
         EventType("login-success", "sessions", "user-service", "Authentication succeeded; a session id is issued."),

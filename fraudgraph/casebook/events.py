@@ -68,6 +68,9 @@ class CaseEvents:
         # an instance's transactions and their outcomes carry its pattern id alike
         outcomes = {p["transaction_id"]: OUTCOMES[kind] for kind, p in zip(frame["event_type"], payloads)
                     if kind in OUTCOMES}
+        # a payment that came back moved nothing in the end (its return is a row of its own)
+        outcomes.update({p["transaction_id"]: "returned" for kind, p in zip(frame["event_type"], payloads)
+                         if kind == "transaction-returned"})
         out: dict[str, list[dict]] = {}
         for pattern_id, stamp, kind, payload in zip(frame["pattern_id"], frame["timestamp"], frame["event_type"],
                                                     payloads):
@@ -86,6 +89,11 @@ def describe(timestamp: str, kind: str, p: dict, outcomes: dict[str, str]) -> di
         row.update(amount=float(p["amount"]), currency=p.get("currency", ""), src=src, dst=dst, status=status,
                    text=f"{p.get('type', '').replace('_', ' ')} of {float(p['amount']):,.2f} {p.get('currency', '')}"
                         f" from {src} to {dst} ({status})")
+    elif kind == "transaction-returned":
+        src, dst = p.get("counterparty_account_id") or "outside", p.get("account_id") or "outside"
+        row.update(amount=float(p["amount"]), currency=p.get("currency", ""), src=src, dst=dst, status="return",
+                   text=f"{p.get('return_code')} return ({p.get('return_reason', '').lower()}) of "
+                        f"{float(p['amount']):,.2f} {p.get('currency', '')} from {src} back to {dst}")
     elif kind in ("login-success", "login-failed"):
         row["text"] = (f"{'login' if kind == 'login-success' else 'failed login'} by {p.get('user_id')} on "
                        f"{p.get('device_id')} from {p.get('ip_address')}"

@@ -35,8 +35,9 @@ from fraudgraph.timeline.frames import (
     with_id_keys,
 )
 from fraudgraph.timeline.frames import payments as make_payments
-from fraudgraph.timeline.ledger import Ledger
+from fraudgraph.timeline.ledger import FORCED, Ledger
 from fraudgraph.timeline.prefetch import prefetch
+from fraudgraph.timeline.returns import Returns
 from fraudgraph.timeline.truth import EventTruth
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
@@ -131,8 +132,8 @@ class Timeline:
             labels = EventTruth(ctx)
         keep = list(_RELEASED) + (["pattern_id"] if self.labels_on_events else [])
         events, truth, feats = _Waiting(world.end), _Waiting(world.end), _Waiting(world.end)
-        for day, tables, allpay, outcome in prefetch(self._days(families), depth=1):
-            day_events, feature_table = self._finish_day(day, tables, allpay, outcome, renderer, features)
+        for day, tables, allpay, outcome, ids in prefetch(self._days(families), depth=1):
+            day_events, feature_table = self._finish_day(day, tables, allpay, outcome, ids, renderer, features)
             with stage("events truth rows"):
                 truth.add(labels.rows(day_events))
             events.add(day_events.select(keep))
@@ -152,31 +153,39 @@ class Timeline:
                           horizon=horizon)
 
     def _days(self, families: list[Family]) -> Iterator[tuple]:
-        """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome)."""
+        """Plan, book and settle the span day by day: (day, settled event tables, payments, ledger outcome,
+        transaction ids and their keys)."""
         ctx = self.ctx
         world = ctx.world
+        cfg = self.scenario.events.transactions
         with stage("events world"):
             ledger = Ledger(world.opening_balance, world.credit_limit, world.is_credit, world.account_status)
+            returns = Returns(ledger.floor, cfg.return_rate, cfg.mistyped_return_rate)
         for index in range(ctx.days):
             day = ctx.day(index)
-            yield (day, *self._simulate_day(day, families, ledger))
+            yield (day, *self._simulate_day(day, families, ledger, returns))
 
     # -- one day ------------------------------------------------------------------
-    def _simulate_day(self, day, families, ledger):
-        """Plan every family, book the day's payments in the ledger, then let each family settle."""
+    def _simulate_day(self, day, families, ledger, returns):
+        """Plan every family, book the day's payments and due returns in the ledger, decide which payments
+        will come back, then let each family settle."""
         seeds = self.seeds
         plans: list[DayPlan] = []
         for f in families:
             with stage(f"events plan {f.name}"):
                 plans.append(f.plan(day, seeds.rng("timeline", f.name, day.index)))
-        pays = [p.payments for p in plans]
+        back = returns.due(day)
+        back["corr"] = np.arange(len(back), dtype=np.int64)
+        pays = [p.payments for p in plans] + [back]
         sizes = [len(p) for p in pays]
         tally("money movements", sum(sizes))
         with stage("events ledger"):
             allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
-            owner = np.repeat(np.arange(len(families)), sizes)
+            owner = np.repeat(np.arange(len(pays)), sizes)
             allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
             outcome = ledger.apply(allpay)
+            ids = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
+            returns.plan(day, allpay, outcome, ids[0], seeds.rng("timeline", "returns", day.index))
         bounds = np.r_[0, np.cumsum(sizes)]
 
         def settle(k: int) -> list[pa.Table]:
@@ -189,14 +198,22 @@ class Timeline:
             return [t.set_column(2, "corr", pc.add(t["corr"], shift)) for t in out]
 
         tables = [t for k in range(len(families)) for t in settle(k)]
-        return tables, allpay, outcome
+        return tables, allpay, outcome, ids
 
-    def _finish_day(self, day, tables, allpay, outcome, renderer, features):
-        """Transaction ids and point-in-time features, the transactions' own events, then event ids."""
+    def _finish_day(self, day, tables, allpay, outcome, ids, renderer, features):
+        """Point-in-time features of the day's transactions (not of its returns), the transactions' own events,
+        then event ids."""
         seeds = self.seeds
+        tx_ids, tx_hi, tx_lo = ids
         with stage("events features"):
-            tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
-            feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+            paid = allpay["posting"].to_numpy() != FORCED
+            if paid.all():
+                feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+            else:
+                rows = np.flatnonzero(paid)
+                part = Outcome(ok=outcome.ok[rows], reason=outcome.reason[rows], balance_after=outcome.balance_after[rows])
+                feature_table = with_id_keys(features.update(day, allpay.iloc[rows].reset_index(drop=True), part,
+                                                             tx_ids.take(pa.array(rows))), tx_hi[rows], tx_lo[rows])
         if renderer is not None and len(allpay):
             with stage("events render transactions"):
                 rng = seeds.rng("timeline", "transactions", day.index, "render")

@@ -10,8 +10,9 @@ Windows
 - ``velocity_7d``: transactions in the 7 whole days before today plus today so far.
 - ``amount_to_avg_30d``: amount over the actor's mean amount in the 30 whole days before
   today plus today so far (NaN without history).
-- ``balance_zscore_30d``: z-score of the source balance before the payment against
-  the balances seen before the actor's payments in the same window (NaN with fewer than 2).
+- ``balance_zscore_30d``: z-score of the source account's balance before the payment against
+  its balances before its earlier payments in the same window (NaN with fewer than 2, or
+  without a source account): how far the account has sunk below its usual level.
 - ``distinct_devices_7d`` / ``distinct_ips_7d``: distinct devices (IPs) the actor used in
   the 7 whole days before today plus today so far.
 - ``off_hours``: initiated between 00:00 and 05:59.
@@ -119,21 +120,27 @@ class PointInTimeFeatures:
         feats["velocity_7d"] = (self.count7[a] + today_before).astype(np.int64)
 
         amt = amount[order]
-        bal = balance[order]
-        has_bal = np.isfinite(bal)
         s30 = self.sums30[a]
         cnt = s30[:, 0] + today_before
         tot = s30[:, 1] + _prior_in_group(a, amt)
+        # balances are the source account's, kept per account (an actor without one keeps its own row, empty)
+        holder = np.where(src >= 0, self.n_persons + np.maximum(src, 0), actor)
+        border = np.lexsort((np.arange(n), time, holder))
+        b, bal = holder[border], balance[border]
+        has_bal = np.isfinite(bal)
+        b30 = self.sums30[b]
         with np.errstate(invalid="ignore", divide="ignore"):
             feats["amount_to_avg_30d"] = np.where(cnt > 0, amt / np.maximum(tot / np.maximum(cnt, 1), 0.01), np.nan)
-            bc = s30[:, 2] + _prior_in_group(a, has_bal.astype(float))
-            bs = s30[:, 3] + _prior_in_group(a, np.where(has_bal, bal, 0.0))
-            bq = s30[:, 4] + _prior_in_group(a, np.where(has_bal, bal * bal, 0.0))
+            bc = b30[:, 2] + _prior_in_group(b, has_bal.astype(float))
+            bs = b30[:, 3] + _prior_in_group(b, np.where(has_bal, bal, 0.0))
+            bq = b30[:, 4] + _prior_in_group(b, np.where(has_bal, bal * bal, 0.0))
             mean = bs / np.maximum(bc, 1)
             var = np.maximum(bq / np.maximum(bc, 1) - mean * mean, 0.0)
             std = np.sqrt(var * bc / np.maximum(bc - 1, 1))
             z = np.where((bc >= 2) & has_bal & (std > 1e-9), (bal - mean) / np.where(std > 1e-9, std, 1.0), np.nan)
-        feats["balance_zscore_30d"] = z
+        z_by_row = np.empty(n)
+        z_by_row[border] = z
+        feats["balance_zscore_30d"] = z_by_row[order]
         feats["distinct_devices_7d"] = self._distinct(a, device[order], self.device_days, self.n_devices)
         feats["distinct_ips_7d"] = self._distinct(a, ip[order], self.ip_days, self.n_ips)
 
@@ -142,7 +149,7 @@ class PointInTimeFeatures:
             passed = np.where(inflow > 0, amount / np.where(inflow > 0, inflow, 1.0), np.nan)
 
         # roll the windows
-        self._push(a, amt, bal, has_bal, device[order], ip[order])
+        self._push(a, amt, b, bal, has_bal, device[order], ip[order])
         self.yesterday = (a, t)
 
         inverse = np.empty(n, dtype=np.int64)
@@ -201,18 +208,23 @@ class PointInTimeFeatures:
         first &= new
         return base + _prior_in_group(a, first.astype(float)).astype(np.int64)
 
-    def _push(self, a, amt, bal, has_bal, device, ip) -> None:
+    def _push(self, a, amt, b, bal, has_bal, device, ip) -> None:
+        """Roll the windows: counts and amounts per actor ``a``, balances per holding account ``b``."""
         self.count7 += np.bincount(a, minlength=len(self.count7))
         self.days7.append(a)
         if len(self.days7) > 7:
             self.count7 -= np.bincount(self.days7.popleft(), minlength=len(self.count7))
-        stats = np.stack([np.ones(len(a)), amt, has_bal.astype(float), np.where(has_bal, bal, 0.0),
-                          np.where(has_bal, bal * bal, 0.0)], axis=1)
-        self._add(self.sums30, a, stats, +1)
-        self.days30.append((a, stats))
+        zeros = np.zeros(len(a))
+        stats = np.concatenate([
+            np.stack([np.ones(len(a)), amt, zeros, zeros, zeros], axis=1),
+            np.stack([zeros, zeros, has_bal.astype(float), np.where(has_bal, bal, 0.0),
+                      np.where(has_bal, bal * bal, 0.0)], axis=1)])
+        rows = np.concatenate([a, b])
+        self._add(self.sums30, rows, stats, +1)
+        self.days30.append((rows, stats))
         if len(self.days30) > 30:
-            old_a, old_stats = self.days30.popleft()
-            self._add(self.sums30, old_a, old_stats, -1)
+            old_rows, old_stats = self.days30.popleft()
+            self._add(self.sums30, old_rows, old_stats, -1)
         for items, days, n_items in ((device, self.device_days, self.n_devices), (ip, self.ip_days, self.n_ips)):
             ok = items >= 0
             days.append(np.unique(a[ok] * n_items + items[ok]))

@@ -29,6 +29,9 @@ PAYMENT_COLUMNS = {
     "dst_ref": object,
     "accident": object,        # None, burst, high_amount, mistyped_recipient
     "original_recipient": object,
+    "posting": np.int8,        # how the ledger books it: NORMAL, PROVISIONAL or FORCED (see timeline.ledger)
+    "reverses": object,        # for a return: the transaction id of the payment it reverses
+    "return_code": object,     # for a return: its ACH reason code
 }
 
 
@@ -44,7 +47,7 @@ def payments(n: int = 0, **columns) -> pd.DataFrame:
         elif dtype is object:
             out[name] = np.full(n, "account", dtype=object) if name in ("src_kind", "dst_kind") else np.empty(n, object)
         else:
-            out[name] = np.full(n, -1 if name not in ("amount", "time") else 0, dtype=dtype)
+            out[name] = np.full(n, -1 if name not in ("amount", "time", "posting") else 0, dtype=dtype)
     unknown = set(columns) - set(PAYMENT_COLUMNS)
     if unknown:
         raise TypeError(f"unknown payment columns: {sorted(unknown)}")

@@ -12,6 +12,13 @@ rescue (nothing can lower the account before it; see :meth:`Ledger._reach`),
 and recomputes only the accounts on either side of those refusals. A busy day
 takes a dozen rounds; pathological days (more than 256) refuse all remaining
 overdrafts at once, which keeps every balance within its limit.
+
+Two kinds of posting bypass the check (the payments' ``posting`` column):
+``PROVISIONAL`` rows are ACH debits pulled by a biller, which the bank posts and
+only later returns when they overdraw (see :mod:`fraudgraph.timeline.returns`):
+they are never refused for funds, though a frozen or closed account still
+refuses them; ``FORCED`` rows are those returns, which reverse a completed
+payment and are never refused at all.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ _EXACT_ROUNDS = 256
 _REACH_PASSES = 32
 #: Reason given for a payment refused by an account of each blocking status.
 REFUSALS = {"frozen": "account_frozen", "closed": "account_closed"}
+#: Values of a payment's ``posting``: checked in full, exempt from the funds check, never refused.
+NORMAL, PROVISIONAL, FORCED = 0, 1, 2
 
 
 class Ledger:
@@ -64,6 +73,7 @@ class Ledger:
         src = pay["src"].to_numpy()
         dst = pay["dst"].to_numpy()
         amount = pay["amount"].to_numpy()
+        posting = pay["posting"].to_numpy()
         order = np.argsort(pay["time"].to_numpy(), kind="stable")
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
@@ -73,7 +83,9 @@ class Ledger:
         blocked_dst = (dst >= 0) & self.blocked[np.maximum(dst, 0)]
         reason[blocked_dst] = self.refusal[dst[blocked_dst]]
         reason[blocked_src] = self.refusal[src[blocked_src]]  # the source's status where both refuse
-        ok = ~(blocked_src | blocked_dst)
+        forced = posting == FORCED
+        reason[forced] = None
+        ok = ~(blocked_src | blocked_dst) | forced
 
         # postings: (account, rank, delta, payment row); debits sort before credits at equal rank
         out_rows = np.flatnonzero(src >= 0)
@@ -88,7 +100,7 @@ class Ledger:
         group = np.cumsum(np.r_[False, acct[1:] != acct[:-1]]) if len(acct) else np.zeros(0, np.int64)
         ends = np.r_[starts[1:], len(acct)]
         opening = self.balance[acct]
-        floor = self.floor[acct] - 1e-9
+        floor = np.where(posting[prow] == NORMAL, self.floor[acct] - 1e-9, -np.inf)
         # where each payment row posts: its debit and its credit posting (-1: none)
         posting_of = np.full((2, n), -1, dtype=np.int64)
         posting_of[(~is_debit).astype(np.int64), prow] = np.arange(len(acct))

@@ -100,6 +100,10 @@ def test_keys_are_the_entities(streamed):
         if kind == "transaction-initiated":
             assert key == (payload["account_id"] or payload["counterparty_account_id"])
             account_of[value["correlation_id"]] = key
+            account_of[payload["transaction_id"]] = key
+        elif kind == "transaction-returned":  # days later: its own correlation, the same paying account
+            assert key == (payload["account_id"] or payload["counterparty_account_id"])
+            assert key == account_of[payload["transaction_id"]]
         elif schema.EVENT_TYPES[kind].family == "transactions":
             assert key == account_of[value["correlation_id"]]  # a transaction's later events follow its account
         elif kind.startswith("circle-"):

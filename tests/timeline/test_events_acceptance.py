@@ -87,8 +87,15 @@ def test_balances_never_go_below_their_limit(written):
     init = ev[ev["event_type"] == "transaction-initiated"]["payload"].map(json.loads)
     source = {p["transaction_id"]: p["account_id"] for p in init}
     done = ev[ev["event_type"] == "transaction-completed"]["payload"].map(json.loads)
-    rows = [(source[p["transaction_id"]], float(p["balance_after"])) for p in done if p["balance_after"] is not None]
-    frame = pd.DataFrame(rows, columns=["account", "balance"])
+    rows = [(source[p["transaction_id"]], float(p["balance_after"]), p["transaction_id"]) for p in done
+            if p["balance_after"] is not None]
+    frame = pd.DataFrame(rows, columns=["account", "balance", "transaction_id"])
+    # a biller's pulled debit may overdraw; then it comes back for funds (R01)
+    returned = ev[ev["event_type"] == "transaction-returned"]["payload"].map(json.loads)
+    nsf = {p["transaction_id"] for p in returned if p["return_code"] == "R01"}
+    overdrew = frame["transaction_id"].isin(nsf).to_numpy()
+    assert overdrew.any()
+    frame = frame[~overdrew]
     limit = accounts.loc[frame["account"], "credit_limit"].to_numpy()
     opening = accounts.loc[frame["account"], "opening_balance"].to_numpy()
     is_card = accounts.loc[frame["account"], "account_type"].to_numpy() == "credit_card"

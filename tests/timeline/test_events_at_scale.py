@@ -36,7 +36,7 @@ def at_scale(tmp_path_factory):
     ds = fraudgraph.generate("default", seed=21, persons=20_000, days=90)
     out = ds.write(root / "ds", formats=["parquet"]).path
     parts = sorted((out / "events").glob("part-*.parquet"))
-    counts, initiated, completed, sampled = [], [], [], []
+    counts, initiated, completed, returned, sampled = [], [], [], [], []
     last_key = None
     ordered = True
     for path in parts:
@@ -57,13 +57,16 @@ def at_scale(tmp_path_factory):
         initiated.append(_fields(table.filter(pc.equal(kind, "transaction-initiated"))["payload"],
                                  ["transaction_id", "account_id"]).to_pandas())
         completed.append(_fields(table.filter(pc.equal(kind, "transaction-completed"))["payload"],
-                                 ["transaction_id", "balance_after"]).to_pandas())
+                                 ["transaction_id", "balance_after", "completed_at"]).to_pandas())
+        returned.append(_fields(table.filter(pc.equal(kind, "transaction-returned"))["payload"],
+                                ["transaction_id", "return_code"]).to_pandas())
         sampled += table["payload"].take(pa.array(np.arange(0, table.num_rows, 97))).to_pylist()
     counts = pd.concat(counts).groupby(["event_type", "date", "hour"], as_index=False)["count_all"].sum()
     counts["hour"] = counts["hour"].astype(int)
     counts["date"] = pd.to_datetime(counts["date"])
     manifest = json.loads((out / "manifest.json").read_text())
     money = pd.concat(completed).merge(pd.concat(initiated), on="transaction_id", how="left")
+    money = money.merge(pd.concat(returned), on="transaction_id", how="left")
     return SimpleNamespace(ds=ds, out=out, root=root, counts=counts, ordered=ordered, manifest=manifest,
                            parts=len(parts), money=money, sampled=sampled)
 
@@ -132,7 +135,11 @@ def test_balances_never_go_below_their_limit(at_scale):
     opening = accounts.loc[money["account_id"], "opening_balance"].to_numpy()
     is_card = accounts.loc[money["account_id"], "account_type"].to_numpy() == "credit_card"
     floor = np.minimum(-limit, np.where(is_card, -opening, opening))
-    assert (money["balance_after"].astype(float).to_numpy() >= floor - 0.01).all()
+    within = money["balance_after"].astype(float).to_numpy() >= floor - 0.01
+    # only a biller's pulled debit may overdraw, and then it comes back for funds (if the span lasts that long)
+    done = pd.to_datetime(money["completed_at"]).dt.tz_localize(None)
+    in_time = (done < pd.Timestamp(at_scale.ds.scenario.end_date) - pd.Timedelta(days=8)).to_numpy()
+    assert (money["return_code"].to_numpy()[~within & in_time] == "R01").all() and (~within).any()
 
 
 def test_pattern_schedules_show_up_as_events(at_scale):

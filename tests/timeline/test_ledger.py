@@ -6,7 +6,7 @@ import pytest
 
 from fraudgraph.timeline.families.transactions import ERROR_MESSAGES, RETRY_ELIGIBLE
 from fraudgraph.timeline.frames import payments
-from fraudgraph.timeline.ledger import Ledger
+from fraudgraph.timeline.ledger import FORCED, NORMAL, PROVISIONAL, Ledger
 
 REFUSED_BY = {"frozen": "account_frozen", "closed": "account_closed"}
 
@@ -18,11 +18,12 @@ def _reference(balance, floor, status, pay):
     reason = np.full(len(pay), None, dtype=object)
     for i in np.argsort(pay["time"].to_numpy(), kind="stable"):
         s, d, a = pay["src"].iat[i], pay["dst"].iat[i], pay["amount"].iat[i]
+        posting = pay["posting"].iat[i]
         refusing = [status[x] for x in (s, d) if x >= 0 and status[x] in REFUSED_BY]  # the source first
-        if refusing:
+        if refusing and posting != FORCED:
             reason[i] = REFUSED_BY[refusing[0]]
             continue
-        if s >= 0 and balance[s] - a < floor[s] - 1e-9:
+        if s >= 0 and posting == NORMAL and balance[s] - a < floor[s] - 1e-9:
             reason[i] = "insufficient_funds"
             continue
         ok[i] = True
@@ -72,6 +73,39 @@ def test_ledger_never_overdraws_and_every_refusal_is_justified(seed):
     assert np.array_equal(outcome.reason, reason)
     assert set(outcome.reason[~outcome.ok]) <= {"insufficient_funds", "account_frozen", "account_closed"}
     assert pd.isna(outcome.reason[outcome.ok]).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_provisional_debits_may_overdraw_and_forced_reversals_always_post(seed):
+    """Pulled ACH debits are posted whatever the balance (a frozen or closed account still refuses them); returns
+    are posted whatever the balance and status; ordinary debits after an overdraft are refused until money comes."""
+    rng = np.random.default_rng(200 + seed)
+    n_acc, n = 15, 800
+    opening = rng.uniform(0, 200, n_acc)
+    limit = np.where(rng.random(n_acc) < 0.2, rng.uniform(100, 300, n_acc), 0.0)
+    status = rng.choice(np.array(["active", "dormant", "frozen", "closed"], dtype=object), n_acc, p=[0.7, 0.1, 0.1, 0.1])
+    posting = rng.choice([NORMAL, PROVISIONAL, FORCED], n, p=[0.6, 0.3, 0.1]).astype(np.int8)
+    pay = payments(n, time=rng.integers(0, 86_400, n), src=rng.integers(-1, n_acc, n), dst=rng.integers(-1, n_acc, n),
+                   amount=np.round(rng.uniform(1, 250, n), 2), posting=posting)
+    ledger = Ledger(opening, limit, limit > 0, status)
+    start = ledger.balance.copy()
+    outcome = ledger.apply(pay)
+    ok, reason, final = _reference(start, ledger.floor, status, pay)
+    assert np.array_equal(outcome.ok, ok) and np.array_equal(outcome.reason, reason)
+    assert np.allclose(ledger.balance, final)
+    assert outcome.ok[posting == FORCED].all()
+    assert "insufficient_funds" not in set(outcome.reason[posting != NORMAL])
+    assert (outcome.balance_after[(posting == PROVISIONAL) & outcome.ok] < ledger.floor[pay["src"].to_numpy()[
+        (posting == PROVISIONAL) & outcome.ok]] - 1e-9).any(), "no provisional debit overdrew: the test proves nothing"
+
+
+def test_a_reversal_restores_both_balances_exactly():
+    ledger = Ledger(np.array([100.0, 50.0]), np.zeros(2), np.zeros(2, bool), np.array(["active", "active"]))
+    ledger.apply(payments(1, time=[10], src=[0], dst=[1], amount=[180.25], posting=PROVISIONAL))
+    assert ledger.balance.tolist() == [-80.25, 230.25]
+    assert ledger.apply(payments(1, time=[20], src=[0], dst=[1], amount=[5.0])).reason.tolist() == ["insufficient_funds"]
+    ledger.apply(payments(1, time=[200_000], src=[1], dst=[0], amount=[180.25], posting=FORCED))
+    assert ledger.balance.tolist() == [100.0, 50.0]
 
 
 def test_refusals_name_the_status_of_the_refusing_account():

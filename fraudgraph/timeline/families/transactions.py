@@ -38,6 +38,9 @@ from fraudgraph.timeline.family import Day, DayPlan, Family, Outcome
 from fraudgraph.timeline.frames import events as make_events
 from fraudgraph.timeline.frames import payments as make_payments
 from fraudgraph.timeline.frames import strings
+from fraudgraph.timeline.ledger import FORCED
+from fraudgraph.timeline.returns import REASONS as RETURN_REASONS
+from fraudgraph.timeline.returns import posting_of
 from fraudgraph.units import DAY, HOUR, to_seconds
 
 #: Edge types whose scripted rows this family reads.
@@ -53,9 +56,9 @@ SCRIPTED_MONEY = tuple(k for k in schema.schedule_kinds("transactions") if schem
 #: Share of the accounts living on outside income that take it in cash at the counter or ATM (tips, takings,
 #: cash jobs) rather than by transfer: so cash deposits are no sign of crime in themselves.
 CASH_INCOME_SHARE = {"business": 0.35, "person": 0.15}
-#: Roles of accounts the criminals do not hold: nobody funds them from outside, so a drain larger than the
-#: balance is refused (a takeover empties what the victim has).
-UNFUNDED_ROLES = ("victim_account",)
+#: Roles of accounts nobody funds from outside: a drain larger than the balance is refused (a takeover empties
+#: what the victim has), and a crunched account's bills overdraw it and come back.
+UNFUNDED_ROLES = ("victim_account", "crunch_account")
 #: ``transaction-failed`` error message of each ledger refusal reason.
 ERROR_MESSAGES = {"insufficient_funds": "Insufficient funds", "account_frozen": "Account is frozen",
                   "account_closed": "Account is closed"}
@@ -74,7 +77,8 @@ class Transactions(Family):
     """Standing money relationships walked day by day (see the module docstring)."""
 
     name = "transactions"
-    event_types = ("transaction-initiated", "transaction-completed", "transaction-failed", "transaction-flagged")
+    event_types = ("transaction-initiated", "transaction-completed", "transaction-failed", "transaction-returned",
+                   "transaction-flagged")
 
     def __init__(self, context):
         super().__init__(context)
@@ -202,6 +206,7 @@ class Transactions(Family):
         parts.append(self._payroll_funding(parts[0]))
         pay = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else make_payments()
         pay = self._accidents(pay, rng)
+        pay["posting"] = posting_of(pay["tx_type"].to_numpy(dtype=object))
         self._plan_refunds(pay, rng)
         pay["corr"] = np.arange(self.counter, self.counter + len(pay), dtype=np.int64)
         self.counter += len(pay)
@@ -469,7 +474,15 @@ class Transactions(Family):
     # -- rendering all payments of the day ---------------------------------------------------
     def render(self, day: Day, pay: pd.DataFrame, outcome: Outcome, tx_ids: pa.Array, features: pa.Table,
                rng: np.random.Generator) -> list[pa.Table]:
-        """transaction-initiated / -flagged / -completed / -failed for every payment of the day."""
+        """transaction-initiated / -flagged / -completed / -failed for every payment of the day, and
+        transaction-returned for the day's returns."""
+        back = pay["posting"].to_numpy() == FORCED
+        if back.any():
+            rows, keep = pa.array(np.flatnonzero(back)), np.flatnonzero(~back)
+            returned = self._render_returns(pay.iloc[rows.to_numpy()].reset_index(drop=True))
+            pay = pay.iloc[keep].reset_index(drop=True)
+            outcome = Outcome(ok=outcome.ok[keep], reason=outcome.reason[keep], balance_after=outcome.balance_after[keep])
+            return returned + (self.render(day, pay, outcome, tx_ids.take(pa.array(keep)), features, rng) if len(keep) else [])
         world = self.ctx.world
         n = len(pay)
         time = pay["time"].to_numpy()
@@ -575,6 +588,35 @@ class Transactions(Family):
             out.append(make_events("transaction-failed", time[failed] + 1 + rng.integers(0, 5, len(failed)),
                                    corr[failed], payload, person=user_ids.take(idx), pattern_id=pattern.take(idx)))
         return out
+
+
+    def _render_returns(self, back: pd.DataFrame) -> list[pa.Table]:
+        """``transaction-returned`` for reversals booked today (see :mod:`fraudgraph.timeline.returns`): the payer and
+        payee are the returned payment's, the reversal's destination and source."""
+        world = self.ctx.world
+        time = back["time"].to_numpy()
+        payer, payee = back["dst"].to_numpy(), back["src"].to_numpy()
+        payer_ids = world.take("Account", payer)
+        outside = (payer < 0) & (back["dst_kind"].to_numpy(object) == "account") & back["dst_ref"].notna().to_numpy()
+        if outside.any():  # a salary paid in from another shard: the payer's id as transaction-initiated gave it
+            payer_ids = pc.if_else(pa.array(outside), strings(back["dst_ref"]), payer_ids)
+        payee_ids = world.take("Account", payee)
+        either = np.where(payer >= 0, payer, np.maximum(payee, 0))
+        currency = world.account_currency.take(pa.array(either)) if world.n["Account"] else strings(np.full(len(back), "USD", object))
+        code = back["return_code"].to_numpy(dtype=object)
+        payload = env.json_object([
+            ("transaction_id", env.text(strings(back["reverses"]), safe=True)),
+            ("account_id", env.text(payer_ids, safe=True)),
+            ("counterparty_account_id", env.text(payee_ids, safe=True)),
+            ("amount", env.money(back["amount"].to_numpy())),
+            ("currency", env.text(currency, safe=True)),
+            ("return_code", env.text(strings(code), safe=True)),
+            ("return_reason", env.text(strings(pd.Series(code).map(RETURN_REASONS).to_numpy(dtype=object)), safe=True)),
+            ("returned_at", env.text(env.iso_seconds(time), safe=True)),
+        ])
+        user = back["user"].to_numpy()
+        return [make_events("transaction-returned", time, back["corr"].to_numpy(), payload,
+                            person=world.take("Person", user), pattern_id=strings(back["pattern_id"]))]
 
 
 def _quoted_or_null(values: np.ndarray, present: np.ndarray) -> pa.Array:
