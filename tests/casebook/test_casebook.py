@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from fraudgraph.patterns.base import available_patterns
 
 import fraudgraph
 from fraudgraph.casebook import CaseEvents, build_cases, write_report
@@ -35,7 +36,7 @@ def test_every_instance_is_a_case_with_its_members_and_roles(showcase, cases):
 def test_each_fraud_case_stands_beside_a_look_alike_of_its_typology(cases):
     by_id = {c.pattern_id: c for c in cases}
     typologies = {c.typology for c in cases}
-    assert len(typologies) == 12
+    assert typologies == set(available_patterns())
     for case in cases:
         if case.is_fraud:
             other = by_id[case.look_alike]
@@ -97,3 +98,26 @@ def test_the_pages_link_each_other_and_fetch_nothing(showcase, cases, tmp_path):
             assert (tmp_path / "cases" / link).resolve().is_file(), link
     money = [c for c in cases if c.typology == "kiting_cycle" and c.is_fraud][0]
     assert money.events and any("amount" in e for e in money.events)
+
+
+def test_a_returned_payment_moves_nothing_and_its_return_reads_as_one():
+    import json as _json
+
+    import pyarrow as pa
+
+    from fraudgraph.casebook.events import CaseEvents
+
+    paid = {"transaction_id": "t1", "account_id": "acc_a", "counterparty_account_id": "acc_b", "type": "bill_payment",
+            "amount": "120.00", "currency": "USD"}
+    back = {"transaction_id": "t1", "account_id": "acc_a", "counterparty_account_id": "acc_b", "amount": "120.00",
+            "currency": "USD", "return_code": "R01", "return_reason": "Insufficient funds"}
+    events = pa.table({"event_id": ["e1", "e2", "e3"],
+                       "timestamp": ["2025-01-02T10:00:00Z", "2025-01-02T10:00:05Z", "2025-01-06T08:00:00Z"],
+                       "event_type": ["transaction-initiated", "transaction-completed", "transaction-returned"],
+                       "payload": [_json.dumps(paid), _json.dumps({"transaction_id": "t1"}), _json.dumps(back)]})
+    collected = CaseEvents()
+    collected.add(events, pa.table({"event_id": ["e1", "e2", "e3"], "pattern_id": ["p", "p", "p"]}))
+    rows = collected.by_case()["p"]
+    assert [r["status"] for r in rows] == ["returned", "return"]
+    assert (rows[1]["src"], rows[1]["dst"], rows[1]["amount"]) == ("acc_b", "acc_a", 120.0)
+    assert rows[1]["text"].startswith("R01 return (insufficient funds) of 120.00 USD from acc_b back to acc_a")
