@@ -38,7 +38,7 @@ KEY_FIELDS = {
     "transaction-initiated": ("account_id", "counterparty_account_id"),
     "login-attempt": ("user_id",), "login-success": ("user_id",), "login-failed": ("user_id",),
     "session-started": ("user_id",), "user-action-performed": ("user_id",), "session-ended": ("user_id",),
-    "account-opened": ("owner_id",), "device-registered": ("user_id",), "identity-changed": ("user_id",),
+    "account-opened": ("owner_id",), "account-closed": ("owner_id",), "device-registered": ("user_id",), "identity-changed": ("user_id",),
     "bank-link-added": ("user_id",),
     "exchange-rate-updated": ("currency_pair",),
     "communication-sent": ("sender_id",), "company-announcement": ("company_id",), "trade-executed": ("account_id",),

@@ -427,6 +427,25 @@ class DriftConfig(_Section):
     direction: Literal[-1, 1] = Field(1, description="+1: fraud and activity grow over the span; -1: they fade.")
 
 
+class LifecycleConfig(_Section):
+    """Customer lifecycle: each person moves through engagement phases (new, engaged, cooling, at risk, churned)."""
+
+    enabled: bool = Field(True, description="Whether persons cool off and churn at all (off: everyone stays engaged).")
+    low_share: float = _prob(0.70, "Share of persons in the low churn-risk tier (loyal, engaged).")
+    high_share: float = _prob(0.10, "Share of persons in the high churn-risk tier (the rest are medium).")
+    low_monthly_churn: float = _prob(0.004, "Monthly churn hazard of the low tier.")
+    medium_monthly_churn: float = _prob(0.025, "Monthly churn hazard of the medium tier.")
+    high_monthly_churn: float = _prob(0.10, "Monthly churn hazard of the high tier.")
+    churn_drift: float = Field(0.0, ge=0.0, le=20.0, description="How much the churn hazard grows over the span: x(1 + churn_drift) by its end.")
+    min_cooling_days: float = Field(20.0, ge=0.0, le=365.0, description="Shortest cooling phase before being at risk.")
+    max_cooling_days: float = Field(60.0, ge=0.0, le=365.0, description="Longest cooling phase before being at risk.")
+    min_at_risk_days: float = Field(14.0, ge=0.0, le=365.0, description="Shortest at-risk phase before churning.")
+    max_at_risk_days: float = Field(45.0, ge=0.0, le=365.0, description="Longest at-risk phase before churning.")
+    close_share: float = _prob(0.5, "Share of churned persons who close their accounts (the others leave them dormant).")
+    cooling_activity: float = Field(0.6, ge=0.0, le=1.0, description="Activity (sessions, spending) while cooling, relative to engaged.")
+    at_risk_activity: float = Field(0.3, ge=0.0, le=1.0, description="Activity while at risk, relative to engaged.")
+
+
 class OutputConfig(_Section):
     """What to write."""
 
@@ -474,6 +493,7 @@ class Scenario(_Section):
     fraud: FraudConfig = Field(default_factory=FraudConfig)
     events: EventsConfig = Field(default_factory=EventsConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     # -- construction -------------------------------------------------------

@@ -100,6 +100,8 @@ PAYLOADS: dict[str, dict[str, str | dict[str, str]]] = {
         "account_id": "str", "owner_id": "str", "owner_type": "str", "account_type": "str", "currency": "str",
         "institution": "str", "opening_balance": "money", "credit_limit": "money", "channel": "str",
         "device_id": "str"},
+    "account-closed": {"account_id": "str", "owner_id": "str", "owner_type": "str", "account_type": "str",
+                       "reason": "str", "channel": "str", "closed_at": "time"},
     "device-registered": {"user_id": "str", "device_id": "str", "device_type": "str", "os": "str",
                           "user_agent": "str", "fingerprint": "str", "is_primary": "bool"},
     "identity-changed": {"user_id": "str", "field": "str", "old_value": "str", "new_value": "str",

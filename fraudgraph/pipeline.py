@@ -18,6 +18,7 @@ from fraudgraph.exporters import check_formats
 from fraudgraph.graph import PropertyGraph
 from fraudgraph.injection import check_patterns, inject_patterns, plan_counts
 from fraudgraph.population import STAGES, build_population
+from fraudgraph.population.lifecycle import draw_lifecycle
 from fraudgraph.seeding import SeedTree
 from fraudgraph.truth import build_truth
 from fraudgraph.units import epoch_seconds
@@ -99,6 +100,7 @@ def build(scenario: Scenario, seeds: SeedTree, progress: Progress = None,
     with stageclock.stage("truth"):
         truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
                             scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean, seeds.shard)
+        truth.lifecycle = draw_lifecycle(graph, truth, scenario, seeds.rng("lifecycle"))
     if progress is not None:
         progress("validate")
     with stageclock.stage("finalize and validate graph"):

@@ -491,6 +491,7 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("account-opened", "identity", "account-service", "A person or company opened an account."),
         EventType("device-registered", "identity", "user-service", "A person used a device for the first time."),
         EventType("identity-changed", "identity", "user-service", "A person changed their e-mail or phone."),
+        EventType("account-closed", "identity", "account-service", "A customer who is leaving closed an account (reason, channel); it refuses payments from then on."),
         EventType("bank-link-added", "identity", "account-service", "An external bank account was linked for transfers."),
         EventType("communication-sent", "markets", "communication-service", "A call, message or e-mail between two persons."),
         EventType("company-announcement", "markets", "market-service", "Material news of a listed company."),

@@ -65,17 +65,37 @@ SCHEDULE = TableSpec("schedule", "Scripted events of the instances, for the time
     P("quantity", "float", "Shares or items, if any.", nullable=True),
     P("detail", "string", "Extra detail (side of a trade, field changed, ...).", nullable=True),
 ))
-TABLES = (PATTERNS, NODE_LABELS, EDGE_LABELS, SCHEDULE)
+PHASES = ("new", "engaged", "cooling", "at_risk", "churned")
+RISK_TIERS = ("low", "medium", "high")
+LIFECYCLE = TableSpec("lifecycle", "One row per person: churn-risk tier and when each engagement phase began.", (
+    P("person_id", "string", "Person id."),
+    P("risk_tier", "string", "Churn-risk tier.", RISK_TIERS),
+    P("new_from", "datetime", "Joined: the onboarding phase (its first 30 days)."),
+    P("engaged_from", "datetime", "End of onboarding."),
+    P("cooling_from", "datetime", "Activity starts to fall (empty: not before the span ends).", nullable=True),
+    P("at_risk_from", "datetime", "Activity falls further (empty: not before the span ends).", nullable=True),
+    P("churned_at", "datetime", "Left: no activity of theirs from here on (empty: not before the span ends).", nullable=True),
+    P("closes_accounts", "bool", "Whether they close their accounts on leaving (else the accounts go dormant)."),
+    P("phase_at_end", "string", "Phase on the span's last day.", PHASES),
+))
+TABLES = (PATTERNS, NODE_LABELS, EDGE_LABELS, SCHEDULE, LIFECYCLE)
 
 
 @dataclass
 class Truth:
-    """The four truth tables of a dataset."""
+    """The truth tables of a dataset (``lifecycle`` is empty where the scenario turns it off)."""
 
     patterns: pd.DataFrame
     node_labels: pd.DataFrame
     edge_labels: pd.DataFrame
     schedule: pd.DataFrame
+    lifecycle: pd.DataFrame | None = None
+
+    def __post_init__(self):
+        if self.lifecycle is None:
+            from fraudgraph.graph import empty_table
+
+            self.lifecycle = empty_table(LIFECYCLE)
 
     def tables(self) -> dict[str, tuple[TableSpec, pd.DataFrame]]:
         return {spec.name: (spec, getattr(self, spec.name)) for spec in TABLES}

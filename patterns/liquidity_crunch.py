@@ -98,16 +98,10 @@ class LiquidityCrunch(Injector):
         days = min(days, 0.8 * span / DAY)
         if days < 5:
             return None
-        account = led.recruit_account("checking", ctx.end - int(days * DAY))
-        if account is None:
+        episode = _episode(kit, led, days, HOUR)
+        if episode is None:
             return None
-        holder = led.owner(account)
-        t0 = max(ctx.start, led.opened(account) + DAY)
-        room = ctx.end - int(days * DAY) - HOUR - t0
-        if room < 0:
-            return None
-        t0 += int(kit.fraction(t0, t0 + room, length=days * DAY) * room)
-        t1 = t0 + int(days * DAY)
+        account, holder, t0, t1 = episode
         has = money.available(account, (t1 - ctx.start) / DAY)
         total = has * float(rng.uniform(cfg.min_overcommit, cfg.max_overcommit))
         n_bills = int(rng.integers(cfg.min_bills, cfg.max_bills + 1))
@@ -122,15 +116,7 @@ class LiquidityCrunch(Injector):
         n_drains = int(rng.integers(1, 3))
         drain = _with_a_friend(kit, led, account, holder, "drain", drained * rng.dirichlet(np.full(n_drains, 3.0)),
                                np.sort(t0 + (rng.random(n_drains) * max((t1 - t0) // 3, HOUR)).astype(np.int64)))
-        # the bills the money still covers fall in the first half; the holder keeps paying through the second,
-        # while the first ones bounce (instalment plans start within days of each other, then keep coming)
-        covered = int(np.searchsorted(np.cumsum(amounts), has - (drained if drain is not None else 0.0))) + 1
-        split = t0 + int(0.45 * (t1 - t0))
-        skew = 0.8 if variant == "overextended" else 1.6
-        early = t0 + (np.sort(rng.random(min(covered, n_bills)) ** skew) * (split - t0)).astype(np.int64)
-        m = n_bills - len(early)
-        late = split + ((np.arange(m) + rng.random(m)) / max(m, 1) * (t1 - DAY - split)).astype(np.int64)
-        times = _office_hours(rng, np.r_[early, late], t0)
+        times = _crunch_times(rng, amounts, has - (drained if drain is not None else 0.0), t0, t1, variant)
         at = _spread(rng, billers, n_bills)
         bills = make_schedule(times, "bill_payment", PAYS_STEM, account, at, amounts, detail="bill")
         draft = Draft(self.name, True, variant=variant)
@@ -171,16 +157,10 @@ class LiquidityCrunch(Injector):
         rng, ctx = kit.rng, kit.ctx
         days = float(rng.uniform(3, 10) if variant == "bad_month" else rng.uniform(cfg.min_crunch_days, cfg.max_crunch_days))
         days = min(days, 0.6 * (ctx.end - ctx.start) / DAY)
-        account = led.recruit_account("checking", ctx.end - int((days + 14) * DAY))
-        if account is None or days < 2:
+        episode = _episode(kit, led, days, 14 * DAY) if days >= 2 else None
+        if episode is None:
             return None
-        holder = led.owner(account)
-        t0 = max(ctx.start, led.opened(account) + DAY)
-        room = ctx.end - int((days + 14) * DAY) - t0
-        if room < 0:
-            return None
-        t0 += int(kit.fraction(t0, t0 + room, length=days * DAY) * room)
-        t1 = t0 + int(days * DAY)
+        account, holder, t0, t1 = episode
         has = money.available(account, (t1 - ctx.start) / DAY)
         if variant == "bad_month":
             n_bills, share = int(rng.integers(1, 4)), float(rng.uniform(1.2, 2.0))
@@ -241,6 +221,36 @@ class _Means:
         monthly_in, monthly_out = self.inflow.get(account, 0.0), self.outflow.get(account, 0.0)
         spare = max(monthly_in - monthly_out, 0.2 * monthly_out)
         return max(self.opening.get(account, 0.0) + spare * days / 30.44, 200.0)
+
+
+def _episode(kit: Toolkit, led: MoneyLedger, days: float, after: int) -> tuple[str, str, int, int] | None:
+    """A checking account (and its holder) and a stretch of ``days`` for its episode, placed along the drift,
+    with ``after`` seconds of the span left after it."""
+    ctx = kit.ctx
+    length = int(days * DAY)
+    account = led.recruit_account("checking", ctx.end - length - after)
+    if account is None:
+        return None
+    t0 = max(ctx.start, led.opened(account) + DAY)
+    room = ctx.end - length - after - t0
+    if room < 0:
+        return None
+    t0 += int(kit.fraction(t0, t0 + room, length=length) * room)
+    return account, led.owner(account), t0, t0 + length
+
+
+def _crunch_times(rng: np.random.Generator, amounts: np.ndarray, covered: float, t0: int, t1: int, variant: str):
+    """When the crunch's bills are pulled: those the money still covers in the first 45% of the stretch, the rest
+    spread over what is left of it, so that the holder keeps paying while the first ones bounce (instalment
+    plans start within days of each other, then keep coming)."""
+    n = len(amounts)
+    first = min(int(np.searchsorted(np.cumsum(amounts), covered)) + 1, n)
+    split = t0 + int(0.45 * (t1 - t0))
+    skew = 0.8 if variant == "overextended" else 1.6
+    early = t0 + (np.sort(rng.random(first) ** skew) * (split - t0)).astype(np.int64)
+    m = n - first
+    late = split + ((np.arange(m) + rng.random(m)) / max(m, 1) * (t1 - DAY - split)).astype(np.int64)
+    return _office_hours(rng, np.r_[early, late], t0)
 
 
 def _with_a_friend(kit: Toolkit, led: MoneyLedger, account: str, holder: str, detail: str, amounts, times):

@@ -174,7 +174,8 @@ class Timeline:
         for f in families:
             with stage(f"events plan {f.name}"):
                 plans.append(f.plan(day, seeds.rng("timeline", f.name, day.index)))
-        back = returns.due(day)
+        closing = self._closing(day)
+        back = pd.concat([returns.due(day), self._closure_withdrawals(closing, ledger)], ignore_index=True)
         back["corr"] = np.arange(len(back), dtype=np.int64)
         pays = [p.payments for p in plans] + [back]
         sizes = [len(p) for p in pays]
@@ -183,7 +184,11 @@ class Timeline:
             allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
             owner = np.repeat(np.arange(len(pays)), sizes)
             allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
-            outcome = ledger.apply(allpay)
+            # what customers who have left would do does not happen (a return still comes back to them)
+            gone = self.ctx.departed(allpay["user"].to_numpy(), allpay["time"].to_numpy()) \
+                & (allpay["posting"].to_numpy() != FORCED)
+            outcome = _apply_kept(ledger, allpay, ~gone)
+            ledger.close(closing["account"].to_numpy())
             ids = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
             returns.plan(day, allpay, outcome, ids[0], seeds.rng("timeline", "returns", day.index))
         bounds = np.r_[0, np.cumsum(sizes)]
@@ -198,7 +203,30 @@ class Timeline:
             return [t.set_column(2, "corr", pc.add(t["corr"], shift)) for t in out]
 
         tables = [t for k in range(len(families)) for t in settle(k)]
+        if gone.any():
+            kept = np.flatnonzero(~gone)
+            allpay = allpay.iloc[kept].reset_index(drop=True)
+            outcome = Outcome(ok=outcome.ok[kept], reason=outcome.reason[kept], balance_after=outcome.balance_after[kept])
+            ids = (ids[0].take(pa.array(kept)), ids[1][kept], ids[2][kept])
         return tables, allpay, outcome, ids
+
+    def _closing(self, day) -> pd.DataFrame:
+        """Accounts closed on ``day`` by customers who leave (their ``time`` and holder ``person``)."""
+        rows = self.ctx.closures
+        lo, hi = np.searchsorted(rows["time"].to_numpy(), [day.start, day.end])
+        return rows.iloc[lo:hi]
+
+    def _closure_withdrawals(self, closing: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+        """A closing account's money paid out to its holder elsewhere just before it closes (the balance as the
+        day began; a card owing money is closed with its debt)."""
+        if closing.empty:
+            return make_payments()
+        acc = closing["account"].to_numpy()
+        amount = np.floor(np.maximum(ledger.balance[acc], 0.0) * 100) / 100
+        pay = (amount >= 0.01) & ~self.ctx.world.is_credit[acc]
+        n = int(pay.sum())
+        return make_payments(n, time=closing["time"].to_numpy()[pay] - 60, src=acc[pay], dst=-1, amount=amount[pay],
+                             tx_type="account_closure", user=closing["person"].to_numpy()[pay], dst_kind="external")
 
     def _finish_day(self, day, tables, allpay, outcome, ids, renderer, features):
         """Point-in-time features of the day's transactions (not of its returns), the transactions' own events,
@@ -220,6 +248,11 @@ class Timeline:
                 tables = tables + list(renderer.render(day, allpay, outcome, tx_ids, feature_table, rng))
         with stage("events ids"):
             day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+            # nothing of a customer after they left, but the bank's returns of what they paid before
+            late = self.ctx.after_churn(day_events["person"].combine_chunks(), day_events["time"].to_numpy())
+            if late.any():
+                late &= pc.not_equal(day_events["event_type"], "transaction-returned").to_numpy(zero_copy_only=False)
+                day_events = day_events.filter(pa.array(~late))
             return self._identify(day, day_events), feature_table
 
     def _identify(self, day, events: pa.Table) -> pa.Table:
@@ -254,6 +287,18 @@ class Timeline:
             cols.update(is_fraud=is_fraud, fraud_type=fraud_type, pattern_id=ready["pattern_id"])
             names += schema.EVENT_LABELS
         return pa.table({name: cols[name] for name in names})
+
+
+def _apply_kept(ledger: Ledger, pay: pd.DataFrame, keep: np.ndarray) -> Outcome:
+    """The ledger's verdict on the ``keep`` rows of ``pay``; the others are refused as if their account had closed."""
+    if keep.all():
+        return ledger.apply(pay)
+    kept = np.flatnonzero(keep)
+    part = ledger.apply(pay.iloc[kept].reset_index(drop=True))
+    n = len(pay)
+    ok, reason, after = np.zeros(n, bool), np.full(n, "account_closed", dtype=object), np.full(n, np.nan)
+    ok[kept], reason[kept], after[kept] = part.ok, part.reason, part.balance_after
+    return Outcome(ok=ok, reason=reason, balance_after=after)
 
 
 class _Waiting:

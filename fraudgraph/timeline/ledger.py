@@ -61,6 +61,11 @@ class Ledger:
         for state, reason in REFUSALS.items():
             self.refusal[status == state] = reason
 
+    def close(self, accounts: np.ndarray) -> None:
+        """Close ``accounts`` (positions): from now on they refuse every payment from or to them."""
+        self.blocked[accounts] = True
+        self.refusal[accounts] = REFUSALS["closed"]
+
     def apply(self, pay: pd.DataFrame) -> Outcome:
         """Apply a day's payments (any order; processed by time, ties in row order).
 

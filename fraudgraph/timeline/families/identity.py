@@ -57,7 +57,7 @@ class Identity(Family):
     """
 
     name = "identity"
-    event_types = ("account-opened", "device-registered", "identity-changed", "bank-link-added")
+    event_types = ("account-opened", "device-registered", "identity-changed", "bank-link-added", "account-closed")
 
     def __init__(self, context):
         super().__init__(context)
@@ -73,6 +73,7 @@ class Identity(Family):
         self._registrations = self._device_registrations()
         self._links = self._bank_links()
         self._changes = self._scripted_changes()
+        self._closures = context.closures
         self._next_corr = 0
 
     # -- what the graph says happens in the span ----------------------------------------
@@ -158,6 +159,7 @@ class Identity(Family):
             self._render_registrations(_day_rows(self._registrations, day)),
             self._render_changes(self._changes_of(day, rng), rng),
             self._render_links(_day_rows(self._links, day), rng),
+            self._render_closures(_day_rows(self._closures, day), rng),
         ]
         return DayPlan(events=[t for t in tables if t is not None and t.num_rows])
 
@@ -226,6 +228,27 @@ class Identity(Family):
         ])
         return make_events("account-opened", time, self._corr(len(rows)), payload,
                            person=w.take("Person", person), pattern_id=_patterns(rows))
+
+    def _render_closures(self, rows: pd.DataFrame, rng) -> pa.Table | None:
+        """``account-closed`` for the accounts of customers who leave and close them (see
+        :attr:`~fraudgraph.timeline.context.TimelineContext.closures`)."""
+        if rows.empty:
+            return None
+        w = self.ctx.world
+        account, person = rows["account"].to_numpy(), rows["person"].to_numpy()
+        time = rows["time"].to_numpy(dtype=np.int64)
+        reason = CLOSING_REASONS[rng.choice(len(CLOSING_REASONS), len(rows), p=CLOSING_WEIGHTS)]
+        channel = np.where(rng.random(len(rows)) < 0.6, "app", np.where(rng.random(len(rows)) < 0.5, "phone", "branch"))
+        payload = env.json_object([
+            ("account_id", env.text(w.take("Account", account), safe=True)),
+            ("owner_id", env.text(w.take("Person", person), safe=True)),
+            ("owner_type", env.constant('"person"', len(rows))),
+            ("account_type", env.text(w.account_type[account].astype(str), safe=True)),
+            ("reason", env.text(reason.astype(str), safe=True)),
+            ("channel", env.text(channel.astype(str), safe=True)),
+            ("closed_at", env.text(env.iso_seconds(time), safe=True)),
+        ])
+        return make_events("account-closed", time, self._corr(len(rows)), payload, person=w.take("Person", person))
 
     def _render_registrations(self, rows: pd.DataFrame) -> pa.Table | None:
         if rows.empty:
@@ -334,6 +357,9 @@ def _edge_pattern_ids(labels: pd.DataFrame) -> dict[str, dict[tuple[str, str], s
     return out
 
 
+#: Why customers who leave close their accounts, and how often.
+CLOSING_REASONS = np.array(["moved_to_another_bank", "fees", "no_longer_needed", "relocation", "service_issues"])
+CLOSING_WEIGHTS = (0.35, 0.2, 0.25, 0.1, 0.1)
 def _none(values: np.ndarray) -> np.ndarray:
     """Object array with missing values as ``None``."""
     values = np.asarray(values, dtype=object)

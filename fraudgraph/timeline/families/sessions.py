@@ -57,6 +57,9 @@ ACTION_TYPES = np.array(["page_view", "button_click", "form_submit", "circle_bro
                         dtype=object)
 ACTION_WEIGHTS = np.array([0.36, 0.22, 0.08, 0.11, 0.02, 0.08, 0.07, 0.04, 0.02])
 #: A fraudster in someone else's account goes for the sensitive screens.
+SUPPORT_ACTION = int(np.flatnonzero(ACTION_TYPES == "support_contact")[0])
+#: Extra share of actions that contact support when at risk of leaving, and when cooling off.
+SUPPORT_SHARE_BY_PHASE = (0.15, 0.06)
 TAKEOVER_ACTION_WEIGHTS = np.array([0.20, 0.12, 0.20, 0.02, 0.01, 0.02, 0.23, 0.18, 0.02])
 
 #: Why a login attempt fails (the third failure in a row can lock the account instead).
@@ -313,7 +316,7 @@ class Sessions(Family):
         """Everyday sessions: a Poisson number per person, on their own devices and addresses."""
         w, ctx = self.ctx.world, self.ctx
         alive = w.person_created < day.end
-        counts = rng.poisson(self._rate(day) * ctx.activity * alive)
+        counts = rng.poisson(self._rate(day) * ctx.activity * alive * ctx.engagement(day, np.arange(alive.size)))
         person = np.repeat(np.arange(counts.size), counts)
         time = clock.times_in_day(rng, day, person.size, "personal", ctx.chronotype[person])
         keep = (time >= w.person_created[person]) & ~self._is_quiet(person, time)
@@ -477,7 +480,8 @@ class Sessions(Family):
                   _lit(',"impossible_travel":'), _bools(travel["impossible"][ok]),
                   _lit(',"travel":'), travel["json"].take(oka)),
             table("session-started", ok, start, session.take(oka), _lit(","), head_full.take(oka)),
-            self._actions(rng, ok, start, duration, n_actions, batch.fraudster[ok], head_min, table),
+            self._actions(rng, ok, start, duration, n_actions, batch.fraudster[ok], head_min, table,
+                          self._support_share(batch.person[ok], batch.time[ok])),
             table("session-ended", ok, end,
                   head_min.take(oka), _lit(","), dev_short.take(oka), _lit(',"duration_seconds":'), _ints(duration),
                   _lit(',"action_count":'), _ints(n_actions),
@@ -502,8 +506,16 @@ class Sessions(Family):
                          failed=rank < fails[session], reason=reason, last=np.cumsum(count) - 1,
                          fails=fails, gave_up=gave_up)
 
-    def _actions(self, rng, sessions, start, duration, n_actions, fraudster, head, table) -> pa.Table:
-        """``n_actions`` actions per session, spread over its duration in order."""
+    def _support_share(self, person: np.ndarray, time: np.ndarray) -> np.ndarray:
+        """Share of a session's actions that contact support, by its person's lifecycle phase: customers cooling
+        off, and more so those at risk of leaving, contact support more (fees, declined cards, closing)."""
+        ctx = self.ctx
+        return np.select([ctx.at_risk_from[person] <= time, ctx.cooling_from[person] <= time],
+                         list(SUPPORT_SHARE_BY_PHASE), 0.0)
+
+    def _actions(self, rng, sessions, start, duration, n_actions, fraudster, head, table, support) -> pa.Table:
+        """``n_actions`` actions per session, spread over its duration in order (``support``: the share of each
+        session's actions that are support contacts beyond the usual, by lifecycle phase)."""
         owner = np.repeat(np.arange(sessions.size), n_actions)
         rank = np.arange(owner.size) - np.repeat(np.cumsum(n_actions) - n_actions, n_actions)
         offsets = np.sort(owner + rng.random(owner.size)) - owner          # sorted within each session
@@ -512,6 +524,9 @@ class Sessions(Family):
         bias = fraudster[owner]
         if bias.any():
             kind[bias] = rng.choice(ACTION_TYPES.size, int(bias.sum()), p=TAKEOVER_ACTION_WEIGHTS)
+        share = support[owner]
+        if share.any():
+            kind[rng.random(owner.size) < share] = SUPPORT_ACTION
         idx = sessions[owner]
         return table("user-action-performed", idx, time,
                      head.take(pa.array(idx)), _lit(',"action_type":'), _vocab(ACTION_TYPES, kind),

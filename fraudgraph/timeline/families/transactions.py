@@ -225,6 +225,9 @@ class Transactions(Family):
         src = e["src"][rows]
         alive = (e["since"][rows] < day.end) & ((src < 0) | (ctx.dark_after[np.maximum(src, 0)] > day.start))
         rows = rows[alive]
+        # customers cooling off spend less (and those who left not at all)
+        u = e["user"][rows]
+        rows = rows[rng.random(len(rows)) < np.minimum(ctx.engagement(day, u), 1.0)]
         n = len(rows)
         if n == 0:
             return make_payments()
@@ -396,8 +399,10 @@ class Transactions(Family):
                                        tx_type=np.where(cash, "cash_deposit", "deposit").astype(object),
                                        user=world.account_holder[acc],
                                        src_kind=np.where(cash, "cash", "external").astype(object)))
+        # an account gone dark (a busted-out card, an abandoned account) pays no bill and is charged no fee
+        lit = self.ctx.dark_after > day.start
         if dom == 25 and len(self.bill_card):
-            live = open_[self.bill_card] & open_[self.bill_from]
+            live = open_[self.bill_card] & open_[self.bill_from] & lit[self.bill_from]
             card, frm = self.bill_card[live], self.bill_from[live]
             n = len(card)
             amount = np.round(self.bill_amount[live] * (0.85 + 0.3 * rng.random(n)), 2)
@@ -406,7 +411,7 @@ class Transactions(Family):
             parts.append(make_payments(n, time=times, src=frm, dst=card, amount=amount,
                                        tx_type="card_bill_payment", user=world.account_holder[card]))
         if dom == 1 and len(self.fee_accounts):
-            acc = self.fee_accounts[open_[self.fee_accounts]]
+            acc = self.fee_accounts[open_[self.fee_accounts] & lit[self.fee_accounts]]
             times = np.maximum(clock.times_in_day(rng, day, len(acc), "batch"), world.account_opened[acc])
             parts.append(make_payments(len(acc), time=times, src=acc, dst=-1, amount=self.cfg.fee_amount,
                                        tx_type="fee", user=world.account_holder[acc], dst_kind="platform"))
