@@ -90,8 +90,8 @@ class TradeLaunderingConfig(InjectorConfig):
     under_ratio_max: float = Field(0.6, gt=0.0, lt=1.0, description="Largest invoice / goods-value ratio when under-invoicing.")
     phantom_share: float = Field(0.15, ge=0.0, le=1.0, description="Share of instances that invoice phantom shipments.")
     multiple_invoicing_share: float = Field(0.15, ge=0.0, le=1.0, description="Share of instances that invoice shipments more than once (taken after phantom_share; the rest mis-price).")
-    min_document_share: float = Field(0.4, ge=0.0, le=1.0, description="Fewest of a link's shipments phantom or invoiced twice (decoys: invoiced in advance or consolidated).")
-    max_document_share: float = Field(0.7, ge=0.0, le=1.0, description="Most of a link's shipments phantom or invoiced twice (decoys: invoiced in advance or consolidated).")
+    min_document_share: float = Field(0.3, ge=0.0, le=1.0, description="Fewest of a decoy link's shipments invoiced in advance or consolidated (fraud: as many phantom or twice-invoiced as its over-invoicing ratio asks).")
+    max_document_share: float = Field(0.7, ge=0.0, le=1.0, description="Most of a decoy link's shipments invoiced in advance or consolidated.")
     min_shipments: int = Field(2, ge=1, le=100, description="Fewest shipments on each link.")
     max_shipments: int = Field(8, ge=1, le=100, description="Most shipments on each link.")
     new_companies: bool = Field(True, description="Create shell companies when too few ordinary ones are free.")
@@ -126,9 +126,12 @@ class TradeBasedLaundering(Injector):
             roles = ["front"] + ["shell"] * (k - 2) + ["beneficiary"]
             variant = "over_invoicing" if over else "under_invoicing"
             if u < config.phantom_share + config.multiple_invoicing_share:
-                # fair prices, false documents; the money moves up the chain as with over-invoicing
+                # fair prices, false documents, as many invoices per shipped goods as over-invoicing would charge;
+                # the money moves up the chain as with over-invoicing
                 variant = "phantom_shipment" if u < config.phantom_share else "multiple_invoicing"
-                ratios, over = np.ones(k - 1), True
+                lo, hi = np.log(config.over_ratio_min), np.log(config.over_ratio_max)
+                ratios = blended_ratio(np.exp(lo + (hi - lo) * rng.random(k - 1) ** (1 + 2 * b)), b)
+                over = True
             out.append(self._chain(world, kit, rng, config, ctx, companies, roles, ratios, over, variant,
                                    is_fraud=True))
         world.flush()
@@ -197,6 +200,10 @@ def _supply(world: TradePartners, kit: Toolkit, rng, config, ctx, draft: Draft, 
     the shipments are documented. Returns the link as the instance's parameters describe it.
     """
     (s_co, s_acc), (b_co, b_acc) = seller, buyer
+    target = None
+    if documents in ("phantom", "multiple"):
+        # fairly priced goods; ``ratio`` is what the false invoices add up to per declared value
+        target, ratio = ratio, 1.0
     goods = goods_pool[int(rng.integers(0, len(goods_pool)))]
     quiet = world.donor_value(rng)
     loud = float(np.exp(rng.normal(np.log(30_000.0), 0.6)))
@@ -209,7 +216,7 @@ def _supply(world: TradePartners, kit: Toolkit, rng, config, ctx, draft: Draft, 
     per_invoice = np.round(invoice * np.exp(rng.normal(0, 0.08, n)), 2)
     units = np.maximum(1, np.round(per_invoice / ratio / UNIT_PRICE[goods]))
     declared = np.round(per_invoice / ratio, 2)
-    docs = _documents(rng, config, documents, ship_t, per_invoice, units, declared, ctx.end)
+    docs = _documents(rng, config, documents, ship_t, per_invoice, units, declared, ctx.end, target)
     inv = docs[docs["kind"] != "bill_of_lading"]
     spread = 0.3 + 0.7 * ctx.knobs.timing_spread
     inv_t = inv["time"].to_numpy(np.int64)
@@ -234,11 +241,14 @@ def _supply(world: TradePartners, kit: Toolkit, rng, config, ctx, draft: Draft, 
             "value_moved": round(float(inv["amount"].sum() - shipped), 2)}
 
 
-def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared, end: int) -> pd.DataFrame:
+def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared, end: int,
+               target: float | None = None) -> pd.DataFrame:
     """The documents of a link's shipments, one row per scheduled document (kind, time, amount, quantity).
 
-    A share of the shipments (``min_document_share``-``max_document_share``) is documented as
-    ``documents`` says; the rest ship with their invoice. A further invoice or order of a shipment
+    A share of the shipments is documented as ``documents`` says; the rest ship with their invoice.
+    For phantom and multiple invoicing the share is the fewest shipments whose invoices reach
+    ``target`` times the declared goods value; for the decoys it is drawn from
+    ``min_document_share``-``max_document_share``. A further invoice or order of a shipment
     comes before the link's next shipment, so the documents family pairs it with the right one.
     The frame's ``attrs["shipped"]`` marks the shipments whose goods really move.
     """
@@ -247,9 +257,13 @@ def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared
     rows = [pd.DataFrame({"time": ship_t, "kind": kind, "amount": per_invoice, "quantity": units})]
     shipped = np.ones(n, bool)
     if documents != "priced":
-        share = rng.uniform(config.min_document_share, config.max_document_share)
         most = n - 1 if documents == "phantom" else n
-        picked = np.sort(rng.choice(n, int(np.clip(np.ceil(share * n), 1, most)), replace=False))
+        order = rng.permutation(n)
+        if target is None:
+            k = int(np.clip(np.ceil(rng.uniform(config.min_document_share, config.max_document_share) * n), 1, most))
+        else:
+            k = _reaching(documents, per_invoice[order], declared, target, most)
+        picked = np.sort(order[:k])
         gap = np.r_[np.diff(ship_t), 20 * DAY][picked]
         soon = ship_t[picked] + (gap * rng.uniform(0.1, 0.9, len(picked))).astype(np.int64)
         if documents in ("phantom", "advance"):
@@ -260,7 +274,7 @@ def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared
                 rows.append(pd.DataFrame({"time": lag, "kind": "bill_of_lading", "amount": declared[picked],
                                           "quantity": units[picked]}))
         elif documents == "multiple":
-            again = np.round(per_invoice[picked] * np.exp(rng.normal(0, 0.02, len(picked))), 2)
+            again = np.round(per_invoice[picked] * np.exp(np.abs(rng.normal(0, 0.02, len(picked)))), 2)
             rows.append(pd.DataFrame({"time": soon, "kind": "reinvoice", "amount": again, "quantity": units[picked]}))
         else:  # consolidated: two orders, one bill of lading
             part = rng.uniform(0.3, 0.7, len(picked))
@@ -281,6 +295,21 @@ def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared
     out = out[out["time"].to_numpy() < end].sort_values("time", kind="stable").reset_index(drop=True)
     out.attrs["shipped"] = shipped
     return out
+
+
+def _reaching(documents: str, invoices: np.ndarray, declared: np.ndarray, target: float, most: int) -> int:
+    """How many of the shipments (``invoices`` in the order they are picked) must be phantom, or invoiced twice,
+    for the link's invoices to reach ``target`` times the declared value of the goods that ship."""
+    total, goods = invoices.sum(), declared.sum()
+    for k in range(1, most + 1):
+        if documents == "phantom":
+            # declared values of the real shipments: what the picked invoices leave out, at fair prices
+            reached = total / max(goods - invoices[:k].sum(), 1e-9)
+        else:
+            reached = (total + invoices[:k].sum()) / goods
+        if reached >= target:
+            return k
+    return most
 
 
 def blended_ratio(ratios, blending: float):

@@ -76,8 +76,8 @@ def test_fraud_invoices_far_from_goods_value(ds, supplies, patterns):
         if p["variant"] == "over_invoicing":
             assert all(over_lo - 1e-6 <= r <= over_hi + 1e-6 for r in ratios)
         elif p["variant"] in ("phantom_shipment", "multiple_invoicing"):
-            # fair prices, but invoices for goods that never ship or ship once: 1.5x or more per invoice
-            assert all(r >= 1.5 - 1e-3 for r in ratios)
+            # fair prices, but invoices for goods that never ship or ship once: as far as over-invoicing goes
+            assert all(r >= over_lo - 0.01 for r in ratios)
         else:
             assert all(under_lo - 1e-6 <= r <= under_hi + 1e-6 for r in ratios)
 
@@ -131,7 +131,7 @@ def test_payments_follow_the_invoice_not_the_goods(ds, patterns):
             declared = shipped["amount"].sum() / link["ratio"]
             paid = lane["amount"].sum()
             assert paid == pytest.approx(shipped["amount"].sum(), rel=0.02)  # pays the invoice ...
-            assert not under_hi + 0.01 < paid / declared < over_lo - 0.01  # ... which is far from the goods' value
+            assert not under_hi + 0.01 < paid / declared < 0.985 * over_lo - 0.01  # ... which is far from the goods' value (less bank charges)
             assert (lane["time"].min() >= shipped["time"].min())
 
 

@@ -227,7 +227,7 @@ class Documents(Family):
     def _owe(self, rng: np.random.Generator, inv: dict) -> None:
         """Queue the payment of each new unscripted invoice whose companies both bank here."""
         world = self.ctx.world
-        legit = np.array([p is None for p in inv["pattern"]], dtype=bool)
+        legit = pd.isna(inv["pattern"]).astype(bool)
         src = world.company_account[inv["buyer"].astype(np.int64)] if len(legit) else np.zeros(0, np.int64)
         dst = world.company_account[inv["seller"].astype(np.int64)] if len(legit) else np.zeros(0, np.int64)
         keep = np.flatnonzero(legit & (src >= 0) & (dst >= 0) & (src != dst))
