@@ -11,10 +11,14 @@ says which of them lie:
   value, so the front's payments carry extra money up the chain;
 * ``under_invoicing``: the front ships goods worth 1.7-4x the invoice, so value
   leaves as goods the beneficiary resells at market price;
-* ``phantom_shipment``: fairly priced invoices, 40-70% of them for goods that
+* ``phantom_shipment``: fairly priced invoices, some of them for goods that
   never ship (an invoice, its payment, and no bill of lading);
-* ``multiple_invoicing``: fairly priced shipments, 50-100% of them invoiced and
+* ``multiple_invoicing``: fairly priced shipments, some of them invoiced and
   paid twice (two invoices naming one shipment and its one bill of lading).
+
+For these two, each link draws an over-invoicing ratio (blended alike) and
+falsifies as few shipments as make its invoices reach that multiple of the
+goods that really ship.
 
 On the edge, ``invoice_amount`` is the typical invoice and ``goods_value`` the
 declared goods per invoice, so phantom and multiple invoices also show as
