@@ -42,7 +42,6 @@ The variant and each link's ``documents`` are in the instance's truth only.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from fraudgraph.patterns.base import (
     Injector,
     InjectorConfig,
@@ -60,6 +59,7 @@ from fraudgraph.patterns.kit.trade_partners import (
     SUPPLIES,
     SUPPLIES_STEM,
     TradePartners,
+    shipment_documents,
 )
 from pydantic import Field
 
@@ -74,9 +74,6 @@ INDUSTRY_WEIGHT = {"import_export": 8.0, "transport": 3.0, "manufacturing": 3.0,
 DOCUMENTS = {"over_invoicing": "priced", "under_invoicing": "priced", "phantom_shipment": "phantom",
              "multiple_invoicing": "multiple", "high_markup": "priced", "discount": "priced",
              "advance_invoice": "advance", "consolidated": "consolidated"}
-#: Days from an advance invoice to its bill of lading, and from a consolidated shipment's first order to its bill.
-ADVANCE_DAYS = (7.0, 42.0)
-CONSOLIDATION_DAYS = (1.0, 10.0)
 #: Goods that legitimately carry a high markup (brands, certification, after-sales service).
 MARKUP_GOODS = ("electronics", "medical_supplies", "vehicles_parts", "machinery")
 #: Invoice / goods-value bands of the legitimate look-alikes.
@@ -220,7 +217,8 @@ def _supply(world: TradePartners, kit: Toolkit, rng, config, ctx, draft: Draft, 
     per_invoice = np.round(invoice * np.exp(rng.normal(0, 0.08, n)), 2)
     units = np.maximum(1, np.round(per_invoice / ratio / UNIT_PRICE[goods]))
     declared = np.round(per_invoice / ratio, 2)
-    docs = _documents(rng, config, documents, ship_t, per_invoice, units, declared, ctx.end, target)
+    docs = shipment_documents(rng, documents, ship_t, per_invoice, units, declared, ctx.end, target,
+                              share=(config.min_document_share, config.max_document_share))
     inv = docs[docs["kind"] != "bill_of_lading"]
     spread = 0.3 + 0.7 * ctx.knobs.timing_spread
     inv_t = inv["time"].to_numpy(np.int64)
@@ -243,77 +241,6 @@ def _supply(world: TradePartners, kit: Toolkit, rng, config, ctx, draft: Draft, 
             "goods_value": value, "shipments": n, "documents": documents, "invoices": len(inv),
             "bills_of_lading": int((docs["kind"].isin(["shipment", "bill_of_lading"])).sum()),
             "value_moved": round(float(inv["amount"].sum() - shipped), 2)}
-
-
-def _documents(rng, config, documents: str, ship_t, per_invoice, units, declared, end: int,
-               target: float | None = None) -> pd.DataFrame:
-    """The documents of a link's shipments, one row per scheduled document (kind, time, amount, quantity).
-
-    A share of the shipments is documented as ``documents`` says; the rest ship with their invoice.
-    For phantom and multiple invoicing the share is the fewest shipments whose invoices reach
-    ``target`` times the declared goods value; for the decoys it is drawn from
-    ``min_document_share``-``max_document_share``. A further invoice or order of a shipment
-    comes before the link's next shipment, so the documents family pairs it with the right one.
-    The frame's ``attrs["shipped"]`` marks the shipments whose goods really move.
-    """
-    n = len(ship_t)
-    kind = np.full(n, "shipment", dtype=object)
-    rows = [pd.DataFrame({"time": ship_t, "kind": kind, "amount": per_invoice, "quantity": units})]
-    shipped = np.ones(n, bool)
-    if documents != "priced":
-        most = n - 1 if documents == "phantom" else n
-        order = rng.permutation(n)
-        if target is None:
-            k = int(np.clip(np.ceil(rng.uniform(config.min_document_share, config.max_document_share) * n), 1, most))
-        else:
-            k = _reaching(documents, per_invoice[order], declared, target, most)
-        picked = np.sort(order[:k])
-        gap = np.r_[np.diff(ship_t), 20 * DAY][picked]
-        soon = ship_t[picked] + (gap * rng.uniform(0.1, 0.9, len(picked))).astype(np.int64)
-        if documents in ("phantom", "advance"):
-            kind[picked] = "invoice"
-            shipped[picked] = documents == "advance"
-            if documents == "advance":
-                lag = np.sort(ship_t[picked] + (rng.uniform(*ADVANCE_DAYS, len(picked)) * DAY).astype(np.int64))
-                rows.append(pd.DataFrame({"time": lag, "kind": "bill_of_lading", "amount": declared[picked],
-                                          "quantity": units[picked]}))
-        elif documents == "multiple":
-            again = np.round(per_invoice[picked] * np.exp(np.abs(rng.normal(0, 0.02, len(picked)))), 2)
-            rows.append(pd.DataFrame({"time": soon, "kind": "reinvoice", "amount": again, "quantity": units[picked]}))
-        else:  # consolidated: two orders, one bill of lading
-            part = rng.uniform(0.3, 0.7, len(picked))
-            first = np.maximum(1, np.round(units[picked] * part))
-            kind[picked] = "invoice"
-            rows[0].loc[picked, "amount"] = np.round(per_invoice[picked] * first / units[picked], 2)
-            rows[0].loc[picked, "quantity"] = first
-            rest = units[picked] - first
-            keep = rest >= 1
-            rows.append(pd.DataFrame({"time": soon[keep], "kind": "reinvoice",
-                                      "amount": np.round(per_invoice[picked] * rest / units[picked], 2)[keep],
-                                      "quantity": rest[keep]}))
-            lag = np.sort(np.maximum(soon, ship_t[picked]) + (rng.uniform(*CONSOLIDATION_DAYS, len(picked)) * DAY).astype(np.int64))
-            rows.append(pd.DataFrame({"time": lag, "kind": "bill_of_lading", "amount": declared[picked],
-                                      "quantity": units[picked]}))
-        rows[0]["kind"] = kind
-    out = pd.concat(rows, ignore_index=True)
-    out = out[out["time"].to_numpy() < end].sort_values("time", kind="stable").reset_index(drop=True)
-    out.attrs["shipped"] = shipped
-    return out
-
-
-def _reaching(documents: str, invoices: np.ndarray, declared: np.ndarray, target: float, most: int) -> int:
-    """How many of the shipments (``invoices`` in the order they are picked) must be phantom, or invoiced twice,
-    for the link's invoices to reach ``target`` times the declared value of the goods that ship."""
-    total, goods = invoices.sum(), declared.sum()
-    for k in range(1, most + 1):
-        if documents == "phantom":
-            # declared values of the real shipments: what the picked invoices leave out, at fair prices
-            reached = total / max(goods - invoices[:k].sum(), 1e-9)
-        else:
-            reached = (total + invoices[:k].sum()) / goods
-        if reached >= target:
-            return k
-    return most
 
 
 def blended_ratio(ratios, blending: float):
