@@ -42,6 +42,7 @@ KEY_FIELDS = {
     "bank-link-added": ("user_id",),
     "exchange-rate-updated": ("currency_pair",),
     "communication-sent": ("sender_id",), "company-announcement": ("company_id",), "trade-executed": ("account_id",),
+    "invoice-issued": ("supplier_id",), "bill-of-lading-issued": ("shipper_id",), "invoice-paid": ("supplier_id",),
 }
 #: Families whose every event type is keyed by one field.
 FAMILY_KEYS = {"circles": "circle_id", "remittances": "remittance_id"}

@@ -297,7 +297,7 @@ class FraudConfig(_Section):
 
 
 #: Event families the timeline can produce (``--streams``).
-STREAMS = ("transactions", "sessions", "circles", "remittances", "identity", "markets")
+STREAMS = ("transactions", "sessions", "circles", "remittances", "identity", "markets", "documents")
 
 
 class TransactionsConfig(_Section):

@@ -12,11 +12,16 @@ A transaction or a login waits for its outcome (:mod:`fraudgraph.event_graph`); 
     (:Person)-[:CHANGED_IDENTITY {event_id, at, field}]->(:Device)
     (:Account)-[:LINKED {event_id, at, linked_institution, same_owner, link_method}]->(:Account)
     (:Account)-[:RETURNED {transaction_id, at, return_code, return_reason, amount, currency}]->(:Account)
+    (:Company)-[:INVOICED {invoice_id, at, shipment_id, goods, quantity, unit_price, invoice_amount, currency,
+                           due_date}]->(:Company)
+    (:Company)-[:SHIPPED {bill_id, at, shipment_id, goods, quantity, declared_value, currency, port_of_loading,
+                          port_of_discharge, carrier, vessel}]->(:Company)
+    (:Account)-[:PAID_INVOICE {event_id, at, invoice_id, amount_paid, currency}]->(:Company)
 
 ``at`` is the event's timestamp; unless blind, ``is_fraud`` from the event truth is
 on each. They are what the investigation pack (:mod:`fraudgraph.queries`) needs
 beyond money and sessions: who talked to whom before a trade, who was paid out of
-a circle in which order, which device changed a profile.
+a circle in which order, which device changed a profile, which invoices no bill of lading covers.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ AT = _P("at", "datetime", "When it happened.")
 EVENT_ID = _key("event_id", "The event's id in the event streams.")
 AMOUNT, CURRENCY = _P("amount", "float", "Amount."), _P("currency", "string", "ISO 4217 code.")
 CYCLE = _P("cycle", "int", "The circle's contribution cycle.", nullable=True)
+GOODS, QUANTITY = _P("goods", "string", "What is shipped."), _P("quantity", "int", "Units.")
 
 FACTS = (
     Fact("communication-sent", "Person", "MESSAGED", "Person", "sender_id", "recipient_id", "communication_id",
@@ -88,6 +94,20 @@ FACTS = (
          (_key("transaction_id", "The returned payment's transaction id."), AT,
           _P("return_code", "string", "Nacha return reason code (R01 insufficient funds, ...)."),
           _P("return_reason", "string", "What the code means."), AMOUNT, CURRENCY)),
+    Fact("invoice-issued", "Company", "INVOICED", "Company", "supplier_id", "buyer_id", "invoice_id",
+         (_key("invoice_id", "The invoice's id."), AT, _P("shipment_id", "string", "The shipment it invoices."),
+          GOODS, QUANTITY, _P("unit_price", "float", "Invoiced price per unit."),
+          _P("invoice_amount", "float", "Invoiced amount."), CURRENCY,
+          _P("due_date", "string", "Day the payment is due (ISO 8601).", nullable=True))),
+    Fact("bill-of-lading-issued", "Company", "SHIPPED", "Company", "shipper_id", "consignee_id", "bill_id",
+         (_key("bill_id", "The bill of lading's id."), AT, _P("shipment_id", "string", "The shipment it covers."),
+          GOODS, QUANTITY, _P("declared_value", "float", "Declared value of the goods."), CURRENCY,
+          _P("port_of_loading", "string", "UN/LOCODE.", nullable=True),
+          _P("port_of_discharge", "string", "UN/LOCODE.", nullable=True),
+          _P("carrier", "string", "Ocean carrier.", nullable=True), _P("vessel", "string", "Vessel.", nullable=True))),
+    Fact("invoice-paid", "Account", "PAID_INVOICE", "Company", "account_id", "supplier_id", "event_id",
+         (EVENT_ID, AT, _P("invoice_id", "string", "The invoice paid."), _P("amount_paid", "float", "Amount paid."),
+          CURRENCY)),
 )
 ANNOUNCEMENT = "Announcement"
 ANNOUNCEMENT_PROPERTIES = (AT, _P("news_type", "string", "earnings_beat, guidance_cut, ..."),

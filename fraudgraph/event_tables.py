@@ -119,6 +119,16 @@ PAYLOADS: dict[str, dict[str, str | dict[str, str]]] = {
         "trade_id": "str", "account_id": "str", "person_id": "str", "company_id": "str", "ticker": "str",
         "side": "str", "quantity": "int", "price": "money", "notional": "money", "currency": "str",
         "order_type": "str"},
+    "invoice-issued": {
+        "invoice_id": "str", "shipment_id": "str", "supplier_id": "str", "buyer_id": "str", "goods": "str",
+        "quantity": "int", "unit_price": "money", "invoice_amount": "money", "currency": "str", "issued_at": "time",
+        "due_date": "date"},
+    "bill-of-lading-issued": {
+        "bill_id": "str", "shipment_id": "str", "shipper_id": "str", "consignee_id": "str", "goods": "str",
+        "quantity": "int", "declared_value": "money", "currency": "str", "port_of_loading": "str",
+        "port_of_discharge": "str", "carrier": "str", "vessel": "str", "issued_at": "time"},
+    "invoice-paid": {"invoice_id": "str", "supplier_id": "str", "buyer_id": "str", "account_id": "str",
+                     "amount_paid": "money", "currency": "str", "paid_at": "time"},
 }
 
 #: Decimal places of each float field in the JSON text (the text is rounded; the typed column holds that value).
@@ -140,7 +150,8 @@ ENVELOPE_TYPES = {"event_id": pa.string(), "event_type": pa.string(), "event_ver
 LABEL_TYPES = {"is_fraud": pa.bool_(), "fraud_type": pa.string(), "pattern_id": pa.string()}
 #: Columns whose values are (nearly) all distinct: Parquet dictionaries would be wasted on them.
 UNIQUE_COLUMNS = frozenset({"event_id", "timestamp", "correlation_id", "transaction_id", "attempt_id",
-                            "communication_id", "announcement_id", "trade_id", "initiated_at", "completed_at",
+                            "communication_id", "announcement_id", "trade_id", "invoice_id", "bill_id",
+                            "shipment_id", "issued_at", "paid_at", "initiated_at", "completed_at",
                             "attempted_at", "effective_at", "processed_at", "delivered_at", "failed_at"})
 
 

@@ -496,6 +496,9 @@ EVENT_TYPES: dict[str, EventType] = {
         EventType("communication-sent", "markets", "communication-service", "A call, message or e-mail between two persons."),
         EventType("company-announcement", "markets", "market-service", "Material news of a listed company."),
         EventType("trade-executed", "markets", "market-service", "A brokerage account bought or sold shares of a listed company."),
+        EventType("invoice-issued", "documents", "trade-service", "A supplier invoiced a buyer for goods (quantity, unit price, amount, due date, shipment)."),
+        EventType("bill-of-lading-issued", "documents", "trade-service", "A carrier took goods on board (shipment, quantity, declared value, ports, vessel)."),
+        EventType("invoice-paid", "documents", "trade-service", "A buyer paid an invoice; shares its correlation id with the payment's transaction events."),
     )
 }
 
@@ -577,8 +580,21 @@ SCHEDULE_KINDS: dict[str, ScheduleKind] = {
                      "A buy or sell order (quantity, amount, detail: side)."),
         ScheduleKind("company_announcement", "markets", ("Company",), ("company-announcement",),
                      "Material news of a listed company (detail: kind)."),
-        ScheduleKind("shipment", None, ("Company_SUPPLIES_Company",), (),
-                     "Goods shipped and invoiced (amount: invoice, quantity: units, detail: goods); ground truth only."),
+        ScheduleKind("shipment", "documents", ("Company_SUPPLIES_Company",), ("invoice-issued",),
+                     "Goods shipped and invoiced: an invoice and a bill of lading (amount: invoiced, quantity: units, "
+                     "detail: goods)."),
+        ScheduleKind("invoice", "documents", ("Company_SUPPLIES_Company",), ("invoice-issued",),
+                     "An invoice for a new shipment that no bill of lading covers yet (amount, quantity: units "
+                     "invoiced, detail: goods)."),
+        ScheduleKind("reinvoice", "documents", ("Company_SUPPLIES_Company",), ("invoice-issued",),
+                     "A further invoice for the latest shipment of the same instance on the edge (amount, quantity: "
+                     "units invoiced, detail: goods)."),
+        ScheduleKind("bill_of_lading", "documents", ("Company_SUPPLIES_Company",), ("bill-of-lading-issued",),
+                     "The bill of lading of the edge's oldest invoiced shipment of the instance that has none "
+                     "(amount: declared value, quantity: units shipped, detail: goods)."),
+        ScheduleKind("invoice_payment", "documents", ("Account_TRANSFERS_TO_Account",), ("invoice-paid",),
+                     "The buyer pays one of the instance's unpaid invoices on the edge's companies (the one closest "
+                     "in amount); the payment is a transaction."),
     )
 }
 

@@ -24,7 +24,9 @@ from fraudgraph.config import STREAMS
 def world():
     scenario = fraudgraph.Scenario.from_preset("fraud_heavy").override({
         "persons.count": 2500, "days": 90, "companies.listed_share": 0.2, "circles.participation": 0.15,
-        "fraud.person_share": 0.0, "fraud.patterns": {name: {"count": 2} for name in available_patterns()}})
+        "fraud.person_share": 0.0, "fraud.patterns": {name: {"count": 2} for name in available_patterns()}
+        # trade documents: enough instances that each way of documenting a shipment occurs
+        | {"trade_based_laundering": {"count": 4, "phantom_share": 0.4, "multiple_invoicing_share": 0.4}}})
     ds = fraudgraph.generate(scenario, seed=4)
     truth, initiated = [], []
     for batch in ds.events():

@@ -18,7 +18,7 @@ OUTCOMES = {"transaction-completed": "completed", "transaction-failed": "failed"
 FAMILIES = {"transaction": "transactions", "login": "sessions", "session": "sessions", "user": "sessions",
             "device": "identity", "identity": "identity", "account": "identity", "bank": "identity",
             "circle": "circles", "remittance": "remittances", "exchange": "remittances", "trade": "markets",
-            "company": "markets", "communication": "communications"}
+            "company": "markets", "communication": "communications", "invoice": "documents", "bill": "documents"}
 
 
 class CaseEvents:

@@ -60,7 +60,7 @@ FIELDS = {kind: sorted({s[3] for s in SPECS if s[2] == kind} | {s[4] for s in SP
           for kind in dict.fromkeys(s[2] for s in SPECS)}
 #: The event families ``gnn/`` depends on: the transfers and sessions it reads, and every family that books
 #: payments, since a transfer's point-in-time features count all of its initiator's past payments.
-STREAMS = ("transactions", "sessions", "circles", "remittances", "markets")
+STREAMS = ("transactions", "sessions", "circles", "remittances", "markets", "documents")
 #: The recent windows each activity is also counted over: (suffix, days).
 WINDOWS = (("7d", 7), ("30d", 30))
 

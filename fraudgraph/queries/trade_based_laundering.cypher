@@ -1,8 +1,9 @@
 // name: trade_based_laundering
 // typology: trade_based_laundering
 // looks for: supply relationships whose invoices are far from the declared value of the goods shipped.
-// a hit means: over- or under-invoicing. Branded goods carry a markup and clearance stock a discount; beyond
-//   $max_ratio or below $min_ratio few honest trades go.
+// a hit means: over- or under-invoicing, or invoices for goods that never ship or ship once (phantom shipments,
+//   multiple invoicing: the goods declared per invoice fall short). Branded goods carry a markup and clearance
+//   stock a discount; beyond $max_ratio or below $min_ratio few honest trades go.
 // returns: id (each company of the relationship), label, score (how far the invoice is from the goods' value,
 //   as |log ratio|), evidence
 // param: max_ratio = 1.5          invoices above this multiple of the goods' value

@@ -31,10 +31,14 @@ class TimelineContext:
         The patterns' scripted events, time-sorted, with integer ``t``.
     incoming_payroll : DataFrame or None
         Salaries paid in from accounts outside this world (see :class:`~fraudgraph.timeline.Timeline`).
+    streams : tuple of str
+        The families producing events in this run (a family may hand work to another that runs).
     """
 
-    def __init__(self, world: TimelineWorld, scenario: Scenario, truth: Truth, seeds: SeedTree, incoming_payroll=None):
+    def __init__(self, world: TimelineWorld, scenario: Scenario, truth: Truth, seeds: SeedTree, incoming_payroll=None,
+                 streams=None):
         self.world = world
+        self.streams = tuple(scenario.events.streams if streams is None else streams)
         self.incoming_payroll = incoming_payroll
         self.scenario = scenario
         self.config = scenario.events

@@ -51,6 +51,7 @@ FAMILIES = {
     "remittances": "fraudgraph.timeline.families.remittances:Remittances",
     "identity": "fraudgraph.timeline.families.identity:Identity",
     "markets": "fraudgraph.timeline.families.markets:Markets",
+    "documents": "fraudgraph.timeline.families.documents:Documents",
 }
 _CORR_STRIDE = np.int64(1) << 40
 #: Internal columns an event keeps until it is written (the rest goes to its truth row first).
@@ -107,7 +108,7 @@ class Timeline:
         self.labels_on_events = labels_on_events
         with stage("events world"):
             world = TimelineWorld(graph, epoch_seconds(scenario.start_date), epoch_seconds(scenario.end_date))
-            self.ctx = TimelineContext(world, scenario, truth, seeds, incoming_payroll)
+            self.ctx = TimelineContext(world, scenario, truth, seeds, incoming_payroll, streams=self.streams)
 
     @property
     def event_types(self) -> list[str]:

@@ -12,5 +12,6 @@ no random state, and a locale or a corridor adds rows, never logic.
 - :mod:`~fraudgraph.vocab.networks`: network operators and the reserved address blocks;
 - :mod:`~fraudgraph.vocab.market_hours`: when the exchange trades and companies publish;
 - :mod:`~fraudgraph.vocab.corridors`: remittance corridors, recipients and unassignable phones;
+- :mod:`~fraudgraph.vocab.trade`: unit prices of goods, seaports, carriers and vessels, payment terms;
 - :mod:`~fraudgraph.vocab.draw`: the draws providers share.
 """

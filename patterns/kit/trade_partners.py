@@ -123,3 +123,89 @@ class TradePartners:
         for col in ("goods", "invoice_amount", "goods_value", "monthly_count"):
             table.loc[hit, col] = rows[col].to_numpy()
         self.graph.edges[SUPPLIES] = table
+
+
+#: Days from an advance invoice to its bill of lading, and from a consolidated shipment's first order to its bill.
+ADVANCE_DAYS = (7.0, 42.0)
+CONSOLIDATION_DAYS = (1.0, 10.0)
+
+
+def shipment_documents(rng: np.random.Generator, documents: str, ship_t, per_invoice, units, declared, end: int,
+                       target: float | None = None, share: tuple[float, float] = (0.3, 0.7)) -> pd.DataFrame:
+    """The documents of a link's shipments, one row per scheduled document (kind, time, amount, quantity).
+
+    A share of the shipments is documented as ``documents`` says; the rest ship with their invoice.
+    For phantom and multiple invoicing the share is the fewest shipments whose invoices reach
+    ``target`` times the declared goods value; for the honest ones (advance invoices, consolidated
+    shipments) it is drawn from ``share``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    documents : str
+        ``priced`` (each shipment with its invoice), ``phantom``, ``multiple``, ``advance`` or ``consolidated``.
+    ship_t, per_invoice, units, declared : ndarray
+        Each shipment's time, invoiced amount, units and declared goods value.
+    end : int
+        The span's end: later documents are left out. A further invoice or order of a shipment
+    comes before the link's next shipment, so the documents family pairs it with the right one.
+    The frame's ``attrs["shipped"]`` marks the shipments whose goods really move.
+    """
+    n = len(ship_t)
+    kind = np.full(n, "shipment", dtype=object)
+    rows = [pd.DataFrame({"time": ship_t, "kind": kind, "amount": per_invoice, "quantity": units})]
+    shipped = np.ones(n, bool)
+    if documents != "priced":
+        most = n - 1 if documents == "phantom" else n
+        order = rng.permutation(n)
+        if target is None:
+            k = int(np.clip(np.ceil(rng.uniform(*share) * n), 1, most))
+        else:
+            k = _reaching(documents, per_invoice[order], declared, target, most)
+        picked = np.sort(order[:k])
+        gap = np.r_[np.diff(ship_t), 20 * DAY][picked]
+        soon = ship_t[picked] + (gap * rng.uniform(0.1, 0.9, len(picked))).astype(np.int64)
+        if documents in ("phantom", "advance"):
+            kind[picked] = "invoice"
+            shipped[picked] = documents == "advance"
+            if documents == "advance":
+                lag = np.sort(ship_t[picked] + (rng.uniform(*ADVANCE_DAYS, len(picked)) * DAY).astype(np.int64))
+                rows.append(pd.DataFrame({"time": lag, "kind": "bill_of_lading", "amount": declared[picked],
+                                          "quantity": units[picked]}))
+        elif documents == "multiple":
+            again = np.round(per_invoice[picked] * np.exp(np.abs(rng.normal(0, 0.02, len(picked)))), 2)
+            rows.append(pd.DataFrame({"time": soon, "kind": "reinvoice", "amount": again, "quantity": units[picked]}))
+        else:  # consolidated: two orders, one bill of lading
+            part = rng.uniform(0.3, 0.7, len(picked))
+            first = np.maximum(1, np.round(units[picked] * part))
+            kind[picked] = "invoice"
+            rows[0].loc[picked, "amount"] = np.round(per_invoice[picked] * first / units[picked], 2)
+            rows[0].loc[picked, "quantity"] = first
+            rest = units[picked] - first
+            keep = rest >= 1
+            rows.append(pd.DataFrame({"time": soon[keep], "kind": "reinvoice",
+                                      "amount": np.round(per_invoice[picked] * rest / units[picked], 2)[keep],
+                                      "quantity": rest[keep]}))
+            lag = np.sort(np.maximum(soon, ship_t[picked]) + (rng.uniform(*CONSOLIDATION_DAYS, len(picked)) * DAY).astype(np.int64))
+            rows.append(pd.DataFrame({"time": lag, "kind": "bill_of_lading", "amount": declared[picked],
+                                      "quantity": units[picked]}))
+        rows[0]["kind"] = kind
+    out = pd.concat(rows, ignore_index=True)
+    out = out[out["time"].to_numpy() < end].sort_values("time", kind="stable").reset_index(drop=True)
+    out.attrs["shipped"] = shipped
+    return out
+
+
+def _reaching(documents: str, invoices: np.ndarray, declared: np.ndarray, target: float, most: int) -> int:
+    """How many of the shipments (``invoices`` in the order they are picked) must be phantom, or invoiced twice,
+    for the link's invoices to reach ``target`` times the declared value of the goods that ship."""
+    total, goods = invoices.sum(), declared.sum()
+    for k in range(1, most + 1):
+        if documents == "phantom":
+            # declared values of the real shipments: what the picked invoices leave out, at fair prices
+            reached = total / max(goods - invoices[:k].sum(), 1e-9)
+        else:
+            reached = (total + invoices[:k].sum()) / goods
+        if reached >= target:
+            return k
+    return most

@@ -125,7 +125,7 @@ def test_rate_is_held(kafka_server):
     assert abs(sent - 36_000) <= 0.02 * 36_000, r.stderr
     assert time.monotonic() - started < 60
     messages = consume(kafka_server, [f"rate.{f}" for f in ("transactions", "sessions", "circles", "remittances",
-                                                             "identity", "markets")], expected=sent)
+                                                             "identity", "markets", "documents")], expected=sent)
     assert len(messages) == sent
 
 

@@ -105,6 +105,7 @@ class Transactions(Family):
             paid_in["dst_account"] = paid_in["dst"]
             self.tr = {key: np.concatenate([self.tr[key], paid_in[key]]) for key in self.tr}
         self._income_and_bills(rng)
+        self._leave_invoices_to_documents()
         self.refunds = make_payments()
         self.placements = self._placements(rng)
         self.counter = 0
@@ -113,6 +114,13 @@ class Transactions(Family):
         self.status_factor = np.select([status == "dormant", status == "frozen", status == "closed"], [0.05, 0.01, 0.01], 1.0)
 
     # -- setup ----------------------------------------------------------------------
+    def _leave_invoices_to_documents(self) -> None:
+        """Hook for the documents family: when it runs it pays the invoices of the SUPPLIES edges (its payments
+        share the invoice's correlation), so the standing supplier edges are not walked here. They still count
+        in the outside income computed before, since the same money leaves the buyers."""
+        if "documents" in self.ctx.streams:
+            self.tr["rate"] = np.where(self.tr["kind"] == "supplier", 0.0, self.tr["rate"])
+
     def _scripted_mask(self, edges: pd.DataFrame, stem: str) -> np.ndarray:
         pairs = self.ctx.scripted_pairs(stem)
         if pairs.empty or edges.empty:
@@ -347,7 +355,7 @@ class Transactions(Family):
         unless the criminals do not hold it (:data:`UNFUNDED_ROLES`)."""
         world = self.ctx.world
         sched = self.ctx.schedule
-        money = sched[sched["kind"].isin(["transfer", "card_payment", "bill_payment"])
+        money = sched[sched["kind"].isin(["transfer", "card_payment", "bill_payment", "invoice_payment"])
                       & sched["pattern_id"].map(self.ctx.pattern_is_fraud).fillna(False).astype(bool)]
         if money.empty:
             return make_payments()
