@@ -7,7 +7,7 @@ import pytest
 from fraudgraph.errors import ConfigError
 from fraudgraph.queries import COLUMNS, load_pack, parse, query
 
-TYPOLOGIES = {"account_takeover", "bust_out", "collusion", "device_sharing", "fraud_ring", "insider_trading",
+TYPOLOGIES = {"account_takeover", "bust_out", "collusion", "corporate_account_takeover", "device_sharing", "fraud_ring", "insider_trading",
               "ip_recycling", "kiting_cycle", "money_mule", "sleeper_takeover", "structuring",
               "trade_based_laundering"}
 
