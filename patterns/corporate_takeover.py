@@ -21,13 +21,13 @@ every stretch of actions), ``identity_change`` on the same edge, ``bank_link`` a
 ``supplier``. The company's account is the ``victim_account``: nobody tops it up, so a
 payment beyond its balance is refused.
 
-Decoys: a company whose treasury staff changes: a new officer joins (WORKS_AT), logs in
-from a new device at the office, through the company's VPN or from a hosted virtual
-desktop, often sets a new e-mail address or phone, and over about a quarter adds new
-suppliers: existing companies, newly incorporated ones and sole traders with an account
-opened for the business, at new institutions as often as not. Goods suppliers also ship
-(SUPPLIES, ``shipment`` rows); services are billed without goods. Each is paid
-ordinary invoices in the same range, month by month.
+Decoys: a company whose treasury staff changes: a new officer joins (WORKS_AT, and the
+payroll), logs in from a new device at the office, through the company's VPN or from a
+hosted virtual desktop, often sets a new e-mail address or phone, and over about a
+quarter adds new suppliers: existing companies, newly incorporated ones and sole traders
+with an account opened for the business, at new institutions as often as not. Goods
+suppliers also ship (SUPPLIES, ``shipment`` rows); services are billed without goods.
+Each is paid ordinary invoices in the same range, month by month.
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ class CorporateTakeover(Injector):
             invoices = sup["typical_amount"].to_numpy(dtype=float)
             plan["suppliers"] = sup[["dst", "typical_amount"]].to_numpy(dtype=object)
             plan["payee_company"] = dict(zip(sup["dst"].tolist(), owner.reindex(sup["dst"]).tolist()))
+            plan["payroll"] = out.loc[(out["kind"] == "payroll").to_numpy(), ["typical_amount", "monthly_count"]].to_numpy(float)
             plan["invoices"] = invoices if invoices.size else pool[kit.rng.integers(0, pool.size, 3)]
             # payroll reaches every bank in town; the banks its suppliers use are what a payee's bank is new to
             plan["used_institutions"] = {inst.get(a) for a in [acc, *sup["dst"].tolist()]}
@@ -321,13 +322,18 @@ class CorporateTakeover(Injector):
         return [d.build() for d in out]
 
     def _new_officer(self, world: Identities, draft: Draft, plan: dict, t: int):
-        """A new officer joins and logs in from a new work device at the office, through the company's VPN or
-        from a hosted virtual desktop. Returns the device, the address and its kind."""
+        """A new officer joins (and is paid like a colleague), then logs in from a new work device at the office,
+        through the company's VPN or from a hosted virtual desktop. Returns the device, the address and its kind."""
         kit, rng, links, person = world.kit, world.kit.rng, world.links, plan["officer"]
         draft.member("Person", person, "new_officer")
         # WORKS_AT has a property named role, which Links.add keeps for the draft: linked directly
         kit.link(WORKS_AT, [person], [plan["company"]], role="officer", since=to_datetime([t]))
         draft.edge(WORKS_AT, person, plan["company"], "new_officer")
+        salary_to = kit.account_of([person], ("checking", "savings"))[0]
+        if len(plan["payroll"]) and salary_to is not None:  # paid like a colleague from the first payday
+            amount, per_month = plan["payroll"][int(rng.integers(0, len(plan["payroll"])))]
+            links.add(TRANSFERS, plan["acc"], salary_to, draft=draft, role="salary", kind="payroll",
+                      typical_amount=float(amount), monthly_count=float(per_month), since=to_datetime([t]))
         dtype = str(rng.choice(["web_desktop", "web_mobile", "android"], p=[0.7, 0.15, 0.15]))
         device = kit.new_devices(1, dtype, [t])[0]
         draft.member("Device", device, "new_device")

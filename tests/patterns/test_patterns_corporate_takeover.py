@@ -171,9 +171,13 @@ def test_decoys_change_treasury_staff_and_add_suppliers_over_a_quarter(ds, patte
         assert list(joined["dst"]) == [company] and list(joined["role"]) == ["officer"]
         assert to_s(joined["since"])[0] == to_s([row["start"]])[0]
         assert len(members(row, "Device", "new_device")) == 1
+        (account,) = members(row, "Account", "company_account")
+        if (t[(t["src"] == account) & (t["kind"] == "payroll")]["dst"].nunique()) > 1:  # on the payroll like the others
+            salary = t[(t["src"] == account) & (t["kind"] == "payroll") & t["dst"].isin(g.edges[OWNS].loc[
+                g.edges[OWNS]["src"] == officer, "dst"])]
+            assert len(salary) == 1 and to_s(salary["since"])[0] == to_s([row["start"]])[0]
         suppliers = members(row, "Account", "supplier_account")
         assert 2 <= len(suppliers) <= 4
-        (account,) = members(row, "Account", "company_account")
         assert (t[(t["src"] == account) & t["dst"].isin(suppliers)]["kind"] == "supplier").all()
         mine = sched[sched["pattern_id"] == row["pattern_id"]]
         links = mine.loc[mine["kind"] == "bank_link", "time"]
