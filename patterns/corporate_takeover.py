@@ -117,6 +117,7 @@ class CorporateTakeover(Injector):
         tr = kit.graph.edges[TRANSFERS]
         inst = kit.lookup("Account", "institution")
         pool = typical_transfers(kit.graph, "supplier")
+        pool = pool if pool.size else np.array([4_000.0])
         owner = kit.graph.edges[C_OWNS].drop_duplicates("dst").set_index("dst")["src"]
         for plan in plans:
             acc = plan["acc"]
@@ -149,29 +150,29 @@ class CorporateTakeover(Injector):
         return np.where(rng.random(n) < round_prob, np.maximum(np.round(x / step) * step, step), np.round(x, 2))
 
     def _payee(self, kit: Toolkit, trade: TradePartners, world: Identities, draft: Draft, kind: str, opened: int,
-               institution, roles: tuple[str, str], exclude=frozenset()) -> tuple[str, str, str]:
+               institution, roles: tuple[str, str, str], exclude=frozenset()) -> tuple[str, str, str]:
         """A payee of ``kind`` whose account (new unless the company exists) is ready by ``opened``:
-        (label, holder, account). ``roles`` names the holder and the account in the draft; an existing
-        company in ``exclude`` is not taken (a new one comes instead)."""
+        (label, holder, account). ``roles`` names a company holder, a person holder and the account in
+        the draft; an existing company in ``exclude`` is not taken (a sole trader comes instead)."""
         rng = kit.rng
         if kind == "new_company":
             company = trade.new_shells(rng, 1, industries=PAYEE_INDUSTRIES, institution=institution)[0]
             draft.member("Company", company, roles[0])
-            draft.member("Account", trade.account(company), roles[1])
+            draft.member("Account", trade.account(company), roles[2])
             return "Company", company, trade.account(company)
         if kind == "existing_company":
             picked = trade.pick(rng, 1)
             if picked and picked[0] not in exclude:
                 draft.member("Company", picked[0], roles[0])
-                draft.member("Account", trade.account(picked[0]), roles[1])
+                draft.member("Account", trade.account(picked[0]), roles[2])
                 return "Company", picked[0], trade.account(picked[0])
         person = kit.recruit_persons(1, before=opened - DAY)
         if not person.size:
             return self._payee(kit, trade, world, draft, "new_company", opened, institution, roles)
         when = int(max(opened, int(world.created("Person", person)[0]) + DAY))
         acc = kit.new_accounts(person, "checking", [when], institution=institution)[0]
-        draft.member("Person", person[0], roles[0].replace("company", "person"))
-        draft.member("Account", acc, roles[1])
+        draft.member("Person", person[0], roles[1])
+        draft.member("Account", acc, roles[2])
         draft.edge(OWNS, person[0], acc, "account_opening")
         if when >= kit.ctx.start:
             draft.schedule([when], "account_open", stem(OWNS), person[0], acc, detail="checking")
@@ -215,7 +216,8 @@ class CorporateTakeover(Injector):
             actions = self._break_in(world, config, draft, plan, devices[i], ips[i], kinds[i], int(t0[i]))
             params = self._drain(kit, trade, world, config, draft, plan, int(actions[-1]), swap)
             action_sessions(world, draft, plan["officer"], devices[i], ips[i], np.r_[actions[1:], params.pop("times")])
-            draft.parameters = {"device_type": str(dtype[i]), "ip_kind": kinds[i], "new_city": ip_city[i], **params}
+            draft.parameters = {"device_type": str(dtype[i]), "ip_kind": kinds[i], "new_city": ip_city[i],
+                                **draft.parameters, **params}
             out.append(draft)
         world.close()
         return [d.build() for d in out]
@@ -259,7 +261,7 @@ class CorporateTakeover(Injector):
             kind = "sole_trader" if rng.random() < config.mule_share else "new_company"
             opened = int(t_link[k] - rng.uniform(2, 45) * DAY)
             label, holder, acc = self._payee(kit, trade, world, draft, kind, opened, institution,
-                                             ("shell_company", "payee_account"))
+                                             ("shell_company", "mule", "payee_account"))
             per = int(rng.integers(1, config.max_payments_per_payee + 1))
             t_pay = t_link[k] + (rng.uniform(0.5 * HOUR, 3 * DAY, per) * scale).astype(np.int64)
             if swap and k == 0:  # the supplier's own invoice, paid to the attacker's account instead
@@ -366,7 +368,8 @@ class CorporateTakeover(Injector):
             institution = self._new_institution(kit, used) if rng.random() < 0.6 else None
             opened = int(t_link[k] - rng.uniform(2, 45) * DAY)
             label, holder, acc = self._payee(kit, trade, world, draft, kind, opened, institution,
-                                             ("supplier_company", "supplier_account"), plan["partners"])
+                                             ("supplier_company", "sole_trader", "supplier_account"),
+                                             plan["partners"])
             used.add(kit.lookup("Account", "institution").get(acc, institution))
             first = int(t_link[k] + rng.uniform(HOUR, 10 * DAY))
             months = max(1, min(4, int((ctx.end - first) // (30 * DAY)) + 1))

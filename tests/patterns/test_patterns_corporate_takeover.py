@@ -119,6 +119,8 @@ def test_new_payees_at_new_institutions_paid_invoice_amounts_within_days(ds, pat
             else:
                 assert company_owner[p] not in staffed
         mine = sched[sched["pattern_id"] == row["pattern_id"]]
+        changed = mine.loc[mine["kind"] == "identity_change", "detail"].tolist()
+        assert changed == row["parameters"].get("identity_changes", [])
         pays = mine[mine["kind"] == "transfer"]
         linked = mine[mine["kind"] == "bank_link"].set_index("dst")["time"]
         assert set(pays["dst"]) == set(linked.index) == set(payees)
@@ -218,13 +220,14 @@ def test_config_ranges():
         fraudgraph.generate(scenario(payee_swap_share=1.5), seed=1)
 
 
-def test_only_swaps_and_mules_when_asked():
+def test_config_steers_variants_and_payees():
     ds = fraudgraph.generate(scenario(payee_swap_share=0.0, mule_share=1.0, count=3), seed=2)
     p = ds.truth.patterns
     fraud = p[p["is_fraud"]]
     assert set(fraud["variant"]) == {"credential_phishing"}
-    for params in fraud["parameters"].map(json.loads):
-        assert {x["kind"] for x in params["payees"]} == {"mule"}
+    for _, row in fraud.iterrows():
+        assert {x["kind"] for x in json.loads(row["parameters"])["payees"]} == {"mule"}
+        assert {m[2] for m in json.loads(row["members"]) if m[0] == "Person"} == {"compromised_officer", "mule"}
 
 
 def test_deterministic(ds):
