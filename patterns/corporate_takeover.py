@@ -1,33 +1,28 @@
 """Corporate account takeover: a company's business account run by an attacker who holds an officer's login.
 
-Fraud: an attacker logs into the business portal as one of the company's officers or
-directors, from a new device and through a VPN or hosting address in another city
-(phished credentials or a session stolen by malware), often changes the officer's
-e-mail address or phone number first so that confirmations reach them, then adds new
-payees to the company's account and pays them within hours or days. The payees are new
-accounts at institutions the company has never paid into, held by mules (a personal
-account opened for the purpose) or by shell companies (incorporated before the scenario,
-with no staff); the payments are invoice-like: in the range of the company's real
-supplier invoices, mostly round. Variants:
+Fraud: an attacker logs into the business portal as one of the company's officers or directors, from a
+new device and through a VPN or hosting address in another city (phished credentials, or a session stolen
+by malware), often changes the officer's e-mail address or phone first so that confirmations reach them,
+then adds payees to the company's account and pays them within hours or days. The payees are new accounts
+at institutions none of the company's suppliers use, held by mules (a personal account opened for it) or
+shell companies (incorporated before the scenario, no staff); the payments are invoice-like: in the range
+of the company's real supplier invoices, mostly round. Variants:
 
 * ``credential_phishing``: two to four new "suppliers", each paid one to three invoices;
-* ``payee_swap``: an existing supplier's bank details are replaced by the attacker's
-  account, which receives that supplier's usual invoice (to the cent), sometimes next to
-  one more new payee.
+* ``payee_swap``: an existing supplier's bank details are replaced by the attacker's account, which
+  receives that supplier's usual invoice (to the cent), sometimes next to one more new payee.
 
-Schedules: ``login`` rows on the officer's USES_DEVICE edge to the new device (one before
-every stretch of actions), ``identity_change`` on the same edge, ``bank_link`` and
-``transfer`` (detail ``invoice_payment``) on the new TRANSFERS_TO edges of kind
-``supplier``. The company's account is the ``victim_account``: nobody tops it up, so a
-payment beyond its balance is refused.
+Schedules: ``login`` rows on the officer's USES_DEVICE edge to the new device (one before every stretch
+of actions), ``identity_change`` on the same edge, ``bank_link`` and ``transfer`` (detail
+``invoice_payment``) on the new TRANSFERS_TO edges of kind ``supplier``. The company's account is the
+``victim_account``: nobody tops it up, so a payment beyond its balance is refused.
 
-Decoys: a company whose treasury staff changes: a new officer joins (WORKS_AT, and the
-payroll), logs in from a new device at the office, through the company's VPN or from a
-hosted virtual desktop, often sets a new e-mail address or phone, and over about a
-quarter adds new suppliers: existing companies, newly incorporated ones and sole traders
-with an account opened for the business, at new institutions as often as not. Goods
-suppliers also ship (SUPPLIES, ``shipment`` rows); services are billed without goods.
-Each is paid ordinary invoices in the same range, month by month.
+Decoys: a company whose treasury staff changes: a new officer joins (WORKS_AT, and the payroll), logs in
+from a new device at the office, through the company's VPN or from a hosted virtual desktop, often sets a
+new e-mail address or phone, and over about a quarter adds new suppliers: existing companies, newly
+incorporated ones and sole traders with an account opened for the business, at new institutions as often
+as not. Goods suppliers also ship (SUPPLIES, ``shipment`` rows); services are billed without goods. Each
+is paid ordinary invoices in the same range, month by month.
 """
 
 from __future__ import annotations
@@ -35,11 +30,9 @@ from __future__ import annotations
 import numpy as np
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
-    C_OWNS,
     CONTEXT,
     SEEN_AT,
     TRANSFERS,
-    TRANSFERS_STEM,
     USES_DEVICE,
     USES_IP,
     WORKS_AT,
@@ -49,10 +42,16 @@ from fraudgraph.patterns.kit import (
     action_sessions,
     monthly_rate,
     stem,
-    typical_transfers,
+)
+from fraudgraph.patterns.kit.business import (
+    company_books,
+    invoice_amounts,
+    new_institution,
+    new_payee,
+    pay_supplier,
+    pick_companies,
 )
 from fraudgraph.patterns.kit.exits import remote_exits
-from fraudgraph.patterns.kit.keys import OWNS
 from fraudgraph.patterns.kit.trade_partners import (
     SUPPLIES,
     SUPPLIES_STEM,
@@ -63,8 +62,7 @@ from pydantic import Field
 from fraudgraph import schema
 from fraudgraph.units import DAY, HOUR, to_datetime
 
-#: How likely a company of each industry is to be picked (industries not listed weigh 0.5): any business with
-#: suppliers to pay, fraud and decoys alike.
+#: How likely a company of each industry is to be picked, fraud and decoys alike (others weigh 0.5).
 INDUSTRY_WEIGHT = {"manufacturing": 2.0, "construction": 2.0, "import_export": 2.0, "transport": 1.5,
                    "retail": 1.5, "technology": 1.5, "healthcare": 1.0, "professional_services": 1.0}
 #: Industries of the new companies that are paid (shells and new suppliers alike).
@@ -92,112 +90,15 @@ class CorporateTakeover(Injector):
     config_model = CorporateTakeoverConfig
     persons_per_instance = 5.0
 
-    # -- shared -------------------------------------------------------------------------
-    def _companies(self, kit: Toolkit, trade: TradePartners, count: int, *, officer: bool) -> list[dict]:
-        """Up to ``count`` free companies with a business account (and, with ``officer``, a free officer)."""
-        out = []
-        for _ in range(3 * count + 3):
-            if len(out) == count:
-                break
-            picked = trade.pick(kit.rng, 1)
-            if not picked:
-                break
-            company = picked[0]
-            boss = trade.controller(company) if officer else None
-            if officer and boss is None:
-                continue
-            if boss is not None:
-                kit.ctx.used_persons.add(boss)
-            out.append({"company": company, "acc": trade.account(company), "officer": boss})
-        return out
-
-    def _books(self, kit: Toolkit, plans: list[dict]) -> None:
-        """Each company's supplier invoices (its standing supplier payments) and the institutions of its own
-        account and its suppliers' accounts."""
-        tr = kit.graph.edges[TRANSFERS]
-        inst = kit.lookup("Account", "institution")
-        pool = typical_transfers(kit.graph, "supplier")
-        pool = pool if pool.size else np.array([4_000.0])
-        owner = kit.graph.edges[C_OWNS].drop_duplicates("dst").set_index("dst")["src"]
-        for plan in plans:
-            acc = plan["acc"]
-            out = tr[(tr["src"] == acc).to_numpy()]
-            sup = out[(out["kind"] == "supplier").to_numpy()].sort_values("dst")
-            invoices = sup["typical_amount"].to_numpy(dtype=float)
-            plan["suppliers"] = sup[["dst", "typical_amount"]].to_numpy(dtype=object)
-            plan["payee_company"] = dict(zip(sup["dst"].tolist(), owner.reindex(sup["dst"]).tolist()))
-            plan["payroll"] = out.loc[(out["kind"] == "payroll").to_numpy(), ["typical_amount", "monthly_count"]].to_numpy(float)
-            plan["invoices"] = invoices if invoices.size else pool[kit.rng.integers(0, pool.size, 3)]
-            # payroll reaches every bank in town; the banks its suppliers use are what a payee's bank is new to
-            plan["used_institutions"] = {inst.get(a) for a in [acc, *sup["dst"].tolist()]}
-            plan["partners"] = {plan["company"], *owner.reindex(out["dst"]).dropna().tolist()}
-
-    @staticmethod
-    def _new_institution(kit: Toolkit, used: set) -> str:
-        """An institution none of ``used`` (drawn by its share of accounts; any, if every one is used)."""
-        inst = kit.snapshot("Account")["institution"].to_numpy(dtype=object)
-        fresh = inst[~np.isin(inst, np.array(sorted(x for x in used if x is not None), dtype=object))]
-        fresh = fresh if fresh.size else inst
-        return str(fresh[kit.rng.integers(0, fresh.size)])
-
-    @staticmethod
-    def _invoices(rng, invoices: np.ndarray, n: int, *, high_end: float, round_prob: float) -> np.ndarray:
-        """``n`` amounts in the range of ``invoices`` (log-uniform, leaning to its top by ``high_end``), round
-        to the ten or hundred with ``round_prob``, else to the cent."""
-        lo, hi = np.log(max(float(invoices.min()) * 0.8, 50.0)), np.log(max(float(invoices.max()) * 1.2, 100.0))
-        x = np.exp(lo + (hi - lo) * rng.random(n) ** (1.0 / (1.0 + high_end)))
-        step = np.where(x >= 2_000, 100.0, 10.0)
-        return np.where(rng.random(n) < round_prob, np.maximum(np.round(x / step) * step, step), np.round(x, 2))
-
-    def _payee(self, kit: Toolkit, trade: TradePartners, world: Identities, draft: Draft, kind: str, opened: int,
-               institution, roles: tuple[str, str, str], exclude=frozenset()) -> tuple[str, str, str]:
-        """A payee of ``kind`` whose account (new unless the company exists) is ready by ``opened``:
-        (label, holder, account). ``roles`` names a company holder, a person holder and the account in
-        the draft; an existing company in ``exclude`` is not taken (a sole trader comes instead)."""
-        rng = kit.rng
-        if kind == "new_company":
-            company = trade.new_shells(rng, 1, industries=PAYEE_INDUSTRIES, institution=institution)[0]
-            draft.member("Company", company, roles[0])
-            draft.member("Account", trade.account(company), roles[2])
-            return "Company", company, trade.account(company)
-        if kind == "existing_company":
-            picked = trade.pick(rng, 1)
-            if picked and picked[0] not in exclude:
-                draft.member("Company", picked[0], roles[0])
-                draft.member("Account", trade.account(picked[0]), roles[2])
-                return "Company", picked[0], trade.account(picked[0])
-        person = kit.recruit_persons(1, before=opened - DAY)
-        if not person.size:
-            return self._payee(kit, trade, world, draft, "new_company", opened, institution, roles)
-        when = int(max(opened, int(world.created("Person", person)[0]) + DAY))
-        acc = kit.new_accounts(person, "checking", [when], institution=institution)[0]
-        draft.member("Person", person[0], roles[1])
-        draft.member("Account", acc, roles[2])
-        draft.edge(OWNS, person[0], acc, "account_opening")
-        if when >= kit.ctx.start:
-            draft.schedule([when], "account_open", stem(OWNS), person[0], acc, detail="checking")
-        return "Person", str(person[0]), acc
-
-    @staticmethod
-    def _pay(world: Identities, draft: Draft, acc: str, payee: str, t_link: int, t_pay, amounts, role: str) -> None:
-        """The new supplier relationship (link row, TRANSFERS_TO of kind supplier) and its invoice payments."""
-        t_pay = world.clamp(np.sort(np.asarray(t_pay, dtype=np.int64)))
-        amounts = np.asarray(amounts, dtype=float)
-        world.links.add(TRANSFERS, acc, payee, draft=draft, role=role, kind="supplier",
-                        typical_amount=round(float(np.median(amounts)), 2),
-                        monthly_count=monthly_rate(amounts.size, world.kit.ctx), since=to_datetime([t_link]))
-        draft.schedule([t_link], "bank_link", TRANSFERS_STEM, acc, payee)
-        draft.schedule(t_pay, "transfer", TRANSFERS_STEM, acc, payee, amounts, detail="invoice_payment")
-
     # -- fraud --------------------------------------------------------------------------
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
         trade = TradePartners(graph, kit, INDUSTRY_WEIGHT)
-        plans = self._companies(kit, trade, count, officer=True)
+        plans = pick_companies(kit, trade, count, officer=True)
         if not plans:
             return []
-        self._books(kit, plans)
+        company_books(kit, plans)
         lo, hi = ctx.start + 2 * DAY, ctx.end - 5 * DAY
         t0 = np.array([int(lo + kit.fraction(lo, hi) * max(hi - lo, 1)) for _ in plans], dtype=np.int64)
         dtype = rng.choice(["web_desktop", "web_mobile", "android"], size=len(plans), p=[0.7, 0.15, 0.15]).astype(object)
@@ -256,12 +157,12 @@ class CorporateTakeover(Injector):
         payees, times, total = [], [], 0.0
         swapped = None
         for k in range(n):
-            institution = self._new_institution(kit, used)
+            institution = new_institution(kit, used)
             used.add(institution)
             kind = "sole_trader" if rng.random() < config.mule_share else "new_company"
             opened = int(t_link[k] - rng.uniform(2, 45) * DAY)
-            label, holder, acc = self._payee(kit, trade, world, draft, kind, opened, institution,
-                                             ("shell_company", "mule", "payee_account"))
+            label, holder, acc = new_payee(kit, trade, world, draft, kind, opened, institution,
+                                           ("shell_company", "mule", "payee_account"), industries=PAYEE_INDUSTRIES)
             per = int(rng.integers(1, config.max_payments_per_payee + 1))
             t_pay = t_link[k] + (rng.uniform(0.5 * HOUR, 3 * DAY, per) * scale).astype(np.int64)
             if swap and k == 0:  # the supplier's own invoice, paid to the attacker's account instead
@@ -269,8 +170,8 @@ class CorporateTakeover(Injector):
                 swapped = {"account": str(row[0]), "company": plan["payee_company"].get(row[0])}
                 amounts = np.round(float(row[1]) * rng.uniform(0.9, 1.1, per), 2)
             else:
-                amounts = self._invoices(rng, plan["invoices"], per, high_end=2.0 * (1.0 - b), round_prob=0.75)
-            self._pay(world, draft, plan["acc"], acc, int(t_link[k]), t_pay, amounts, "attacker_payee")
+                amounts = invoice_amounts(rng, plan["invoices"], per, high_end=2.0 * (1.0 - b), round_prob=0.75)
+            pay_supplier(world, draft, plan["acc"], acc, int(t_link[k]), t_pay, amounts, "attacker_payee")
             payees.append({"kind": "mule" if label == "Person" else "shell_company", "holder": holder,
                            "account": acc, "institution": institution, "payments": per,
                            "amount": round(float(amounts.sum()), 2)})
@@ -286,10 +187,10 @@ class CorporateTakeover(Injector):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
         trade = TradePartners(graph, kit, INDUSTRY_WEIGHT)
-        plans = self._companies(kit, trade, count, officer=False)
+        plans = pick_companies(kit, trade, count, officer=False)
         if not plans:
             return []
-        self._books(kit, plans)
+        company_books(kit, plans)
         employed = set(graph.edges[WORKS_AT]["src"].tolist())
         company_city = kit.lookup("Company", "city")
         span = ctx.end - ctx.start
@@ -365,11 +266,11 @@ class CorporateTakeover(Injector):
         suppliers, times, total = [], [], 0.0
         for k in range(n):
             kind = PAYEE_KINDS[int(rng.choice(3, p=[0.3, 0.3, 0.4]))]
-            institution = self._new_institution(kit, used) if rng.random() < 0.6 else None
+            institution = new_institution(kit, used) if rng.random() < 0.6 else None
             opened = int(t_link[k] - rng.uniform(2, 45) * DAY)
-            label, holder, acc = self._payee(kit, trade, world, draft, kind, opened, institution,
-                                             ("supplier_company", "sole_trader", "supplier_account"),
-                                             plan["partners"])
+            label, holder, acc = new_payee(kit, trade, world, draft, kind, opened, institution,
+                                           ("supplier_company", "sole_trader", "supplier_account"),
+                                           industries=PAYEE_INDUSTRIES, exclude=plan["partners"])
             used.add(kit.lookup("Account", "institution").get(acc, institution))
             first = int(t_link[k] + rng.uniform(HOUR, 10 * DAY))
             months = max(1, min(4, int((ctx.end - first) // (30 * DAY)) + 1))
@@ -379,9 +280,9 @@ class CorporateTakeover(Injector):
             if not t_pay.size:
                 t_pay = np.array([int(t_link[k]) + HOUR])
             retainer = rng.random() < 0.5  # services billed a fixed fee; goods by the shipment
-            base = self._invoices(rng, plan["invoices"], 1, high_end=0.0, round_prob=0.8 if retainer else 0.3)[0]
+            base = invoice_amounts(rng, plan["invoices"], 1, high_end=0.0, round_prob=0.8 if retainer else 0.3)[0]
             amounts = np.full(t_pay.size, base) if retainer else np.round(base * rng.uniform(0.85, 1.15, t_pay.size), 2)
-            self._pay(world, draft, plan["acc"], acc, int(t_link[k]), t_pay, amounts, "new_supplier")
+            pay_supplier(world, draft, plan["acc"], acc, int(t_link[k]), t_pay, amounts, "new_supplier")
             if label == "Company" and not retainer:
                 goods = schema.GOODS[int(rng.integers(0, len(schema.GOODS)))]
                 value = round(float(np.median(amounts)) / float(np.exp(rng.normal(0.02, 0.22))), 2)
