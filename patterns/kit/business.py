@@ -17,7 +17,13 @@ from fraudgraph.units import DAY, to_datetime
 
 
 def pick_companies(kit: Toolkit, trade: TradePartners, count: int, *, officer: bool) -> list[dict]:
-    """Up to ``count`` free companies with a business account (and, with ``officer``, a free officer)."""
+    """Up to ``count`` free companies with a business account (and, with ``officer``, a free officer).
+
+    Returns
+    -------
+    list of dict
+        One plan per company: ``company``, its account ``acc`` and ``officer`` (None without ``officer``).
+    """
     out = []
     for _ in range(3 * count + 3):
         if len(out) == count:
@@ -36,8 +42,18 @@ def pick_companies(kit: Toolkit, trade: TradePartners, count: int, *, officer: b
 
 
 def company_books(kit: Toolkit, plans: list[dict]) -> None:
-    """Each company's supplier invoices (its standing supplier payments) and the institutions of its own
-    account and its suppliers' accounts."""
+    """Add to each plan what the company's books say.
+
+    Parameters
+    ----------
+    kit : Toolkit
+        The call's toolkit.
+    plans : list of dict
+        Plans of :func:`pick_companies`; each gains ``suppliers`` (payee account, typical amount),
+        ``payee_company`` (payee account -> company), ``payroll`` (typical amount, monthly count),
+        ``invoices`` (its supplier invoices; three of the world's without any), ``used_institutions``
+        (of its own account and its suppliers') and ``partners`` (itself and every company it pays).
+    """
     tr = kit.graph.edges[TRANSFERS]
     inst = kit.lookup("Account", "institution")
     pool = typical_transfers(kit.graph, "supplier")
@@ -66,8 +82,25 @@ def new_institution(kit: Toolkit, used: set) -> str:
 
 
 def invoice_amounts(rng, invoices: np.ndarray, n: int, *, high_end: float, round_prob: float) -> np.ndarray:
-    """``n`` amounts in the range of ``invoices`` (log-uniform, leaning to its top by ``high_end``), round
-    to the ten or hundred with ``round_prob``, else to the cent."""
+    """Invoice-like amounts in the range of a company's invoices.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The call's generator.
+    invoices : numpy.ndarray
+        The company's invoice amounts; the draws span 0.8 times the smallest to 1.2 times the largest.
+    n : int
+        How many.
+    high_end : float
+        0 draws log-uniformly; larger values lean toward the top of the range.
+    round_prob : float
+        Chance each amount is round (to the hundred from 2,000, else to the ten); the rest keep cents.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
     lo, hi = np.log(max(float(invoices.min()) * 0.8, 50.0)), np.log(max(float(invoices.max()) * 1.2, 100.0))
     x = np.exp(lo + (hi - lo) * rng.random(n) ** (1.0 / (1.0 + high_end)))
     step = np.where(x >= 2_000, 100.0, 10.0)
