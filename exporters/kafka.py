@@ -8,7 +8,8 @@ events, so one partition holds all of an entity's events in time order:
   a transaction's later events (flagged, completed, failed) carry only its id,
   so they take the key of the ``transaction-initiated`` that opened it; a
   ``transaction-returned`` names the paying account itself;
-* sessions and identity: the person (``user_id``; ``owner_id`` of an account opened);
+* sessions and identity: the person (``user_id``; ``owner_id`` of an account opened or closed;
+  the account of a bank link a company's account makes, which has no person);
 * circles: the circle; remittances: the remittance (the currency pair for rates);
 * markets: the sender of a communication, the company of an announcement, the
   account of a trade.
@@ -38,8 +39,8 @@ KEY_FIELDS = {
     "transaction-initiated": ("account_id", "counterparty_account_id"),
     "login-attempt": ("user_id",), "login-success": ("user_id",), "login-failed": ("user_id",),
     "session-started": ("user_id",), "user-action-performed": ("user_id",), "session-ended": ("user_id",),
-    "account-opened": ("owner_id",), "account-closed": ("owner_id",), "device-registered": ("user_id",), "identity-changed": ("user_id",),
-    "bank-link-added": ("user_id",),
+    "account-opened": ("owner_id",), "account-closed": ("owner_id",), "device-registered": ("user_id",),
+    "identity-changed": ("user_id",), "bank-link-added": ("user_id", "account_id"),
     "exchange-rate-updated": ("currency_pair",),
     "communication-sent": ("sender_id",), "company-announcement": ("company_id",), "trade-executed": ("account_id",),
     "invoice-issued": ("supplier_id",), "bill-of-lading-issued": ("shipper_id",), "invoice-paid": ("supplier_id",),

@@ -183,6 +183,7 @@ _BUILTIN: dict[str, str] = {
     "sleeper_takeover": "fraudgraph.patterns.account_takeover.SleeperTakeover",
     "trade_based_laundering": "fraudgraph.patterns.trade_laundering.TradeBasedLaundering",
     "liquidity_crunch": "fraudgraph.patterns.liquidity_crunch.LiquidityCrunch",
+    "corporate_account_takeover": "fraudgraph.patterns.corporate_takeover.CorporateTakeover",
 }
 _registry: dict[str, str] = {}
 _loaded = False

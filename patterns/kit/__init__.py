@@ -12,7 +12,7 @@
 - money shapes: :mod:`~.amounts`, :mod:`~.layering`, :mod:`~.routines` (legitimate flows that look like
   laundering), :mod:`~.thresholds` (reporting thresholds), :mod:`~.card_spending`;
 - world access: :mod:`~.circles`, :mod:`~.merchants`, :mod:`~.friends`, :mod:`~.markets`,
-  :mod:`~.trading_times`, :mod:`~.trade_partners`;
+  :mod:`~.trading_times`, :mod:`~.trade_partners`, :mod:`~.business` (companies' books, new payees, invoices);
 - :mod:`~.keys`: edge keys and their stems.
 
 Every typology's min/max pairs are validated by

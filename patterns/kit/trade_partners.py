@@ -83,13 +83,20 @@ class TradePartners:
         """The declared goods value of a random legitimate supply (4,000 in a world without any)."""
         return float(self._values[int(rng.integers(0, self._values.size))])
 
-    def new_shells(self, rng, n: int) -> list[str]:
-        """``n`` small import/export companies drawn like legitimate ones, each with a business account."""
+    def new_shells(self, rng, n: int, *, industries: tuple[str, ...] | None = None, institution=None) -> list[str]:
+        """``n`` small companies drawn like legitimate ones, each with a business account.
+
+        They trade goods (import/export, transport) unless ``industries`` names others to draw from
+        evenly; ``institution`` (one, or one per company) holds their accounts (else drawn like any account).
+        """
         donors = self.graph.nodes["Company"]
         donor = donors.iloc[rng.integers(0, len(donors), n)]
         start = self.kit.ctx.start
         incorporated = start - (60 * YEAR * rng.random(n) ** 2).astype(np.int64) - YEAR // 2
-        industry = np.where(rng.random(n) < 0.7, "import_export", "transport").astype(object)
+        if industries is None:
+            industry = np.where(rng.random(n) < 0.7, "import_export", "transport").astype(object)
+        else:
+            industry = np.asarray(industries, dtype=object)[rng.integers(0, len(industries), n)]
         noun = [INDUSTRY_DATA[i][2][int(rng.integers(0, len(INDUSTRY_DATA[i][2])))] for i in industry]
         name = [" ".join(x for x in (SURNAMES[int(rng.integers(0, len(SURNAMES)))], nn,
                                      SUFFIXES[int(rng.integers(0, len(SUFFIXES)))]) if x) for nn in noun]
@@ -102,7 +109,7 @@ class TradePartners:
         }))
         self.kit.created("Company").update(zip(ids.tolist(), incorporated.tolist()))
         opened = np.maximum(incorporated + (rng.random(n) * 90 * DAY).astype(np.int64), incorporated)
-        accounts = self.kit.new_accounts(ids, "business", np.minimum(opened, start - DAY))
+        accounts = self.kit.new_accounts(ids, "business", np.minimum(opened, start - DAY), institution=institution)
         self._account.update(zip(ids.tolist(), accounts.tolist()))
         self.created_here.update(ids.tolist())
         self.kit.ctx.used_companies.update(ids.tolist())

@@ -1,5 +1,5 @@
-"""The identity typologies (device_sharing, ip_recycling, fraud_ring, account_takeover, sleeper_takeover)
-keep every invariant of the legitimate world that fraud does not break by definition.
+"""The identity typologies (device_sharing, ip_recycling, fraud_ring, account_takeover, sleeper_takeover,
+corporate_account_takeover) keep every invariant of the legitimate world that fraud does not break by definition.
 
 By definition a device farm shares a device across households and a ring shares a phone: those two
 rules are checked here on everything else.
@@ -12,7 +12,8 @@ import fraudgraph
 from fraudgraph import schema
 from fraudgraph.population.networks import KIND_OF_CONTEXT
 
-MINE = ("device_sharing", "ip_recycling", "fraud_ring", "account_takeover", "sleeper_takeover")
+MINE = ("device_sharing", "ip_recycling", "fraud_ring", "account_takeover", "sleeper_takeover",
+        "corporate_account_takeover")
 P_OWNS, C_OWNS = ("Person", "OWNS", "Account"), ("Company", "OWNS", "Account")
 USES_DEVICE, USES_IP, SEEN_AT = ("Person", "USES_DEVICE", "Device"), ("Person", "USES_IP", "IP"), ("Device", "SEEN_AT", "IP")
 KNOWS, TRANSFERS, PAYS = ("Person", "KNOWS", "Person"), ("Account", "TRANSFERS_TO", "Account"), ("Account", "PAYS", "Company")
@@ -37,7 +38,7 @@ def owner(g):
     return pd.concat([owns[owns["role"] == "primary"].set_index("dst")["src"], g.edges[C_OWNS].set_index("dst")["src"]])
 
 
-def test_all_five_injected_with_decoys(ds):
+def test_all_injected_with_decoys(ds):
     p = ds.truth.patterns
     for name in MINE:
         rows = p[p["typology"] == name]
