@@ -182,6 +182,7 @@ _BUILTIN: dict[str, str] = {
     "account_takeover": "fraudgraph.patterns.account_takeover.AccountTakeover",
     "sleeper_takeover": "fraudgraph.patterns.account_takeover.SleeperTakeover",
     "trade_based_laundering": "fraudgraph.patterns.trade_laundering.TradeBasedLaundering",
+    "link_burst": "fraudgraph.patterns.link_burst.LinkBurst",
 }
 _registry: dict[str, str] = {}
 _loaded = False

@@ -196,7 +196,8 @@ class Timeline:
         seeds = self.seeds
         with stage("events features"):
             tx_ids, tx_hi, tx_lo = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
-            feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+            links = self._bank_links(tables) if "identity" in self.streams else None
+            feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids, links), tx_hi, tx_lo)
         if renderer is not None and len(allpay):
             with stage("events render transactions"):
                 rng = seeds.rng("timeline", "transactions", day.index, "render")
@@ -204,6 +205,16 @@ class Timeline:
         with stage("events ids"):
             day_events = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
             return self._identify(day, day_events), feature_table
+
+    def _bank_links(self, tables: list[pa.Table]) -> tuple[np.ndarray, np.ndarray]:
+        """``(person position, time)`` of the day's ``bank-link-added`` events, for the features."""
+        kind = pa.scalar("bank-link-added", pa.large_string())
+        rows = [t.filter(pc.equal(t["event_type"], kind)).select(["person", "time"]) for t in tables]
+        rows = [t for t in rows if t.num_rows]
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        links = pa.concat_tables(rows)
+        return self.ctx.world.pos("Person", links["person"]), links["time"].to_numpy()
 
     def _identify(self, day, events: pa.Table) -> pa.Table:
         """Draw event and correlation ids for a day's events."""
