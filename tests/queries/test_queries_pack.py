@@ -8,7 +8,7 @@ from fraudgraph.errors import ConfigError
 from fraudgraph.queries import COLUMNS, load_pack, parse, query
 
 TYPOLOGIES = {"account_takeover", "bust_out", "collusion", "device_sharing", "fraud_ring", "insider_trading",
-              "ip_recycling", "kiting_cycle", "money_mule", "sleeper_takeover", "structuring",
+              "ip_recycling", "kiting_cycle", "link_burst", "money_mule", "sleeper_takeover", "structuring",
               "trade_based_laundering"}
 
 
