@@ -71,7 +71,7 @@ class LinkBurstConfig(InjectorConfig):
 class LinkBurst(Injector):
     name = "link_burst"
     config_model = LinkBurstConfig
-    persons_per_instance = 2.0
+    persons_per_instance = 1.0
 
     # -- who and when ---------------------------------------------------------------------------------
     def _plans(self, kit: Toolkit, world: Identities, config: LinkBurstConfig, count: int, days: np.ndarray) -> list[dict]:
@@ -145,12 +145,11 @@ class LinkBurst(Injector):
         requests: list = []
         for plan, variant, span in zip(plans, variants, days):
             n = int(rng.integers(config.min_links, config.max_links + 1))
-            # an errand or two a day, in the daytime, over about a week
+            # an errand or two a day, in the daytime, over about a week from the day after t0
             offsets = np.sort(rng.random(n) * span * DAY).astype(np.int64)
             offsets -= offsets % DAY
             offsets += (rng.uniform(8, 21, n) * HOUR).astype(np.int64)
-            times = world.clamp(plan["t0"] - plan["t0"] % DAY + np.sort(offsets))
-            times = np.maximum(times, plan["t0"])
+            times = world.clamp(plan["t0"] - plan["t0"] % DAY + DAY + np.sort(offsets))
             plan.update(role="customer", acc_role="customer_account", variant=variant, days=float(span),
                         draft=Draft(self.name, False, variant=variant))
             self._links(kit, world, plan, plan["draft"], times, requests)
