@@ -92,8 +92,8 @@ class LinkBurst(Injector):
             if hi <= lo:
                 continue
             t0 = int(lo + kit.fraction(lo, hi, length=length) * (hi - lo))
-            plans.append(dict(acc=acc, person=person, t0=t0, device=(devices.get(person) or [None])[0],
-                              ip=homes.get(person)))
+            plans.append(dict(acc=acc, person=person, t0=t0, days=float(days[i]),
+                              device=(devices.get(person) or [None])[0], ip=homes.get(person)))
         return plans
 
     def _links(self, kit: Toolkit, world: Identities, plan: dict, draft: Draft, times: np.ndarray, requests: list) -> None:
@@ -143,14 +143,14 @@ class LinkBurst(Injector):
         quiet = typical_transfers(graph, "own_accounts")
         variants = balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, len(plans))
         requests: list = []
-        for plan, variant, span in zip(plans, variants, days):
-            n = int(rng.integers(config.min_links, config.max_links + 1))
+        for plan, variant in zip(plans, variants):
+            n, span = int(rng.integers(config.min_links, config.max_links + 1)), plan["days"]
             # an errand or two a day, in the daytime, over about a week from the day after t0
             offsets = np.sort(rng.random(n) * span * DAY).astype(np.int64)
             offsets -= offsets % DAY
             offsets += (rng.uniform(8, 21, n) * HOUR).astype(np.int64)
             times = world.clamp(plan["t0"] - plan["t0"] % DAY + DAY + np.sort(offsets))
-            plan.update(role="customer", acc_role="customer_account", variant=variant, days=float(span),
+            plan.update(role="customer", acc_role="customer_account", variant=variant,
                         draft=Draft(self.name, False, variant=variant))
             self._links(kit, world, plan, plan["draft"], times, requests)
         linked = open_accounts(kit, requests)
