@@ -74,9 +74,9 @@ class LinkBurst(Injector):
     persons_per_instance = 1.0
 
     # -- who and when ---------------------------------------------------------------------------------
-    def _plans(self, kit: Toolkit, world: Identities, config: LinkBurstConfig, count: int, days: np.ndarray) -> list[dict]:
+    def _plans(self, kit: Toolkit, world: Identities, count: int, days: np.ndarray) -> list[dict]:
         """Up to ``count`` checking accounts (and their holders) with the time their links start, leaving
-        ``days[i]`` days for linking plus two weeks for the money; ``days`` has ``count`` entries."""
+        ``days[i]`` days (an entry per candidate) for the links and the money that follows them."""
         ctx = kit.ctx
         accounts = kit.recruit_accounts(count, ("checking",))
         info = kit.account_rows(accounts) if accounts.size else None
@@ -85,7 +85,7 @@ class LinkBurst(Injector):
         homes = world.home_ip(persons)
         plans = []
         for i, (acc, person) in enumerate(zip(accounts, persons)):
-            length = int(days[i] * DAY) + 14 * DAY
+            length = int(days[i] * DAY)
             born = int(world.created("Person", [person])[0])
             lo = max(ctx.start + DAY, born + DAY)
             hi = ctx.end - min(length, (ctx.end - ctx.start) // 3)
@@ -112,7 +112,8 @@ class LinkBurst(Injector):
     def inject(self, graph, rng, config, count, ctx):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
-        plans = self._plans(kit, world, config, count, np.full(count, config.max_burst_hours / 24 + 3))
+        # the burst and the drain or kite after it: about four days
+        plans = self._plans(kit, world, count, np.full(count, config.max_burst_hours / 24 + 3))
         if not plans:
             return []
         quiet = typical_transfers(graph, "own_accounts")
@@ -137,14 +138,14 @@ class LinkBurst(Injector):
         kit = Toolkit(graph, rng, ctx)
         world = Identities(kit)
         days = rng.uniform(config.min_decoy_days, config.max_decoy_days, count)
-        plans = self._plans(kit, world, config, count, days)
+        plans = self._plans(kit, world, count, days + 7)  # the links, and the first week of money after them
         if not plans:
             return []
         quiet = typical_transfers(graph, "own_accounts")
         variants = balanced(rng, {v: 1.0 for v in DECOY_VARIANTS}, len(plans))
         requests: list = []
         for plan, variant in zip(plans, variants):
-            n, span = int(rng.integers(config.min_links, config.max_links + 1)), plan["days"]
+            n, span = int(rng.integers(config.min_links, config.max_links + 1)), plan["days"] - 7
             # an errand or two a day, in the daytime, over about a week from the day after t0
             offsets = np.sort(rng.random(n) * span * DAY).astype(np.int64)
             offsets -= offsets % DAY
@@ -261,7 +262,11 @@ def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, link
     per[used] = rng.integers(1, config.max_transfers_per_link + 1, used.size)
     k = int(per.sum())
     t_from = np.repeat(plan["t_link"], per)
-    t = world.clamp(t_from + np.minimum(HOUR + rng.exponential(4 * DAY, k), 30 * DAY).astype(np.int64))
+    t = t_from + np.minimum(HOUR + rng.exponential(4 * DAY, k), 30 * DAY).astype(np.int64)
+    inside = t < kit.ctx.end - 120  # money after the span's end is not part of it
+    inside[np.argmin(t)] = True
+    per = np.bincount(np.repeat(np.arange(n), per)[inside], minlength=n)
+    t, k = world.clamp(t[inside]), int(inside.sum())
     amounts = np.round(blend_with_pool(rng, np.zeros(k), quiet, 1.0) * rng.uniform(0.9, 1.1, k), 2)
     # balances moved over, savings or an old account emptied: drain-sized, often
     big = np.flatnonzero(rng.random(k) < 0.4)
