@@ -173,6 +173,8 @@ def _link_edges(world: Identities, plan: dict, linked, typical, count) -> None:
 
 def _pull_edges(world: Identities, plan: dict, linked, t_link, typical, count) -> None:
     """Edges back from linked accounts money is pulled from (the same links, used the other way)."""
+    if not len(linked):
+        return
     months = max((world.kit.ctx.end - int(t_link[0])) / (30 * DAY), 1.0)
     world.links.add(TRANSFERS, linked, plan["acc"], draft=plan["draft"], role="pull", kind="own_accounts",
                     typical_amount=np.round(typical, 2), since=to_datetime(t_link),
@@ -274,6 +276,7 @@ def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, link
     other = np.repeat(linked, per)
     if plan["variant"] == "consolidating":
         back = rng.random(k) < 0.3  # some sent back to where it came from
+        back[np.argmin(t)] = False  # the first move pulls money in
         pulled = ~back
         src_ids = np.where(pulled, other, acc)
         dst_ids = np.where(pulled, acc, other)

@@ -16,9 +16,9 @@ TRANSFERS, OWNS = ("Account", "TRANSFERS_TO", "Account"), ("Person", "OWNS", "Ac
 HOUR, DAY = 3600, 86_400
 
 
-def _generate(seed=5, count=8, **settings):
+def _generate(seed=5, count=8, days=60, **settings):
     scenario = fraudgraph.Scenario.from_preset("default").override({
-        "persons.count": 2000, "days": 60, "fraud.person_share": 0.0,
+        "persons.count": 2000, "days": days, "fraud.person_share": 0.0,
         "fraud.patterns": {"link_burst": {"count": count, **settings}}})
     return fraudgraph.generate(scenario, seed=seed)
 
@@ -183,6 +183,14 @@ def test_settings_shape_the_burst():
     for row, params, steps, *_ in rows:
         links = steps.loc[steps["kind"] == "bank_link", "t"]
         assert 6 <= len(links) <= 7 and links.max() - links.min() <= 3 * HOUR
+
+
+def test_a_short_span_holds_the_instances_it_has_room_for():
+    ds = _generate(seed=3, count=10, days=7)
+    p = ds.truth.patterns
+    assert p["is_fraud"].sum() >= 1 and (~p["is_fraud"]).sum() >= 1
+    end = pd.Timestamp(ds.scenario.end_date)
+    assert (ds.truth.schedule["time"] < end).all() and ds.graph.validate(raise_on_error=False) == []
 
 
 def test_deterministic(ds):
