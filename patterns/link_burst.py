@@ -2,17 +2,14 @@
 
 Fraud: a customer (a recruited account holder, or someone who sells their profile) links five to
 fifteen external accounts, opened at other banks minutes to days before, within 24 hours (the
-``bank_link`` rows become ``bank-link-added`` events), and within hours or days money leaves
-through the new links:
+``bank_link`` rows become ``bank-link-added`` events), each step in a session of their own device
+at home, and within hours or days money leaves through the new links:
 
 * ``drain``: high-value transfers from the holder's checking account to several of the newly
   linked accounts, one or two per link, until the balance (topped up in cash beforehand) is gone;
 * ``kite``: money pulled in from the new links and pushed back out to the others a few hours
   later, round after round of similar, slowly growing amounts, inflating the balances during the
   clearing float, the last round never coming back.
-
-Each step is made in a session of the holder's own device at home: nothing but the links and
-the money that follows them is new.
 
 Decoys share the defining trait, many new links to accounts opened at other banks, spread over
 about a week instead of a day, with ordinary money afterwards: ``moving_banks``, a customer
@@ -73,7 +70,6 @@ class LinkBurst(Injector):
     config_model = LinkBurstConfig
     persons_per_instance = 1.0
 
-    # -- who and when ---------------------------------------------------------------------------------
     def _plans(self, kit: Toolkit, world: Identities, count: int, days: np.ndarray) -> list[dict]:
         """Up to ``count`` checking accounts (and their holders) with the time their links start, leaving
         ``days[i]`` days (an entry per candidate) for the links and the money that follows them."""
@@ -81,13 +77,11 @@ class LinkBurst(Injector):
         accounts = kit.recruit_accounts(count, ("checking",))
         info = kit.account_rows(accounts) if accounts.size else None
         persons = info["owner"].to_numpy(dtype=object) if accounts.size else []
-        devices = world.devices_of(persons)
-        homes = world.home_ip(persons)
+        devices, homes = world.devices_of(persons), world.home_ip(persons)
         plans = []
         for i, (acc, person) in enumerate(zip(accounts, persons)):
             length = int(days[i] * DAY)
-            born = int(world.created("Person", [person])[0])
-            lo = max(ctx.start + DAY, born + DAY)
+            lo = max(ctx.start, int(world.created("Person", [person])[0])) + DAY
             hi = ctx.end - min(length, (ctx.end - ctx.start) // 3)
             if hi <= lo:
                 continue
@@ -148,8 +142,7 @@ class LinkBurst(Injector):
             n, span = int(rng.integers(config.min_links, config.max_links + 1)), plan["days"] - 7
             # an errand or two a day, in the daytime, over about a week from the day after t0
             offsets = np.sort(rng.random(n) * span * DAY).astype(np.int64)
-            offsets -= offsets % DAY
-            offsets += (rng.uniform(8, 21, n) * HOUR).astype(np.int64)
+            offsets += (rng.uniform(8, 21, n) * HOUR).astype(np.int64) - offsets % DAY
             times = world.clamp(plan["t0"] - plan["t0"] % DAY + DAY + np.sort(offsets))
             plan.update(role="customer", acc_role="customer_account", variant=variant,
                         draft=Draft(self.name, False, variant=variant))
@@ -161,24 +154,18 @@ class LinkBurst(Injector):
         return [plan["draft"].build() for plan in plans]
 
 
-def _link_edges(world: Identities, plan: dict, linked, typical, count) -> None:
-    """The new links (``TRANSFERS_TO`` of kind ``own_accounts``) with their ``bank_link`` rows."""
-    kit, draft, acc, t_link = world.kit, plan["draft"], plan["acc"], plan["t_link"]
-    months = max((kit.ctx.end - int(t_link[0])) / (30 * DAY), 1.0)
-    world.links.add(TRANSFERS, acc, linked, draft=draft, role="bank_link", kind="own_accounts",
-                    typical_amount=np.round(typical, 2), since=to_datetime(t_link),
-                    monthly_count=np.round(np.maximum(count, 1) / months, 3))
-    draft.schedule(t_link, "bank_link", EDGE, acc, linked)
-
-
-def _pull_edges(world: Identities, plan: dict, linked, t_link, typical, count) -> None:
-    """Edges back from linked accounts money is pulled from (the same links, used the other way)."""
+def _edges(world: Identities, plan: dict, linked, t_link, typical, count, pull: bool = False) -> None:
+    """The new links (``TRANSFERS_TO`` of kind ``own_accounts``) with their ``bank_link`` rows, or with ``pull``
+    the edges back from the linked accounts money is pulled from (the same links, used the other way)."""
     if not len(linked):
         return
     months = max((world.kit.ctx.end - int(t_link[0])) / (30 * DAY), 1.0)
-    world.links.add(TRANSFERS, linked, plan["acc"], draft=plan["draft"], role="pull", kind="own_accounts",
+    src, dst = (linked, plan["acc"]) if pull else (plan["acc"], linked)
+    world.links.add(TRANSFERS, src, dst, draft=plan["draft"], role="pull" if pull else "bank_link", kind="own_accounts",
                     typical_amount=np.round(typical, 2), since=to_datetime(t_link),
                     monthly_count=np.round(np.maximum(count, 1) / months, 3))
+    if not pull:
+        plan["draft"].schedule(t_link, "bank_link", EDGE, plan["acc"], linked)
 
 
 def _money_start(world: Identities, config: LinkBurstConfig, plan: dict) -> int:
@@ -208,15 +195,14 @@ def _drain(world: Identities, config: LinkBurstConfig, plan: dict, linked, quiet
     t = world.clamp(t0 + np.sort(rng.uniform(0, spread, dst.size)).astype(np.int64))
     amounts = blend_with_pool(rng, loud_amounts(rng, quiet, dst.size, 0.5, 2.0), quiet, kit.ctx.knobs.amount_blending)
     typical = np.array([amounts[dst == d].mean() if per[i] else amounts.mean() for i, d in enumerate(linked)])
-    _link_edges(world, plan, linked, typical, per)
+    _edges(world, plan, linked, plan["t_link"], typical, per)
     draft.schedule(t, "transfer", EDGE, plan["acc"], dst, amounts)
     _sessions(world, plan, np.r_[plan["t_link"], t])
     draft.parameters = _parameters(plan, linked, t, amounts, linked_used=int(used.size), transfers=int(dst.size))
 
 
 def _kite(world: Identities, config: LinkBurstConfig, plan: dict, linked, quiet) -> None:
-    """Rounds of money pulled in from some new links and pushed out to others hours later; the last
-    push is not pulled back."""
+    """Rounds of money pulled in from some new links and pushed out to others hours later (the last kept)."""
     kit, rng, draft, acc = world.kit, world.kit.rng, plan["draft"], plan["acc"]
     n = linked.size
     used = _used(rng, config, n)
@@ -224,8 +210,7 @@ def _kite(world: Identities, config: LinkBurstConfig, plan: dict, linked, quiet)
         used = np.arange(min(2, n))
     rounds = int(rng.integers(config.min_kite_rounds, config.max_kite_rounds + 1))
     base = float(blend_with_pool(rng, loud_amounts(rng, quiet, 1, 0.5, 2.0), quiet, kit.ctx.knobs.amount_blending)[0])
-    growth = rng.uniform(1.0, 1.08)
-    scale = 0.3 + 1.4 * kit.ctx.knobs.timing_spread
+    growth, scale = rng.uniform(1.0, 1.08), 0.3 + 1.4 * kit.ctx.knobs.timing_spread
     t_round = _money_start(world, config, plan)
     pull_t, pull_src, pull_amt, push_t, push_dst, push_amt = [], [], [], [], [], []
     for r in range(rounds):
@@ -242,16 +227,15 @@ def _kite(world: Identities, config: LinkBurstConfig, plan: dict, linked, quiet)
     tq, dst, aq = world.clamp(np.concatenate(push_t)), np.concatenate(push_dst), np.concatenate(push_amt)
     per_out = np.array([(dst == d).sum() for d in linked])
     typical_out = np.array([aq[dst == d].mean() if per_out[i] else aq.mean() for i, d in enumerate(linked)])
-    _link_edges(world, plan, linked, typical_out, per_out)
+    _edges(world, plan, linked, plan["t_link"], typical_out, per_out)
     pulled = np.unique(src)
-    _pull_edges(world, plan, pulled, plan["t_link"][_positions(linked, pulled)], [ap[src == s].mean() for s in pulled],
-                np.array([(src == s).sum() for s in pulled]))
+    _edges(world, plan, pulled, plan["t_link"][_positions(linked, pulled)], [ap[src == s].mean() for s in pulled],
+           np.array([(src == s).sum() for s in pulled]), pull=True)
     draft.schedule(tp, "transfer", EDGE, src, acc, ap)
     draft.schedule(tq, "transfer", EDGE, acc, dst, aq)
     _sessions(world, plan, np.r_[plan["t_link"], tp, tq])
     draft.parameters = _parameters(plan, linked, np.r_[tp, tq], aq, linked_used=int(np.unique(np.r_[src, dst]).size),
-                                   transfers=int(tp.size + tq.size), rounds=rounds,
-                                   pulled_in=round(float(ap.sum()), 2))
+                                   transfers=int(tp.size + tq.size), rounds=rounds, pulled_in=round(float(ap.sum()), 2))
 
 
 def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, linked, quiet) -> None:
@@ -263,8 +247,7 @@ def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, link
     per = np.zeros(n, np.int64)
     per[used] = rng.integers(1, config.max_transfers_per_link + 1, used.size)
     k = int(per.sum())
-    t_from = np.repeat(plan["t_link"], per)
-    t = t_from + np.minimum(HOUR + rng.exponential(4 * DAY, k), 30 * DAY).astype(np.int64)
+    t = np.repeat(plan["t_link"], per) + np.minimum(HOUR + rng.exponential(4 * DAY, k), 30 * DAY).astype(np.int64)
     inside = t < kit.ctx.end - 120  # money after the span's end is not part of it
     inside[np.argmin(t)] = True
     per = np.bincount(np.repeat(np.arange(n), per)[inside], minlength=n)
@@ -281,9 +264,8 @@ def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, link
         src_ids = np.where(pulled, other, acc)
         dst_ids = np.where(pulled, acc, other)
         frm = np.unique(other[pulled])
-        _pull_edges(world, plan, frm, plan["t_link"][_positions(linked, frm)],
-                    [amounts[pulled & (other == s)].mean() for s in frm],
-                    np.array([(pulled & (other == s)).sum() for s in frm]))
+        _edges(world, plan, frm, plan["t_link"][_positions(linked, frm)], [amounts[pulled & (other == s)].mean() for s in frm],
+               np.array([(pulled & (other == s)).sum() for s in frm]), pull=True)
         out_per = np.array([(back & (other == d)).sum() for d in linked])
     else:
         src_ids, dst_ids = np.full(k, acc, dtype=object), other
@@ -291,11 +273,11 @@ def _ordinary_moves(world: Identities, config: LinkBurstConfig, plan: dict, link
         back = np.ones(k, bool)
     typical = np.array([amounts[back & (other == d)].mean() if out_per[i] else float(np.median(amounts))
                         for i, d in enumerate(linked)])
-    _link_edges(world, plan, linked, typical, out_per)
+    _edges(world, plan, linked, plan["t_link"], typical, out_per)
     draft.schedule(t, "transfer", EDGE, src_ids, dst_ids, amounts)
     _sessions(world, plan, np.r_[plan["t_link"], t])
     draft.parameters = {**_parameters(plan, linked, t, amounts, linked_used=int(used.size), transfers=k),
-                        "decoy_of": "link_burst", "link_days": round(plan["days"], 2)}
+                        "decoy_of": "link_burst", "link_days": round(plan["days"] - 7, 2)}
 
 
 def _sessions(world: Identities, plan: dict, actions) -> None:
@@ -306,14 +288,12 @@ def _sessions(world: Identities, plan: dict, actions) -> None:
 
 def _positions(linked, ids) -> np.ndarray:
     """Positions of ``ids`` among ``linked``."""
-    where = {a: i for i, a in enumerate(linked)}
-    return np.array([where[a] for a in ids], dtype=np.int64)
+    return np.array([{a: i for i, a in enumerate(linked)}[a] for a in ids], dtype=np.int64)
 
 
 def _parameters(plan: dict, linked, t, amounts, **extra) -> dict:
     t_link = plan["t_link"]
-    out = {"variant": plan["variant"], "links": int(linked.size), "first_link": int(t_link.min()),
+    return {"variant": plan["variant"], "links": int(linked.size), "first_link": int(t_link.min()),
            "last_link": int(t_link.max()), "link_hours": round((int(t_link.max()) - int(t_link.min())) / HOUR, 2),
            "linked_types": sorted({str(x) for x in plan["types"]}),
-           "first_transfer": int(np.min(t)), "total_amount": round(float(np.sum(amounts)), 2)}
-    return {**out, **extra}
+           "first_transfer": int(np.min(t)), "total_amount": round(float(np.sum(amounts)), 2), **extra}
