@@ -184,6 +184,7 @@ _BUILTIN: dict[str, str] = {
     "trade_based_laundering": "fraudgraph.patterns.trade_laundering.TradeBasedLaundering",
     "liquidity_crunch": "fraudgraph.patterns.liquidity_crunch.LiquidityCrunch",
     "corporate_account_takeover": "fraudgraph.patterns.corporate_takeover.CorporateTakeover",
+    "link_burst": "fraudgraph.patterns.link_burst.LinkBurst",
 }
 _registry: dict[str, str] = {}
 _loaded = False

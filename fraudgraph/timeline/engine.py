@@ -235,14 +235,15 @@ class Timeline:
         seeds = self.seeds
         tx_ids, tx_hi, tx_lo = ids
         with stage("events features"):
+            links = self._bank_links(tables) if "identity" in self.streams else None
             paid = allpay["posting"].to_numpy() != FORCED
             if paid.all():
-                feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids), tx_hi, tx_lo)
+                feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids, links), tx_hi, tx_lo)
             else:
                 rows = np.flatnonzero(paid)
                 part = Outcome(ok=outcome.ok[rows], reason=outcome.reason[rows], balance_after=outcome.balance_after[rows])
                 feature_table = with_id_keys(features.update(day, allpay.iloc[rows].reset_index(drop=True), part,
-                                                             tx_ids.take(pa.array(rows))), tx_hi[rows], tx_lo[rows])
+                                                             tx_ids.take(pa.array(rows)), links), tx_hi[rows], tx_lo[rows])
         if renderer is not None and len(allpay):
             with stage("events render transactions"):
                 rng = seeds.rng("timeline", "transactions", day.index, "render")
@@ -255,6 +256,16 @@ class Timeline:
                 late &= pc.not_equal(day_events["event_type"], "transaction-returned").to_numpy(zero_copy_only=False)
                 day_events = day_events.filter(pa.array(~late))
             return self._identify(day, day_events), feature_table
+
+    def _bank_links(self, tables: list[pa.Table]) -> tuple[np.ndarray, np.ndarray]:
+        """``(person position, time)`` of the day's ``bank-link-added`` events, for the features."""
+        kind = pa.scalar("bank-link-added", pa.large_string())
+        rows = [t.filter(pc.equal(t["event_type"], kind)).select(["person", "time"]) for t in tables]
+        rows = [t for t in rows if t.num_rows]
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        links = pa.concat_tables(rows)
+        return self.ctx.world.pos("Person", links["person"]), links["time"].to_numpy()
 
     def _identify(self, day, events: pa.Table) -> pa.Table:
         """Draw event and correlation ids for a day's events."""

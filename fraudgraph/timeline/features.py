@@ -20,6 +20,10 @@ Windows
   48 hours before (exact; NaN for a payment without a source account, such as income).
 - ``pass_through_48h``: the amount over ``inflow_48h`` (NaN when nothing came in): money
   passed on soon after it arrived, the mark of layering and kiting, and of salaries spent.
+- ``bank_connections_24h`` / ``bank_connections_7d``: the initiating person's ``bank-link-added``
+  events in the 24 hours (7 days) before the payment, strictly earlier (exact; 0 for a payment
+  without an initiating person). They are read from the identity stream, so they are null when
+  that stream is not produced (``--streams`` without ``identity``): unknown, not zero.
 
 Running totals are kept per actor and per day, so memory does not grow with the span.
 """
@@ -53,6 +57,8 @@ SCHEMA = pa.schema([
     ("off_hours", pa.bool_()),
     ("inflow_48h", pa.float64()),
     ("pass_through_48h", pa.float64()),
+    ("bank_connections_24h", pa.int64()),
+    ("bank_connections_7d", pa.int64()),
 ])
 
 
@@ -91,8 +97,31 @@ class PointInTimeFeatures:
         self.ip_days: deque = deque()
         self.yesterday = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         self.credit_days: deque = deque()
+        self.link_days: deque = deque()
 
-    def update(self, day: Day, pay: pd.DataFrame, outcome: Outcome, tx_ids: pa.Array) -> pa.Table:
+    def update(self, day: Day, pay: pd.DataFrame, outcome: Outcome, tx_ids: pa.Array,
+               links: tuple[np.ndarray, np.ndarray] | None = None) -> pa.Table:
+        """One feature row per payment of ``day``.
+
+        Parameters
+        ----------
+        day : Day
+        pay : pandas.DataFrame
+            The day's payments (every family's), as booked in the ledger.
+        outcome : Outcome
+            The ledger's outcome of each payment.
+        tx_ids : pyarrow.Array
+            The payments' transaction ids.
+        links : tuple of numpy.ndarray, optional
+            ``(person, time)`` of the day's ``bank-link-added`` events (person positions, epoch
+            seconds); None when the identity stream is not produced, which makes the
+            ``bank_connections_*`` columns null.
+
+        Returns
+        -------
+        pyarrow.Table
+            Rows of :data:`SCHEMA`, in the order of ``pay``.
+        """
         world = self.world
         n = len(pay)
         user = pay["user"].to_numpy()
@@ -145,6 +174,7 @@ class PointInTimeFeatures:
         feats["distinct_ips_7d"] = self._distinct(a, ip[order], self.ip_days, self.n_ips)
 
         inflow = self._inflow(src, dst, time, amount, outcome.ok.astype(bool))
+        links_24h, links_7d = self._bank_connections(user, time, links)
         with np.errstate(invalid="ignore", divide="ignore"):
             passed = np.where(inflow > 0, amount / np.where(inflow > 0, inflow, 1.0), np.nan)
 
@@ -171,6 +201,8 @@ class PointInTimeFeatures:
             "off_hours": pa.array(off_hours(time)),
             "inflow_48h": pa.array(inflow, from_pandas=True),
             "pass_through_48h": pa.array(passed, from_pandas=True),
+            "bank_connections_24h": pa.array(links_24h, pa.int64(), mask=None if links is not None else np.ones(n, bool)),
+            "bank_connections_7d": pa.array(links_7d, pa.int64(), mask=None if links is not None else np.ones(n, bool)),
         }
         return pa.table(cols, schema=SCHEMA)
 
@@ -187,6 +219,28 @@ class PointInTimeFeatures:
         q = np.maximum(src, 0) * (1 << 34) + time
         inflow = total[np.searchsorted(keys, q, "left")] - total[np.searchsorted(keys, q - 2 * DAY, "left")]
         return np.where(src >= 0, np.round(inflow, 2), np.nan)
+
+    def _bank_connections(self, user: np.ndarray, time: np.ndarray,
+                          links: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Bank links of each payment's initiating person in the 24 hours and 7 days before it (strictly earlier).
+
+        The links of the last eight days are kept (a link a family dated after its day is kept too, by
+        its time): enough for any payment of today.
+        """
+        if links is None:
+            return np.zeros(len(user), np.int64), np.zeros(len(user), np.int64)
+        person, at = (np.asarray(x, dtype=np.int64) for x in links)
+        keep = person >= 0
+        self.link_days.append(np.sort(person[keep] * (1 << 34) + at[keep]))
+        if len(self.link_days) > 8:
+            self.link_days.popleft()
+        keys = np.sort(np.concatenate(list(self.link_days)))
+        q = np.maximum(user, 0) * (1 << 34) + time
+        before = np.searchsorted(keys, q, "left")
+        day = before - np.searchsorted(keys, q - DAY, "left")
+        week = before - np.searchsorted(keys, q - 7 * DAY, "left")
+        has = user >= 0
+        return np.where(has, day, 0).astype(np.int64), np.where(has, week, 0).astype(np.int64)
 
     def _distinct(self, a: np.ndarray, item: np.ndarray, days: deque, n_items: int) -> np.ndarray:
         """Distinct items per actor over the window's whole days plus today's earlier rows."""

@@ -36,7 +36,7 @@ def test_every_instance_is_a_case_with_its_members_and_roles(showcase, cases):
 def test_each_fraud_case_stands_beside_a_look_alike_of_its_typology(cases):
     by_id = {c.pattern_id: c for c in cases}
     typologies = {c.typology for c in cases}
-    assert typologies == set(available_patterns())
+    assert typologies == set(available_patterns())  # the showcase holds every typology
     for case in cases:
         if case.is_fraud:
             other = by_id[case.look_alike]

@@ -103,8 +103,10 @@ def test_pick_day_keeps_the_stream_without_drift_and_drifts_with_it():
 # -- generated worlds ----------------------------------------------------------------------------------------
 
 DAYS = 120
-#: Two worlds pooled: the shares of one world's forty-odd instances move by about 0.1 from seed to seed.
-SEEDS = (11, 12)
+#: Six worlds pooled: the shares of one world's forty-odd instances move by about 0.1 from seed to seed, and
+#: their last-third-minus-first-third gap without drift ranges from -0.09 to 0.17 over seeds 11 to 16 (two
+#: worlds left the rising test 0.006 above its margin, and a new typology's recruits moved it below).
+SEEDS = (11, 12, 13, 14, 15, 16)
 
 
 def _world(drift: dict | None = None, seed: int = SEEDS[0]):

@@ -8,8 +8,8 @@ from fraudgraph.errors import ConfigError
 from fraudgraph.queries import COLUMNS, load_pack, parse, query
 
 TYPOLOGIES = {"account_takeover", "bust_out", "collusion", "corporate_account_takeover", "device_sharing", "fraud_ring",
-              "insider_trading", "ip_recycling", "kiting_cycle", "liquidity_crunch", "money_mule", "sleeper_takeover",
-              "structuring",
+              "insider_trading", "ip_recycling", "kiting_cycle", "link_burst", "liquidity_crunch", "money_mule",
+              "sleeper_takeover", "structuring",
               "trade_based_laundering"}
 
 

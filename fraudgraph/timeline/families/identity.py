@@ -7,7 +7,8 @@
   everyday rate (``events.identity.changes_per_person_monthly``), plus the patterns' scripted ``identity_change`` rows (the ``detail``
   names the field, the edge the device it was done from);
 - ``bank-link-added``: a transfer link to one of one's own accounts (a ``TRANSFERS_TO``
-  edge of kind ``own_accounts`` created in the span), plus the scripted ``bank_link`` rows.
+  edge of kind ``own_accounts`` created in the span), plus the scripted ``bank_link`` rows (the
+  reverse edge of a scripted link, money pulled back over it, is the same link).
 
 Events that come from a pattern's edge or scripted row carry its ``pattern_id``. Old and new
 contact values are masked in the payload; new values are drawn from the reserved ranges
@@ -122,7 +123,10 @@ class Identity(Family):
         own = edges[self._in_span(since) & (edges["kind"] == "own_accounts").to_numpy()]
         scripted = ctx.schedule[ctx.schedule["kind"] == "bank_link"]
         scripted_pairs = pd.MultiIndex.from_arrays([scripted["src"].astype(str), scripted["dst"].astype(str)])
-        own = own[~pd.MultiIndex.from_arrays([own["src"].astype(str), own["dst"].astype(str)]).isin(scripted_pairs)]
+        # money pulled back over a scripted link (its reverse edge) uses that link, not a new one
+        reverse_pairs = pd.MultiIndex.from_arrays([scripted["dst"].astype(str), scripted["src"].astype(str)])
+        pairs = pd.MultiIndex.from_arrays([own["src"].astype(str), own["dst"].astype(str)])
+        own = own[~(pairs.isin(scripted_pairs) | pairs.isin(reverse_pairs))]
         label = self._labels.get(TRANSFERS_STEM, {})
         frame = pd.DataFrame({
             "time": np.concatenate([to_seconds(own["since"]), scripted["t"].to_numpy(dtype=np.int64)]),
