@@ -185,9 +185,11 @@ class Timeline:
             allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
             owner = np.repeat(np.arange(len(pays)), sizes)
             allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
-            # what customers who have left would do does not happen (a return still comes back to them)
-            gone = self.ctx.departed(allpay["user"].to_numpy(), allpay["time"].to_numpy()) \
-                & (allpay["posting"].to_numpy() != FORCED)
+            # what customers who have left would do does not happen, nor any payment from an account gone dark
+            # (a return still comes back to them)
+            time, src = allpay["time"].to_numpy(), allpay["src"].to_numpy()
+            dark = (src >= 0) & (time >= self.ctx.dark_after[np.maximum(src, 0)])
+            gone = (self.ctx.departed(allpay["user"].to_numpy(), time) | dark) & (allpay["posting"].to_numpy() != FORCED)
             outcome = _apply_kept(ledger, allpay, ~gone)
             ledger.close(closing["account"].to_numpy())
             ids = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
