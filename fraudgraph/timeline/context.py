@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from fraudgraph.config import Scenario
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.family import Day
+from fraudgraph.timeline.trips import Trips
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
 from fraudgraph.units import DAY, to_seconds
@@ -29,6 +30,8 @@ class TimelineContext:
         Per-person shift of daily rhythms in hours (early birds < 0 < night owls).
     schedule : DataFrame
         The patterns' scripted events, time-sorted, with integer ``t``.
+    trips : Trips
+        Where each person is (at home, on the way, or staying at a trip's destination).
     incoming_payroll : DataFrame or None
         Salaries paid in from accounts outside this world (see :class:`~fraudgraph.timeline.Timeline`).
     """
@@ -54,6 +57,7 @@ class TimelineContext:
         self.pattern_is_fraud = dict(zip(patterns["pattern_id"], patterns["is_fraud"].astype(bool)))
         self.pattern_typology = dict(zip(patterns["pattern_id"], patterns["typology"]))
         self.dark_after = self._dark_accounts()
+        self.trips = Trips(world, truth.trips)
         self._pattern_ids = pa.array(patterns["pattern_id"].astype(str).tolist(), pa.large_string())
         self._pattern_fraud = pa.array(patterns["is_fraud"].astype(bool).to_numpy())
         self._pattern_type = pa.array(patterns["typology"].astype(str).tolist(), pa.large_string())
