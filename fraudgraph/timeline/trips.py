@@ -77,20 +77,26 @@ class Trips:
         [-1, 0, -1, -1]
         """
         trip = self._trip(person, time)
+        if len(self) == 0:
+            return trip
         k = np.maximum(trip, 0)
         return np.where((trip >= 0) & (time >= self.arrives[k]) & (time < self.leaves[k]), trip, -1)
 
     def on_the_way(self, person: np.ndarray, time: np.ndarray) -> np.ndarray:
         """Whether each person is travelling to or from a destination at ``time``."""
         trip = self._trip(person, time)
+        if len(self) == 0:
+            return trip >= 0
         k = np.maximum(trip, 0)
         return (trip >= 0) & ((time < self.arrives[k]) | (time >= self.leaves[k]))
 
     def settle(self, person: np.ndarray, time: np.ndarray) -> np.ndarray:
         """``time``, or the end of the journey leg the person is on then (arrival, or back home)."""
         trip = self._trip(person, time)
-        k = np.maximum(trip, 0)
         time = np.asarray(time, dtype=np.int64)
+        if len(self) == 0:
+            return time
+        k = np.maximum(trip, 0)
         out = np.where((trip >= 0) & (time < self.arrives[k]), self.arrives[k], time)
         return np.where((trip >= 0) & (time >= self.leaves[k]), self.returns[k], out)
 
@@ -116,4 +122,6 @@ class Trips:
     def located(self, person: np.ndarray, time: np.ndarray, home: np.ndarray) -> np.ndarray:
         """The address that locates each person at ``time``: the hotel's during a stay, else ``home``."""
         trip = self.staying(person, time)
+        if len(self) == 0:
+            return np.asarray(home)
         return np.where(trip >= 0, self.hotel_ip[np.maximum(trip, 0)], home)
