@@ -156,6 +156,24 @@ class IPsConfig(_Section):
     hosting_ips: int = Field(30, ge=1, le=1_000_000, description="Number of hosting-provider addresses.")
 
 
+class TravelConfig(_Section):
+    """Trips persons take; their logins and card payments follow them (see :mod:`fraudgraph.population.travel`)."""
+
+    trips_per_year: float = Field(
+        2.5, ge=0.0, le=52.0,
+        description="Mean trips per person per year, before the segment's factor (affluent persons and young "
+                    "professionals travel most, gig workers and students least) and each person's own taste for it.")
+    business_share: float = _prob(0.3, "Share of the trips of employed persons that are business trips (short, midweek).")
+    abroad_share: float = _prob(0.25, "Share of trips to another of the scenario's countries; the rest go to another city at home.")
+    min_days: int = Field(2, ge=1, le=60, description="Shortest trip in days (departure to return).")
+    max_days: int = Field(14, ge=1, le=60, description="Longest trip in days (departure to return).")
+    travel_notice_share: float = _prob(
+        0.35, "Share of trips abroad the customer announces with a travel notice (truth/trips marks them: what "
+              "the bank was told; the other trips are ground truth only).")
+    travellers_per_hotel_ip: float = Field(6.0, ge=1.0, le=10_000.0,
+                                           description="Travellers behind one hotel Wi-Fi address of a destination on average.")
+
+
 class AccountsConfig(_Section):
     """Financial accounts and the institutions that hold them."""
 
@@ -485,6 +503,7 @@ class Scenario(_Section):
     persons: PersonsConfig = Field(default_factory=PersonsConfig)
     devices: DevicesConfig = Field(default_factory=DevicesConfig)
     ips: IPsConfig = Field(default_factory=IPsConfig)
+    travel: TravelConfig = Field(default_factory=TravelConfig)
     accounts: AccountsConfig = Field(default_factory=AccountsConfig)
     companies: CompaniesConfig = Field(default_factory=CompaniesConfig)
     social: SocialConfig = Field(default_factory=SocialConfig)

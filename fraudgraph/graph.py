@@ -101,6 +101,8 @@ class PropertyGraph:
         self._edges: dict[EdgeKey, pd.DataFrame] = {}
         self._pending: dict[object, list[pd.DataFrame]] = {}
         self._id_keys: dict[str, np.ndarray] = {}
+        #: Tables the population makes that are not part of the public graph (``trips``), for the truth stage.
+        self.records: dict[str, pd.DataFrame] = {}
 
     # Appends are buffered and concatenated when a table is next read, so that many small
     # additions (one per pattern instance) cost one concatenation, not one each.

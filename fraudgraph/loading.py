@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fraudgraph import schema
@@ -165,7 +166,8 @@ def read_tables(path: str | Path, fmt: str, manifest: dict[str, Any]) -> tuple[P
 
 
 def truth_problems(graph: PropertyGraph, truth: Truth) -> list[str]:
-    """Every labelled node and edge must exist in the graph; every label must name a listed pattern."""
+    """Every labelled node and edge must exist in the graph; every label must name a listed pattern; every trip
+    names a person and addresses of the graph, and its four times are in order."""
     problems = []
     for label, rows in truth.node_labels.groupby("label"):
         known = graph.nodes.get(label)
@@ -184,6 +186,32 @@ def truth_problems(graph: PropertyGraph, truth: Truth) -> list[str]:
         unknown = ~isin(getattr(truth, name)["pattern_id"], patterns)
         if unknown.any():
             problems.append(f"truth/{name}: {int(unknown.sum())} rows name a pattern missing from truth/patterns")
+    return problems + _trip_problems(graph, truth.trips)
+
+
+def _trip_problems(graph: PropertyGraph, trips: pd.DataFrame) -> list[str]:
+    if trips.empty:
+        return []
+    problems = []
+    persons = graph.nodes.get("Person")
+    ips = graph.nodes.get("IP")
+    empty = pd.Series([], dtype="str")
+    missing = ~isin(trips["person_id"], persons["id"] if persons is not None else empty)
+    if missing.any():
+        problems.append(f"truth/trips: {int(missing.sum())} trips name a person not in the graph, "
+                        f"e.g. {trips['person_id'][missing].iloc[0]!r}")
+    named = pd.concat([trips["hotel_ip_id"], trips["roaming_ip_id"].dropna()], ignore_index=True).astype("str")
+    missing = ~isin(named, ips["id"] if ips is not None else empty)
+    if missing.any():
+        problems.append(f"truth/trips: {int(missing.sum())} addresses are not in the graph, e.g. {named[missing].iloc[0]!r}")
+    times = trips[["departs_at", "arrives_at", "leaves_at", "returns_at"]].to_numpy(dtype="datetime64[s]")
+    unordered = ~(np.diff(times.astype(np.int64), axis=1) > 0).all(axis=1)
+    if unordered.any():
+        problems.append(f"truth/trips: {int(unordered.sum())} trips do not depart < arrive < leave < return, "
+                        f"e.g. {trips['trip_id'].iloc[int(np.flatnonzero(unordered)[0])]!r}")
+    overlap = (trips["person_id"].to_numpy()[1:] == trips["person_id"].to_numpy()[:-1]) & (times[1:, 0] < times[:-1, 3])
+    if overlap.any():
+        problems.append(f"truth/trips: {int(overlap.sum())} trips start before the same person's previous trip is over")
     return problems
 
 

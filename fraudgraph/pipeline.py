@@ -99,7 +99,8 @@ def build(scenario: Scenario, seeds: SeedTree, progress: Progress = None,
         progress("truth")
     with stageclock.stage("truth"):
         truth = build_truth(instances, seeds.rng("truth"), epoch_seconds(scenario.end_date),
-                            scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean, seeds.shard)
+                            scenario.fraud.unlabeled_share, scenario.fraud.label_delay_days_mean, seeds.shard,
+                            trips=graph.records.pop("trips", None))
         truth.lifecycle = draw_lifecycle(graph, truth, scenario, seeds.rng("lifecycle"))
     if progress is not None:
         progress("validate")

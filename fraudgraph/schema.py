@@ -268,7 +268,8 @@ EDGE_TYPES: dict[tuple[str, str, str], EdgeType] = {
         EdgeType(
             "Person", "USES_IP", "IP", "A person connects from an IP address.",
             (
-                P("context", "string", "Where the person connects from.", ("home", "mobile", "work", "public", "vpn", "hosting")),
+                P("context", "string", "Where the person connects from (``travel``: a hotel or roaming address at a trip's destination).",
+                  ("home", "mobile", "work", "public", "vpn", "hosting", "travel")),
                 P("first_seen", "datetime", "First connection of the person from the address."),
             ),
             "first_seen",

@@ -78,7 +78,23 @@ LIFECYCLE = TableSpec("lifecycle", "One row per person: churn-risk tier and when
     P("closes_accounts", "bool", "Whether they close their accounts on leaving (else the accounts go dormant)."),
     P("phase_at_end", "string", "Phase on the span's last day.", PHASES),
 ))
-TABLES = (PATTERNS, NODE_LABELS, EDGE_LABELS, SCHEDULE, LIFECYCLE)
+TRIPS = TableSpec("trips", "One row per trip a person takes (see fraudgraph.population.travel).", (
+    P("trip_id", "string", "Trip id."),
+    P("person_id", "string", "The traveller."),
+    P("purpose", "string", "Why they travel.", ("business", "leisure")),
+    P("departs_at", "datetime", "Leaves home (no logins until they arrive)."),
+    P("arrives_at", "datetime", "Arrives at the destination; logins and payments come from there."),
+    P("leaves_at", "datetime", "Leaves the destination (no logins until back home)."),
+    P("returns_at", "datetime", "Back home."),
+    P("origin_country", "string", "Country of residence.", schema.COUNTRIES),
+    P("origin_city", "string", "City of residence."),
+    P("destination_country", "string", "Country of the destination.", schema.COUNTRIES),
+    P("destination_city", "string", "City of the destination."),
+    P("hotel_ip_id", "string", "The hotel Wi-Fi address the traveller connects from there."),
+    P("roaming_ip_id", "string", "The mobile address there (travellers with a phone or mobile browser).", nullable=True),
+    P("travel_notice", "bool", "Whether the customer announced the trip (a travel notice: the bank knew of it)."),
+))
+TABLES = (PATTERNS, NODE_LABELS, EDGE_LABELS, SCHEDULE, TRIPS, LIFECYCLE)
 
 
 @dataclass
@@ -89,6 +105,7 @@ class Truth:
     node_labels: pd.DataFrame
     edge_labels: pd.DataFrame
     schedule: pd.DataFrame
+    trips: pd.DataFrame
     lifecycle: pd.DataFrame | None = None
 
     def __post_init__(self):
@@ -133,12 +150,18 @@ def confirmation(rng: np.random.Generator, is_fraud: np.ndarray, end: np.ndarray
 
 
 def build_truth(instances, rng: np.random.Generator, sim_end: int, unlabeled_share: float,
-                mean_delay_days: float, id_space: tuple[int, int] = (0, 1)) -> Truth:
-    """Turn injected instances into the truth tables (pattern ids are drawn from ``rng`` in ``id_space``)."""
-    from fraudgraph.graph import conform, random_ids
+                mean_delay_days: float, id_space: tuple[int, int] = (0, 1), trips: pd.DataFrame | None = None) -> Truth:
+    """Turn injected instances into the truth tables (pattern ids are drawn from ``rng`` in ``id_space``).
 
+    ``trips`` is the population's trip table (:data:`TRIPS`), passed through.
+    """
+    from fraudgraph.graph import conform, empty_table, random_ids
+
+    trips = empty_table(TRIPS) if trips is None else conform(TRIPS, trips)
     if not instances:
-        return Truth.empty()
+        truth = Truth.empty()
+        truth.trips = trips
+        return truth
     n = len(instances)
     pattern_ids, _ = random_ids("pat_", n, rng, space=id_space)
     is_fraud = np.array([i.is_fraud for i in instances], dtype=bool)
@@ -177,6 +200,7 @@ def build_truth(instances, rng: np.random.Generator, sim_end: int, unlabeled_sha
         node_labels=conform(NODE_LABELS, node_labels).sort_values(["label", "id", "pattern_id"], ignore_index=True),
         edge_labels=conform(EDGE_LABELS, edge_labels).sort_values(["edge_type", "src", "dst", "pattern_id"], ignore_index=True),
         schedule=conform(SCHEDULE, schedule[list(SCHEDULE.columns)]).sort_values(["pattern_id", "step"], ignore_index=True),
+        trips=trips,
     )
 
 

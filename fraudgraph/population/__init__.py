@@ -3,7 +3,7 @@
 Each module owns one concern and reads what earlier ones left in the
 :class:`~fraudgraph.population.world.World`:
 persons -> companies (and employment) -> devices -> networks (IPs) ->
-accounts -> social ties -> circles -> money relationships.
+travel (trips and the addresses at their destinations) -> accounts -> social ties -> circles -> money relationships.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fraudgraph.population.money import build_money
 from fraudgraph.population.networks import build_networks
 from fraudgraph.population.persons import build_persons
 from fraudgraph.population.social import build_social
+from fraudgraph.population.travel import build_travel
 from fraudgraph.population.world import World
 from fraudgraph.seeding import SeedTree
 
@@ -29,6 +30,7 @@ STAGES: tuple[tuple[str, Callable[[World, PropertyGraph], None]], ...] = (
     ("companies", build_companies),
     ("devices", build_devices),
     ("networks", build_networks),
+    ("travel", build_travel),
     ("accounts", build_accounts),
     ("social", build_social),
     ("circles", build_circles),

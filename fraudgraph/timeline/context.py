@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from fraudgraph.config import Scenario
 from fraudgraph.seeding import SeedTree
 from fraudgraph.timeline.family import Day
+from fraudgraph.timeline.trips import Trips
 from fraudgraph.timeline.world import TimelineWorld
 from fraudgraph.truth import Truth
 from fraudgraph.units import DAY, to_seconds
@@ -29,6 +30,8 @@ class TimelineContext:
         Per-person shift of daily rhythms in hours (early birds < 0 < night owls).
     schedule : DataFrame
         The patterns' scripted events, time-sorted, with integer ``t``.
+    trips : Trips
+        Where each person is (at home, on the way, or staying at a trip's destination).
     incoming_payroll : DataFrame or None
         Salaries paid in from accounts outside this world (see :class:`~fraudgraph.timeline.Timeline`).
     streams : tuple of str
@@ -63,6 +66,7 @@ class TimelineContext:
         holder = world.account_holder
         has = holder >= 0
         self.dark_after[has] = np.minimum(self.dark_after[has], self.churn_at[holder[has]])
+        self.trips = Trips(world, truth.trips)
         self._pattern_ids = pa.array(patterns["pattern_id"].astype(str).tolist(), pa.large_string())
         self._pattern_fraud = pa.array(patterns["is_fraud"].astype(bool).to_numpy())
         self._pattern_type = pa.array(patterns["typology"].astype(str).tolist(), pa.large_string())

@@ -203,7 +203,7 @@ class TimelineWorld:
         ui = self.uses_ip
         owner = np.repeat(np.arange(self.n["Person"]), ui.degree())
         out = np.full(self.n["Person"], -1, dtype=np.int64)
-        rank = {"hosting": 0, "vpn": 1, "public": 2, "work": 3, "mobile": 4, "home": 5}
+        rank = {"travel": -1, "hosting": 0, "vpn": 1, "public": 2, "work": 3, "mobile": 4, "home": 5}
         score = np.vectorize(rank.get, otypes=[np.int64])(self.uses_ip_context) if len(owner) else np.zeros(0, np.int64)
         order = np.lexsort((score, owner))                       # best context last within each person
         out[owner[order]] = ui.targets[order]

@@ -91,6 +91,9 @@ def test_networks(g):
     persons = g.nodes["Person"][["id", "address", "city"]].rename(columns={"id": "src", "city": "person_city"})
     ips = g.nodes["IP"][["id", "kind", "city"]].rename(columns={"id": "dst", "city": "ip_city"})
     rows = g.edges[USES_IP].merge(persons, on="src").merge(ips, on="dst")
+    travel = rows["context"] == "travel"        # a trip's hotel or mobile address at its destination
+    assert rows.loc[travel, "kind"].isin(["public_wifi", "mobile"]).all()
+    rows = rows[~travel]
     assert (rows["context"].map(KIND_OF_CONTEXT) == rows["kind"]).all()
     res = rows[rows["kind"] == "residential"].groupby("dst").agg(homes=("address", "nunique"), cities=("person_city", "nunique"))
     assert (res["homes"] == 1).all() and (res["cities"] == 1).all()

@@ -60,5 +60,6 @@ def test_no_merchants():
 
 def test_nobody_online_extras():
     graph = _generate({"persons.count": 500, "ips.mobile_share": 0.0, "ips.public_wifi_share": 0.0,
-                       "ips.vpn_share": 0.0, "ips.hosting_share": 0.0, "ips.work_ip_share": 0.0}, seed=3)
+                       "ips.vpn_share": 0.0, "ips.hosting_share": 0.0, "ips.work_ip_share": 0.0,
+                       "travel.trips_per_year": 0.0}, seed=3)   # nor travels (hotel and roaming addresses)
     assert set(graph.nodes["IP"]["kind"]) == {"residential"}

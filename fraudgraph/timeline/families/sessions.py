@@ -24,10 +24,14 @@ Four sources of sessions, all rendered the same way:
   login from a new device (a customer setting up a new phone, or a victim
   being phished).
 
-The family remembers where and when each person was last seen, so a login far
-from the previous one, sooner than a plane could fly it, carries an
-``impossible_travel`` flag: an account takeover through an address in another
-city, right after the customer's own session, shows it.
+Persons travel (:mod:`fraudgraph.timeline.trips`): nobody opens a session on
+the way, and during the stay at a trip's destination the person's sessions come
+from the trip's hotel Wi-Fi or mobile address there (``travel`` addresses are
+used at no other time). The family remembers where and when each person was
+last seen, so a login far from the previous one, sooner than a plane could fly
+it, carries an ``impossible_travel`` flag: an account takeover through an
+address in another city, right after the customer's own session, shows it; a
+trip never does, because the journey takes the time the flight would.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ NEW_DEVICE_AUTH = np.array([0.75, 0.0, 0.25, 0.0])
 MOBILE_TYPES = ("ios", "android")
 
 #: How strongly each kind of address is favoured (``USES_IP.context``).
-CONTEXT_WEIGHTS = {"home": 6.0, "mobile": 3.0, "work": 2.5, "public": 1.0, "vpn": 0.6, "hosting": 0.1}
+CONTEXT_WEIGHTS = {"home": 6.0, "mobile": 3.0, "work": 2.5, "public": 1.0, "vpn": 0.6, "hosting": 0.1, "travel": 1.0}
 #: A device prefers the addresses it has been seen at, and a desktop rarely uses a mobile network.
 SEEN_BOOST = 25.0
 DESKTOP_ON_MOBILE = 0.1
@@ -186,6 +190,8 @@ class Sessions(Family):
         self._ip_weight_all = context_weight
         self._ip_weight_bg = context_weight * ~np.isin(ip_keys, excluded_ip)
         self._ip_is_mobile = w.uses_ip_context == "mobile"
+        self._ip_is_travel = w.uses_ip_context == "travel"
+        self._trips = context.trips
         self._ip_keys, self._ip_first = _first_seen_index(ip_keys, w.uses_ip_since)
 
         seen = w.graph.edges[("Device", "SEEN_AT", "IP")]
@@ -279,7 +285,8 @@ class Sessions(Family):
     def _first_use_entries(self, excluded_dev: np.ndarray) -> pd.DataFrame:
         """USES_DEVICE edges first used inside the span, by everyday users, without a scripted login.
 
-        The session happens at the edge's first use, or as soon as the person has an address.
+        The session happens at the edge's first use, or as soon as the person has an address (and, for a
+        traveller on the way, once they arrive or are back home).
         """
         w = self.ctx.world
         ud, ui = w.uses_device, w.uses_ip
@@ -293,7 +300,7 @@ class Sessions(Family):
         first_ip = np.full(w.n["Person"], np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first_ip, ip_owner[usable], w.uses_ip_since[usable])
         since = w.uses_device_since
-        time = np.maximum(since, first_ip[person])
+        time = self.ctx.trips.settle(person, np.maximum(since, first_ip[person]))
         keep = ((since >= w.start) & (time < w.end) & (since >= w.person_created[person])
                 & ~np.isin(keys, excluded_dev) & ~np.isin(keys, scripted_keys))
         out = pd.DataFrame({"time": time[keep], "person": person[keep], "device": device[keep]})
@@ -319,7 +326,7 @@ class Sessions(Family):
         counts = rng.poisson(self._rate(day) * ctx.activity * alive * ctx.engagement(day, np.arange(alive.size)))
         person = np.repeat(np.arange(counts.size), counts)
         time = clock.times_in_day(rng, day, person.size, "personal", ctx.chronotype[person])
-        keep = (time >= w.person_created[person]) & ~self._is_quiet(person, time)
+        keep = (time >= w.person_created[person]) & ~self._is_quiet(person, time) & ~self._trips.on_the_way(person, time)
         person, time = person[keep], time[keep]
         device = self._pick_device(rng, person, time)
         ip = self._pick_ip(rng, person, device, time, self._ip_weight_bg)
@@ -360,7 +367,8 @@ class Sessions(Family):
         time = logins.time - rng.integers(lo, hi, len(logins))
         person = logins.person
         pick = (new & (rng.random(len(logins)) < PRIOR_SESSION_RATE) & (time >= day.start)
-                & (time >= self.ctx.world.person_created[person]) & ~self._is_quiet(person, time))
+                & (time >= self.ctx.world.person_created[person]) & ~self._is_quiet(person, time)
+                & ~self._trips.on_the_way(person, time))
         person, time = person[pick], time[pick]
         device = self._pick_device(rng, person, time)
         ip = self._pick_ip(rng, person, device, time, self._ip_weight_bg)
@@ -369,17 +377,23 @@ class Sessions(Family):
 
     # -- walking the edges --------------------------------------------------------------
     def _pick_device(self, rng, person: np.ndarray, time: np.ndarray) -> np.ndarray:
-        """One of each person's devices in use by ``time`` (primary favoured); -1 if none."""
+        """One of each person's devices in use by ``time`` (primary favoured; a desktop stays home on a trip); -1 if none."""
         ud = self.ctx.world.uses_device
         query, entry = _expand(ud.starts, person)
         weight = self._dev_weight_bg[entry] * (self.ctx.world.uses_device_since[entry] <= time[query])
+        away = self._trips.staying(person, time) >= 0
+        weight *= ~(away[query] & self._is_desktop[ud.targets[entry]])
         chosen = _choose(rng, query, weight, person.size)
         out = np.full(person.size, -1, dtype=np.int64)
         out[chosen >= 0] = ud.targets[entry[chosen[chosen >= 0]]]
         return out
 
     def _pick_ip(self, rng, person: np.ndarray, device: np.ndarray, time: np.ndarray, base: np.ndarray) -> np.ndarray:
-        """One of each person's addresses in use by ``time``, favouring those the device is seen at; -1 if none."""
+        """One of each person's addresses in use by ``time``, favouring those the device is seen at; -1 if none.
+
+        A person staying at a trip's destination connects from the trip's addresses; nobody else from a
+        ``travel`` address.
+        """
         w = self.ctx.world
         ui = w.uses_ip
         query, entry = _expand(ui.starts, person)
@@ -389,10 +403,15 @@ class Sessions(Family):
         at = time[query]
         dev = device[query]
         seen = _seen_by(self._seen_keys, self._seen_first, dev * self._n_ip + ip, at)
-        weight = base[entry] * (w.uses_ip_since[entry] <= at) * np.where(seen, SEEN_BOOST, 1.0)
+        weight = base[entry] * (w.uses_ip_since[entry] <= at) * np.where(seen, SEEN_BOOST, 1.0) * ~self._ip_is_travel[entry]
         weight *= np.where(self._ip_is_mobile[entry] & self._is_desktop[np.maximum(dev, 0)], DESKTOP_ON_MOBILE, 1.0)
         chosen = _choose(rng, query, weight, person.size)
-        return np.where(chosen >= 0, ip[np.maximum(chosen, 0)], -1)
+        out = np.where(chosen >= 0, ip[np.maximum(chosen, 0)], -1)
+        trip = self._trips.staying(person, time)
+        away = np.flatnonzero(trip >= 0)
+        if away.size:
+            out[away] = self._trips.address(rng, trip[away], ~self._is_desktop[np.maximum(device[away], 0)])
+        return out
 
     def _fallback_ip(self, rng, person, device, time) -> np.ndarray:
         """An address for a scripted login that names none: the person's (any edge), else the device's."""

@@ -206,7 +206,7 @@ class Transactions(Family):
         parts = [
             self._walk(day, rng, self.tr, "personal", drift),
             self._walk(day, rng, self.pays, "purchase", drift),
-            self._scheduled(day),
+            self._scheduled(day, rng),
             self._standing_orders(day, rng),
             self._due_refunds(day),
             self._due_placements(day),
@@ -252,7 +252,7 @@ class Transactions(Family):
         amount = np.maximum(amount, 0.5)
         src = e["src"][rows]
         dst_acc = e["dst_account"][rows]
-        device, ip = self._device_ip(rng, u)
+        device, ip = self._device_ip(rng, u, times)
         in_store = (e["tx_type"][rows] == "card_payment") & (rng.random(n) < 0.6)
         device = np.where(in_store, -1, device)
         ip = np.where(in_store, -1, ip)
@@ -300,8 +300,10 @@ class Transactions(Family):
                              dst=runs["src"].to_numpy(), amount=np.round(runs["amount"].to_numpy(), 2),
                              tx_type="payroll_funding", src_kind="external")
 
-    def _device_ip(self, rng, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        world = self.ctx.world
+    def _device_ip(self, rng, persons: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Device and address of each payment: mostly the primary device at home; during a trip's stay,
+        an address at the destination (``travel`` addresses at no other time)."""
+        world, trips = self.ctx.world, self.ctx.trips
         has = persons >= 0
         p = np.maximum(persons, 0)
         device = np.where(has, world.primary_device[p], -1)
@@ -309,10 +311,23 @@ class Transactions(Family):
         device = np.where(has & (rng.random(len(p)) < 0.15) & (other >= 0), other, device)
         ip = np.where(has, world.home_ip[p], -1)
         alt = world.uses_ip.pick(rng, p)
+        alt = np.where(trips.is_travel_ip[np.maximum(alt, 0)], -1, alt)
         ip = np.where(has & (rng.random(len(p)) < 0.35) & (alt >= 0), alt, ip)
-        return device, ip
+        return device, self._abroad(rng, persons, times, ip)
 
-    def _scheduled(self, day: Day) -> pd.DataFrame:
+    def _abroad(self, rng, persons: np.ndarray, times: np.ndarray, ip: np.ndarray) -> np.ndarray:
+        """``ip``, or for a person staying at a trip's destination, one of the trip's addresses (the payment's
+        device keeps to the everyday choice: the model does not follow which device went on the trip)."""
+        trips = self.ctx.trips
+        trip = trips.staying(np.where(persons >= 0, persons, -1), times)
+        away = np.flatnonzero((trip >= 0) & (ip >= 0))
+        if away.size == 0:
+            return ip
+        out = ip.copy()
+        out[away] = trips.address(rng, trip[away])
+        return out
+
+    def _scheduled(self, day: Day, rng: np.random.Generator) -> pd.DataFrame:
         ctx, world = self.ctx, self.ctx.world
         rows = ctx.scripted(day, SCRIPTED_MONEY)
         n = len(rows)
@@ -337,6 +352,8 @@ class Transactions(Family):
                              "cash_deposit"], "bank_transfer")
         device = np.where(user >= 0, world.primary_device[np.maximum(user, 0)], -1)
         ip = np.where(user >= 0, world.home_ip[np.maximum(user, 0)], -1)
+        legit = ~np.array([ctx.pattern_is_fraud.get(p, False) for p in rows["pattern_id"]], dtype=bool)
+        ip = np.where(legit, self._abroad(rng, np.where(legit, user, -1), rows["t"].to_numpy(dtype=np.int64), ip), ip)
         comp_ids = np.asarray(rows["dst"].where(to_company, None).to_numpy(dtype=object))
         return make_payments(
             n, time=rows["t"].to_numpy(dtype=np.int64), src=pay_src, dst=pay_dst,
@@ -502,7 +519,8 @@ class Transactions(Family):
         src, dst = pay["src"].to_numpy(), pay["dst"].to_numpy()
         user = pay["user"].to_numpy()
         device, ip = pay["device"].to_numpy(), pay["ip"].to_numpy()
-        geo_ip = np.where(ip >= 0, ip, np.where(user >= 0, world.home_ip[np.maximum(user, 0)], -1))
+        home = np.where(user >= 0, self.ctx.trips.located(user, time, world.home_ip[np.maximum(user, 0)]), -1)
+        geo_ip = np.where(ip >= 0, ip, home)      # in-store payments: where the payer is
         user_ids = world.take("Person", user)
         src_ids, dst_ids = world.take("Account", src), world.take("Account", dst)
         currency = pc.coalesce(world.account_currency.take(pa.array(np.maximum(src, 0))),
