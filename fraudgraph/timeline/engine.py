@@ -198,7 +198,7 @@ class Timeline:
 
         def settle(k: int) -> list[pa.Table]:
             family, plan, sl = families[k], plans[k], slice(bounds[k], bounds[k + 1])
-            part = Outcome(ok=outcome.ok[sl], reason=outcome.reason[sl], balance_after=outcome.balance_after[sl])
+            part = outcome.take(sl)
             with stage(f"events settle {family.name}"):
                 settled = list(family.settle(day, plan, part, seeds.rng("timeline", family.name, day.index, "settle")))
             out = list(plan.events) + settled
@@ -209,7 +209,7 @@ class Timeline:
         if gone.any():
             kept = np.flatnonzero(~gone)
             allpay = allpay.iloc[kept].reset_index(drop=True)
-            outcome = Outcome(ok=outcome.ok[kept], reason=outcome.reason[kept], balance_after=outcome.balance_after[kept])
+            outcome = outcome.take(kept)
             ids = (ids[0].take(pa.array(kept)), ids[1][kept], ids[2][kept])
         return tables, allpay, outcome, ids
 
@@ -243,7 +243,7 @@ class Timeline:
                 feature_table = with_id_keys(features.update(day, allpay, outcome, tx_ids, links), tx_hi, tx_lo)
             else:
                 rows = np.flatnonzero(paid)
-                part = Outcome(ok=outcome.ok[rows], reason=outcome.reason[rows], balance_after=outcome.balance_after[rows])
+                part = outcome.take(rows)
                 feature_table = with_id_keys(features.update(day, allpay.iloc[rows].reset_index(drop=True), part,
                                                              tx_ids.take(pa.array(rows)), links), tx_hi[rows], tx_lo[rows])
         if renderer is not None and len(allpay):

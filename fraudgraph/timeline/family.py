@@ -68,6 +68,10 @@ class Outcome:
     reason: np.ndarray        # object: None or an error code
     balance_after: np.ndarray  # float: source balance after the debit (NaN when external)
 
+    def take(self, rows) -> "Outcome":
+        """The verdicts of ``rows`` (a slice, positions or a mask) only."""
+        return Outcome(ok=self.ok[rows], reason=self.reason[rows], balance_after=self.balance_after[rows])
+
 
 class Family:
     """Base class of event families (see the module docstring).

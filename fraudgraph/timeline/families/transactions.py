@@ -511,7 +511,7 @@ class Transactions(Family):
             rows, keep = pa.array(np.flatnonzero(back)), np.flatnonzero(~back)
             returned = self._render_returns(pay.iloc[rows.to_numpy()].reset_index(drop=True))
             pay = pay.iloc[keep].reset_index(drop=True)
-            outcome = Outcome(ok=outcome.ok[keep], reason=outcome.reason[keep], balance_after=outcome.balance_after[keep])
+            outcome = outcome.take(keep)
             return returned + (self.render(day, pay, outcome, tx_ids.take(pa.array(keep)), features, rng) if len(keep) else [])
         world = self.ctx.world
         n = len(pay)
