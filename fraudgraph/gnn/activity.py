@@ -126,7 +126,8 @@ class ActivityCounter:
             for label, name, _, who, weight in specs:
                 node = self.index[label].get_indexer(rows[who].to_numpy(object))
                 known = node >= 0
-                amount = pd.to_numeric(rows[weight]).to_numpy(float) if weight else np.ones(len(rows))
+                # sums in whole cents, so adding them window by window is exact whatever the windows
+                amount = np.rint(pd.to_numeric(rows[weight]).to_numpy(float) * 100) if weight else np.ones(len(rows))
                 names, n = ACTIVITY[label], len(self.index[label])
                 for s, limit in enumerate(self.limits):
                     keep = known & (time < limit)
@@ -154,6 +155,9 @@ class ActivityCounter:
         values[:, :, [ACTIVITY[label].index(f"{s[1]}_peak_7d") for s in self.specs[label]]] = self.peaks[label].peaks()
         if label in NEWS_WHO:
             values[:, :, [ACTIVITY[label].index(name) for name in NEWS_NAMES]] = self.news.counts(label, self.index[label])
+        suffixes = ("", *(f"_{suffix}" for suffix, _ in WINDOWS), "_peak_7d")
+        cents = [ACTIVITY[label].index(spec[1] + suffix) for spec in self.specs[label] if spec[4] for suffix in suffixes]
+        values[:, :, cents] /= 100
         for s, limit in enumerate(self.limits):
             last = self.last[label][s]
             since = (limit - self.cut.start).astype(np.int64) / 86_400 + 1.0  # before the first event
