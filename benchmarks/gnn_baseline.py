@@ -50,7 +50,7 @@ SPLITS = ("train", "valid", "test")
 LEVELS = ("Person", "Account", "transfer")
 BUDGET = 0.01
 SNAPSHOTS = 3  # the GNN's evaluations averaged per level (snapshot ensemble)
-STREAMS = "transactions,sessions,circles,remittances,markets"
+STREAMS = "transactions,sessions,circles,remittances,identity,markets,documents"  # every family that moves money or tells of it
 
 
 # -- data -------------------------------------------------------------------------------------------------

@@ -186,10 +186,13 @@ class Timeline:
             owner = np.repeat(np.arange(len(pays)), sizes)
             allpay["corr"] = owner.astype(np.int64) * _CORR_STRIDE + allpay["corr"].to_numpy()
             # what customers who have left would do does not happen, nor any payment from an account gone dark
-            # (a return still comes back to them)
-            time, src = allpay["time"].to_numpy(), allpay["src"].to_numpy()
+            # (a return still comes back to them); their employers pay their salaries elsewhere
+            time, src, dst = allpay["time"].to_numpy(), allpay["src"].to_numpy(), allpay["dst"].to_numpy()
             dark = (src >= 0) & (time >= self.ctx.dark_after[np.maximum(src, 0)])
-            gone = (self.ctx.departed(allpay["user"].to_numpy(), time) | dark) & (allpay["posting"].to_numpy() != FORCED)
+            payee = np.where((allpay["tx_type"].to_numpy() == "payroll") & (dst >= 0),
+                             self.ctx.world.account_holder[np.maximum(dst, 0)], -1)
+            gone = (self.ctx.departed(allpay["user"].to_numpy(), time) | self.ctx.departed(payee, time) | dark) \
+                & (allpay["posting"].to_numpy() != FORCED)
             outcome = _apply_kept(ledger, allpay, ~gone)
             ledger.close(closing["account"].to_numpy())
             ids = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))

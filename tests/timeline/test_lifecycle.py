@@ -67,6 +67,20 @@ def test_a_churned_person_does_nothing_after_leaving(world):
     assert (mine & (events["at"] < when)).sum() > 1000
 
 
+def test_employers_stop_paying_salaries_into_a_leavers_accounts(world):
+    ds, events = world
+    lc = ds.truth.lifecycle.set_index("person_id")
+    left = lc.loc[lc["churned_at"].notna(), "churned_at"]
+    owns = ds.graph.edges[("Person", "OWNS", "Account")]
+    leaver_of = owns[owns["src"].isin(left.index) & (owns["role"] == "primary")].set_index("dst")["src"]
+    started = events[events["event_type"] == "transaction-initiated"]
+    payroll = started[started["p"].map(lambda p: p["type"] == "payroll")]
+    to = payroll["p"].map(lambda p: p["counterparty_account_id"]).map(leaver_of)
+    when = to.map(left)
+    assert (payroll["at"] < when).sum() > 20          # leavers were paid while they stayed
+    assert not (payroll["at"] >= when).any()          # and never after: the salary goes to their new bank
+
+
 def test_leavers_close_their_accounts_with_their_money_paid_out(world):
     ds, events = world
     lc = ds.truth.lifecycle.set_index("person_id")
