@@ -180,7 +180,6 @@ class Timeline:
         back["corr"] = np.arange(len(back), dtype=np.int64)
         pays = [p.payments for p in plans] + [back]
         sizes = [len(p) for p in pays]
-        tally("money movements", sum(sizes))
         with stage("events ledger"):
             allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
             owner = np.repeat(np.arange(len(pays)), sizes)
@@ -217,6 +216,7 @@ class Timeline:
             allpay = allpay.iloc[kept].reset_index(drop=True)
             outcome = outcome.take(kept)
             ids = (ids[0].take(pa.array(kept)), ids[1][kept], ids[2][kept])
+        tally("money movements", len(allpay))  # what happened, not what departed customers would have paid
         return tables, allpay, outcome, ids
 
     def _closing(self, day) -> pd.DataFrame:
