@@ -412,6 +412,26 @@ class IdentityEventsConfig(_Section):
         description="Everyday e-mail or phone changes per person per month (the patterns' scripted changes come on top).")
 
 
+class DocumentsConfig(_Section):
+    """Trade documents of SUPPLIES shipments and the payments of their invoices."""
+
+    payment_terms_days: list[int] = Field(default_factory=lambda: [14, 30, 45, 60],
+                                          description="Net payment terms (days) an invoice may carry; each supplier relationship draws one.")
+    lading_hours_max: float = Field(72.0, gt=1.0, le=720.0,
+                                    description="Most hours from an ordinary shipment's invoice to its bill of lading (drawn from 1 up to this).")
+    pay_within_min: float = Field(0.3, ge=0.0, le=3.0, description="Earliest payment of an invoice, as a share of its terms.")
+    pay_within_max: float = Field(1.1, ge=0.0, le=3.0, description="Latest payment of an invoice, as a share of its terms (above 1: late).")
+    paid_share_min: float = Field(0.985, ge=0.5, le=1.0,
+                                  description="Least share of an invoice its payment carries (bank charges, early-payment discounts).")
+
+    @field_validator("payment_terms_days")
+    @classmethod
+    def _terms(cls, v):
+        if not v or any(t < 0 or t > 365 for t in v):
+            raise ValueError("must be a non-empty list of days from 0 to 365")
+        return v
+
+
 class EventsConfig(_Section):
     """Event streams derived by walking the graph over time."""
 
@@ -425,6 +445,7 @@ class EventsConfig(_Section):
     remittances: RemittancesConfig = Field(default_factory=RemittancesConfig)
     identity: IdentityEventsConfig = Field(default_factory=IdentityEventsConfig)
     markets: MarketsConfig = Field(default_factory=MarketsConfig)
+    documents: DocumentsConfig = Field(default_factory=DocumentsConfig)
 
     @field_validator("streams", mode="before")
     @classmethod

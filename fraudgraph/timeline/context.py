@@ -117,13 +117,15 @@ class TimelineContext:
 
     @property
     def closures(self) -> pd.DataFrame:
-        """Every account of the customers who leave within the span and close their accounts, in time order:
-        ``time`` (a minute before its holder's churn, their last act), ``account``, ``person``."""
+        """Every open account of the customers who leave within the span and close their accounts, in time order:
+        ``time`` (a minute before its holder's churn, their last act), ``account``, ``person``. An account the bank
+        has already closed or frozen is not the customer's to close."""
         if not hasattr(self, "_closures"):
             w = self.world
             holder = w.account_holder
             h = np.maximum(holder, 0)
-            closing = np.flatnonzero((holder >= 0) & self.closes_accounts[h] & (self.churn_at[h] < w.end))
+            open_ = np.isin(w.account_status, ["active", "dormant"])
+            closing = np.flatnonzero((holder >= 0) & open_ & self.closes_accounts[h] & (self.churn_at[h] < w.end))
             person = holder[closing]
             time = np.maximum(self.churn_at[person] - 60, w.account_opened[closing])
             keep = time >= w.start

@@ -35,7 +35,7 @@ from fraudgraph.timeline.frames import (
     with_id_keys,
 )
 from fraudgraph.timeline.frames import payments as make_payments
-from fraudgraph.timeline.ledger import FORCED, Ledger
+from fraudgraph.timeline.ledger import FORCED, SWEEP, Ledger
 from fraudgraph.timeline.prefetch import prefetch
 from fraudgraph.timeline.returns import Returns
 from fraudgraph.timeline.truth import EventTruth
@@ -176,11 +176,10 @@ class Timeline:
             with stage(f"events plan {f.name}"):
                 plans.append(f.plan(day, seeds.rng("timeline", f.name, day.index)))
         closing = self._closing(day)
-        back = pd.concat([returns.due(day), self._closure_withdrawals(closing, ledger)], ignore_index=True)
+        back = pd.concat([returns.due(day), self._closure_withdrawals(closing)], ignore_index=True)
         back["corr"] = np.arange(len(back), dtype=np.int64)
         pays = [p.payments for p in plans] + [back]
         sizes = [len(p) for p in pays]
-        tally("money movements", sum(sizes))
         with stage("events ledger"):
             allpay = pd.concat(pays, ignore_index=True) if any(sizes) else make_payments()
             owner = np.repeat(np.arange(len(pays)), sizes)
@@ -194,6 +193,9 @@ class Timeline:
             gone = (self.ctx.departed(allpay["user"].to_numpy(), time) | self.ctx.departed(payee, time) | dark) \
                 & (allpay["posting"].to_numpy() != FORCED)
             outcome = _apply_kept(ledger, allpay, ~gone)
+            if outcome.amount is not None:  # a closing account's payout is what it held then; none when empty
+                allpay["amount"] = outcome.amount
+                gone |= (allpay["posting"].to_numpy() == SWEEP) & outcome.ok & (outcome.amount < 0.01)
             ledger.close(closing["account"].to_numpy())
             ids = env.keyed_uuids(seeds.rng("timeline", "transaction_ids", day.index), len(allpay))
             returns.plan(day, allpay, outcome, ids[0], seeds.rng("timeline", "returns", day.index))
@@ -214,6 +216,7 @@ class Timeline:
             allpay = allpay.iloc[kept].reset_index(drop=True)
             outcome = outcome.take(kept)
             ids = (ids[0].take(pa.array(kept)), ids[1][kept], ids[2][kept])
+        tally("money movements", len(allpay))  # what happened, not what departed customers would have paid
         return tables, allpay, outcome, ids
 
     def _closing(self, day) -> pd.DataFrame:
@@ -222,17 +225,17 @@ class Timeline:
         lo, hi = np.searchsorted(rows["time"].to_numpy(), [day.start, day.end])
         return rows.iloc[lo:hi]
 
-    def _closure_withdrawals(self, closing: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
-        """A closing account's money paid out to its holder elsewhere just before it closes (the balance as the
-        day began; a card owing money is closed with its debt)."""
+    def _closure_withdrawals(self, closing: pd.DataFrame) -> pd.DataFrame:
+        """A closing account's money paid out to its holder elsewhere just before it closes: a sweep, whose amount
+        the ledger sets to the balance at that moment (a card owing money is closed with its debt)."""
         if closing.empty:
             return make_payments()
         acc = closing["account"].to_numpy()
-        amount = np.floor(np.maximum(ledger.balance[acc], 0.0) * 100) / 100
-        pay = (amount >= 0.01) & ~self.ctx.world.is_credit[acc]
+        pay = ~self.ctx.world.is_credit[acc]
         n = int(pay.sum())
-        return make_payments(n, time=closing["time"].to_numpy()[pay] - 60, src=acc[pay], dst=-1, amount=amount[pay],
-                             tx_type="account_closure", user=closing["person"].to_numpy()[pay], dst_kind="external")
+        return make_payments(n, time=closing["time"].to_numpy()[pay] - 60, src=acc[pay], dst=-1, amount=0.0,
+                             tx_type="account_closure", user=closing["person"].to_numpy()[pay], dst_kind="external",
+                             posting=SWEEP)
 
     def _finish_day(self, day, tables, allpay, outcome, ids, renderer, features):
         """Point-in-time features of the day's transactions (not of its returns), the transactions' own events,
@@ -315,7 +318,11 @@ def _apply_kept(ledger: Ledger, pay: pd.DataFrame, keep: np.ndarray) -> Outcome:
     n = len(pay)
     ok, reason, after = np.zeros(n, bool), np.full(n, "account_closed", dtype=object), np.full(n, np.nan)
     ok[kept], reason[kept], after[kept] = part.ok, part.reason, part.balance_after
-    return Outcome(ok=ok, reason=reason, balance_after=after)
+    amount = None
+    if part.amount is not None:
+        amount = pay["amount"].to_numpy(dtype=np.float64, copy=True)
+        amount[kept] = part.amount
+    return Outcome(ok=ok, reason=reason, balance_after=after, amount=amount)
 
 
 class _Waiting:

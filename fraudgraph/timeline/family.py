@@ -67,10 +67,12 @@ class Outcome:
     ok: np.ndarray            # bool
     reason: np.ndarray        # object: None or an error code
     balance_after: np.ndarray  # float: source balance after the debit (NaN when external)
+    amount: np.ndarray | None = None  # float: what each payment moved, where the ledger set it (sweeps); else as asked
 
     def take(self, rows) -> "Outcome":
         """The verdicts of ``rows`` (a slice, positions or a mask) only."""
-        return Outcome(ok=self.ok[rows], reason=self.reason[rows], balance_after=self.balance_after[rows])
+        return Outcome(ok=self.ok[rows], reason=self.reason[rows], balance_after=self.balance_after[rows],
+                       amount=None if self.amount is None else self.amount[rows])
 
 
 class Family:

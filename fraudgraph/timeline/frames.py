@@ -29,7 +29,7 @@ PAYMENT_COLUMNS = {
     "dst_ref": object,
     "accident": object,        # None, burst, high_amount, mistyped_recipient
     "original_recipient": object,
-    "posting": np.int8,        # how the ledger books it: NORMAL, PROVISIONAL or FORCED (see timeline.ledger)
+    "posting": np.int8,        # how the ledger books it: NORMAL, PROVISIONAL, FORCED or SWEEP (see timeline.ledger)
     "reverses": object,        # for a return: the transaction id of the payment it reverses
     "return_code": object,     # for a return: its ACH reason code
 }

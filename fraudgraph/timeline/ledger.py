@@ -13,12 +13,15 @@ and recomputes only the accounts on either side of those refusals. A busy day
 takes a dozen rounds; pathological days (more than 256) refuse all remaining
 overdrafts at once, which keeps every balance within its limit.
 
-Two kinds of posting bypass the check (the payments' ``posting`` column):
+Three kinds of posting are not plain debits (the payments' ``posting`` column):
 ``PROVISIONAL`` rows are ACH debits pulled by a biller, which the bank posts and
 only later returns when they overdraw (see :mod:`fraudgraph.timeline.returns`):
 they are never refused for funds, though a frozen or closed account still
 refuses them; ``FORCED`` rows are those returns, which reverse a completed
-payment and are never refused at all.
+payment and are never refused at all; a ``SWEEP`` row pays a closing account's
+whole balance out of the bank (its amount is the balance at its time, whatever
+the row says) and the account refuses every later payment from or to it, the
+same day included.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ _REACH_PASSES = 32
 #: Reason given for a payment refused by an account of each blocking status.
 REFUSALS = {"frozen": "account_frozen", "closed": "account_closed"}
 #: Values of a payment's ``posting``: checked in full, exempt from the funds check, never refused.
-NORMAL, PROVISIONAL, FORCED = 0, 1, 2
+NORMAL, PROVISIONAL, FORCED, SWEEP = 0, 1, 2, 3
 
 
 class Ledger:
@@ -72,25 +75,35 @@ class Ledger:
         Returns
         -------
         Outcome
-            ``ok`` per row, the error code of failures, and the source balance after each debit.
+            ``ok`` per row, the error code of failures, the source balance after each debit and, when the
+            day has sweeps, the amount each row moved.
         """
         n = len(pay)
         src = pay["src"].to_numpy()
         dst = pay["dst"].to_numpy()
-        amount = pay["amount"].to_numpy()
         posting = pay["posting"].to_numpy()
+        sweeps = np.flatnonzero((posting == SWEEP) & (src >= 0))
+        amount = pay["amount"].to_numpy(dtype=np.float64, copy=True)
+        amount[sweeps] = 0.0  # booked once the balance at its time is known
         order = np.argsort(pay["time"].to_numpy(), kind="stable")
         rank = np.empty(n, dtype=np.int64)
         rank[order] = np.arange(n)
 
         reason = np.full(n, None, dtype=object)
+        # an account swept today refuses what comes after its sweep, as one already closed does
+        closes = np.full(self.balance.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(closes, src[sweeps], rank[sweeps])
+        late_src = (src >= 0) & (rank > closes[np.maximum(src, 0)])
+        late_dst = (dst >= 0) & (rank > closes[np.maximum(dst, 0)])
         blocked_src = (src >= 0) & self.blocked[np.maximum(src, 0)]
         blocked_dst = (dst >= 0) & self.blocked[np.maximum(dst, 0)]
+        reason[late_dst] = REFUSALS["closed"]
         reason[blocked_dst] = self.refusal[dst[blocked_dst]]
+        reason[late_src] = REFUSALS["closed"]
         reason[blocked_src] = self.refusal[src[blocked_src]]  # the source's status where both refuse
         forced = posting == FORCED
         reason[forced] = None
-        ok = ~(blocked_src | blocked_dst) | forced
+        ok = ~(blocked_src | blocked_dst | late_src | late_dst) | forced
 
         # postings: (account, rank, delta, payment row); debits sort before credits at equal rank
         out_rows = np.flatnonzero(src >= 0)
@@ -132,13 +145,26 @@ class Ledger:
             changed = np.unique(group[touched[touched >= 0]])
             self._recompute(changed, starts, ends, ok, prow, delta, is_debit, opening, floor, running, bad)
 
+        if len(sweeps):
+            self._book_sweeps(sweeps, amount, ok, posting_of[0, sweeps], group, starts, running)
         balance_after = np.full(n, np.nan)
         if len(acct):
             debit_pos = np.flatnonzero(is_debit)
             balance_after[prow[debit_pos]] = running[debit_pos]
             final = running[np.r_[starts[1:] - 1, len(acct) - 1]]
             self.balance[acct[starts]] = final
-        return Outcome(ok=ok, reason=reason, balance_after=balance_after)
+        return Outcome(ok=ok, reason=reason, balance_after=balance_after, amount=amount if len(sweeps) else None)
+
+    @staticmethod
+    def _book_sweeps(sweeps, amount, ok, at, group, starts, running) -> None:
+        """Set each sweep's amount to its account's balance (whole cents, nothing when overdrawn) at its posting
+        ``at`` and take it off that posting's running balance and the (refused) ones after it, in place."""
+        take = np.where(ok[sweeps], np.floor(np.maximum(running[at], 0.0) * 100 + 1e-6) / 100, 0.0)
+        amount[sweeps] = take
+        moved = np.zeros(len(running))
+        moved[at] = take
+        total = np.cumsum(moved)
+        running -= total - np.r_[0.0, total][starts][group]
 
     def _reach(self, candidates: np.ndarray, src: np.ndarray, dst: np.ndarray, rank: np.ndarray) -> np.ndarray:
         """Per account, the earliest rank from which refusing ``candidates`` could lower its balance.

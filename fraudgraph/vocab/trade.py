@@ -30,5 +30,3 @@ CARRIERS = ("Meridian Line", "Bluewater Shipping", "Northstar Container Lines", 
 VESSELS = ("Aurora", "Boreas", "Calypso", "Delphine", "Estrella", "Fortuna", "Galatea", "Halcyon", "Isolde",
            "Juniper", "Kestrel", "Lyra", "Marisol", "Nerissa", "Orion", "Perdita")
 NUMERALS = ("I", "II", "III", "IV", "V", "VI")
-#: Payment terms of an invoice, in days.
-PAYMENT_TERMS = (14, 30, 45, 60)

@@ -112,6 +112,31 @@ def test_invoice_bill_and_payment_are_linked(streamed):
     assert (paid["timestamp"].to_numpy() > billed["timestamp"].to_numpy()).all()
 
 
+def _naive(stamps: pd.Series) -> pd.Series:
+    return pd.to_datetime(stamps, utc=True).dt.tz_localize(None)
+
+
+def test_documents_settings_are_the_scenarios():
+    s = fraudgraph.Scenario.from_preset("default").override({
+        "persons.count": 800, "days": 60, "fraud.person_share": 0.0,
+        "events.documents": {"payment_terms_days": [10], "lading_hours_max": 6.0, "pay_within_min": 0.5,
+                             "pay_within_max": 0.5, "paid_share_min": 0.9}})
+    events, _ = _stream(fraudgraph.generate(s, seed=3), ["transactions", "documents"])
+    inv, bol = _payloads(events, "invoice-issued"), _payloads(events, "bill-of-lading-issued")
+    paid = _payloads(events, "invoice-paid")
+    at = {name: _naive(frame["timestamp"]) for name, frame in (("inv", inv), ("bol", bol))}
+    assert len(inv) > 50 and len(paid) > 20
+    days_due = (pd.to_datetime(inv["due_date"]) - at["inv"].dt.normalize()).dt.days
+    assert set(days_due) == {10}
+    lag = (at["bol"].to_numpy() - at["inv"].set_axis(inv["shipment_id"]).loc[bol["shipment_id"]].to_numpy())
+    assert (lag <= np.timedelta64(6, "h")).all() and (lag >= np.timedelta64(1, "h")).all()
+    billed = inv.set_index("invoice_id").loc[paid["invoice_id"]]
+    waited = _naive(paid["timestamp"]).to_numpy() - _naive(billed["timestamp"]).to_numpy()
+    assert (abs(waited - np.timedelta64(5, "D")) < np.timedelta64(2, "h")).all()   # half of ten days, then settling
+    share = paid["amount_paid"].astype(float).to_numpy() / billed["invoice_amount"].astype(float).to_numpy()
+    assert share.min() < 0.95 and share.min() >= 0.9 - 1e-9
+
+
 def test_documents_take_over_the_supplier_payments(small_dataset, streamed):
     """With documents running, every completed payment between a standing supplier pair is an invoice's."""
     events, truth = streamed

@@ -6,20 +6,27 @@ import pytest
 
 from fraudgraph.timeline.families.transactions import ERROR_MESSAGES, RETRY_ELIGIBLE
 from fraudgraph.timeline.frames import payments
-from fraudgraph.timeline.ledger import FORCED, NORMAL, PROVISIONAL, Ledger
+from fraudgraph.timeline.ledger import FORCED, NORMAL, PROVISIONAL, SWEEP, Ledger
 
 REFUSED_BY = {"frozen": "account_frozen", "closed": "account_closed"}
 
 
-def _reference(balance, floor, status, pay):
-    """Plain sequential ledger: process payments by time (ties in row order); verdicts and reasons."""
-    balance = balance.copy()
+def _reference(balance, floor, status, pay, amounts=None):
+    """Plain sequential ledger: process payments by time (ties in row order); verdicts and reasons (and, given
+    ``amounts``, each sweep's amount written there)."""
+    balance, status = balance.copy(), status.copy()
     ok = np.zeros(len(pay), bool)
     reason = np.full(len(pay), None, dtype=object)
     for i in np.argsort(pay["time"].to_numpy(), kind="stable"):
         s, d, a = pay["src"].iat[i], pay["dst"].iat[i], pay["amount"].iat[i]
         posting = pay["posting"].iat[i]
         refusing = [status[x] for x in (s, d) if x >= 0 and status[x] in REFUSED_BY]  # the source first
+        sweep = posting == SWEEP and s >= 0
+        if sweep:
+            a = np.floor(max(balance[s], 0.0) * 100 + 1e-6) / 100 if not refusing else 0.0
+            amounts[i] = a
+            if status[s] not in REFUSED_BY:
+                status[s] = "closed"  # from right after its sweep
         if refusing and posting != FORCED:
             reason[i] = REFUSED_BY[refusing[0]]
             continue
@@ -97,6 +104,37 @@ def test_provisional_debits_may_overdraw_and_forced_reversals_always_post(seed):
     assert "insufficient_funds" not in set(outcome.reason[posting != NORMAL])
     assert (outcome.balance_after[(posting == PROVISIONAL) & outcome.ok] < ledger.floor[pay["src"].to_numpy()[
         (posting == PROVISIONAL) & outcome.ok]] - 1e-9).any(), "no provisional debit overdrew: the test proves nothing"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_sweep_pays_out_the_balance_at_its_time_and_the_account_refuses_everything_after(seed):
+    rng = np.random.default_rng(300 + seed)
+    n_acc, n = 10, 500
+    opening = rng.uniform(0, 400, n_acc)
+    status = rng.choice(np.array(["active", "dormant", "frozen"], dtype=object), n_acc, p=[0.8, 0.1, 0.1])
+    posting = rng.choice([NORMAL, PROVISIONAL, FORCED], n, p=[0.8, 0.15, 0.05]).astype(np.int8)
+    src, dst = rng.integers(-1, n_acc, n), rng.integers(-1, n_acc, n)
+    swept = rng.choice(n, 6, replace=False)
+    posting[swept], dst[swept] = SWEEP, -1
+    src[swept] = rng.choice(n_acc, 6, replace=False)
+    pay = payments(n, time=rng.integers(0, 86_400, n), src=src, dst=dst, amount=np.round(rng.uniform(1, 120, n), 2),
+                   posting=posting)
+    ledger = Ledger(opening, np.zeros(n_acc), np.zeros(n_acc, bool), status)
+    start = ledger.balance.copy()
+    outcome = ledger.apply(pay)
+    expected = pay["amount"].to_numpy(dtype=float, copy=True)
+    ok, reason, final = _reference(start, ledger.floor, status, pay, expected)
+    assert np.array_equal(outcome.ok, ok) and np.array_equal(outcome.reason, reason)
+    assert np.allclose(outcome.amount, expected) and np.allclose(ledger.balance, final)
+    done = swept[outcome.ok[swept]]
+    assert len(done) and (outcome.amount[done] > 0).any()
+    left = outcome.balance_after[done]
+    assert (left < 0.01).all() and (np.abs(left[outcome.amount[done] > 0]) < 0.01).all()  # nothing is left behind
+    assert np.allclose(outcome.amount[done][left < 0], 0)                 # an overdrawn account keeps its debt
+    later = pay["time"].to_numpy()[:, None] > pay["time"].to_numpy()[done][None, :]
+    touches = (src[:, None] == src[done][None, :]) | (dst[:, None] == src[done][None, :])
+    after = (later & touches).any(axis=1) & (posting != FORCED)
+    assert after.any() and not outcome.ok[after].any()
 
 
 def test_a_reversal_restores_both_balances_exactly():

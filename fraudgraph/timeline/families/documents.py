@@ -14,7 +14,8 @@ Legitimate processes
   goods' reference unit price (:data:`fraudgraph.vocab.trade.UNIT_PRICE`) with
   the spread real prices have, so a unit price alone says little;
 - the buyer's operating account pays each invoice within its payment terms
-  (0.985-1x of it: bank charges, early-payment discounts): a payment for the
+  (0.985-1x of it: bank charges, early-payment discounts; the terms, the bill's
+  delay and these shares are ``events.documents``): a payment for the
   ledger, rendered by the transactions family, and once it settles
   ``invoice-paid`` with the same correlation id. While this family runs, the
   transactions family leaves the standing supplier transfers to it.
@@ -51,7 +52,6 @@ from fraudgraph.units import DAY, HOUR, to_seconds
 from fraudgraph.vocab.trade import (
     CARRIERS,
     NUMERALS,
-    PAYMENT_TERMS,
     PORT_WEIGHT,
     PORTS,
     UNIT_PRICE,
@@ -67,12 +67,6 @@ GOODS_PRICE = np.array([UNIT_PRICE[g] for g in schema.GOODS])
 #: Log-normal spreads of one shipment: invoice around the edge's, declared value around the invoice's share,
 #: and a unit's market price around the reference.
 INVOICE_SIGMA, VALUE_SIGMA, PRICE_SIGMA = 0.15, 0.05, 0.2
-#: Most hours from an ordinary shipment's invoice to its bill of lading.
-LADING_HOURS_MAX = 72.0
-#: Share of the payment terms after which a buyer pays (early payers to a little late).
-PAY_WITHIN = (0.3, 1.1)
-#: What a payment is of its invoice (bank charges, early-payment discounts).
-PAID_SHARE = (0.985, 1.0)
 _PORT_P = np.asarray(PORT_WEIGHT) / np.sum(PORT_WEIGHT)
 _VESSEL_NAMES = np.array([f"{v} {n}" for v in VESSELS for n in NUMERALS], dtype=object)
 
@@ -124,7 +118,8 @@ class Documents(Family):
         self.port_to = np.array([p[0] for p in PORTS], dtype=object)[np.where(other == load, (other + 1) % len(PORTS), other)]
         self.carrier = np.array(CARRIERS, dtype=object)[rng.integers(0, len(CARRIERS), n)]
         self.vessel = _VESSEL_NAMES[rng.integers(0, len(_VESSEL_NAMES), n)]
-        self.terms = np.asarray(PAYMENT_TERMS, dtype=np.int64)[rng.integers(0, len(PAYMENT_TERMS), n)]
+        self.cfg = cfg = context.config.documents
+        self.terms = np.asarray(cfg.payment_terms_days, dtype=np.int64)[rng.integers(0, len(cfg.payment_terms_days), n)]
         self.lanes = pd.Index((sup["src"].astype(str) + "|" + sup["dst"].astype(str)).to_numpy())
         seller, buyer = world.pos("Company", sup["src"]), world.pos("Company", sup["dst"])
         pairs = context.scripted_pairs(SUPPLIES_STEM)
@@ -221,7 +216,7 @@ class Documents(Family):
                       goods=np.array(schema.GOODS, dtype=object)[goods], quantity=quantity, lane=w["lane"][rows],
                       corr=corr, pattern=np.full(n, None, dtype=object))
         invoices.add(time=time, doc_id=env.uuids(rng, n).to_numpy(zero_copy_only=False), amount=amount, **common)
-        lading = time + (rng.uniform(1, LADING_HOURS_MAX, n) * HOUR).astype(np.int64)
+        lading = time + (rng.uniform(1, self.cfg.lading_hours_max, n) * HOUR).astype(np.int64)
         bills.add(time=lading, doc_id=env.uuids(rng, n).to_numpy(zero_copy_only=False), amount=value, **common)
 
     def _owe(self, rng: np.random.Generator, inv: dict) -> None:
@@ -234,8 +229,8 @@ class Documents(Family):
         if len(keep) == 0:
             return
         terms = self.terms[inv["lane"][keep].astype(np.int64)]
-        time = inv["time"][keep].astype(np.int64) + (terms * rng.uniform(*PAY_WITHIN, len(keep)) * DAY).astype(np.int64)
-        amount = np.round(inv["amount"][keep].astype(np.float64) * rng.uniform(*PAID_SHARE, len(keep)), 2)
+        time = inv["time"][keep].astype(np.int64) + (terms * rng.uniform(self.cfg.pay_within_min, self.cfg.pay_within_max, len(keep)) * DAY).astype(np.int64)
+        amount = np.round(inv["amount"][keep].astype(np.float64) * rng.uniform(self.cfg.paid_share_min, 1.0, len(keep)), 2)
         new = pd.DataFrame({"time": time, "src": src[keep], "dst": dst[keep], "amount": amount,
                             "invoice": inv["doc_id"][keep], "seller": inv["seller"][keep].astype(np.int64),
                             "buyer": inv["buyer"][keep].astype(np.int64)})
@@ -259,7 +254,7 @@ class Documents(Family):
         n = len(rows)
         ids = env.uuids(rng, 2 * n).to_numpy(zero_copy_only=False)
         noise = np.exp(rng.normal(0, PRICE_SIGMA, n))
-        lading = (rng.uniform(1, LADING_HOURS_MAX, n) * HOUR).astype(np.int64)
+        lading = (rng.uniform(1, self.cfg.lading_hours_max, n) * HOUR).astype(np.int64)
         corr = self._corrs(n)
         kind = rows["kind"].to_numpy(dtype=object)
         src, dst = rows["src"].to_numpy(dtype=object), rows["dst"].to_numpy(dtype=object)
