@@ -34,6 +34,7 @@ from fraudgraph.patterns.kit import (
     Toolkit,
     action_sessions,
     blend_with_pool,
+    first_login,
     loud_amounts,
     open_accounts,
     stem,
@@ -143,15 +144,8 @@ class AccountTakeover(Injector):
         scale = 0.3 + 2.0 * world.kit.ctx.knobs.timing_spread
         draft.member("Person", victim, "victim")
         draft.member("Account", plan["acc"], "victim_account")
-        draft.member("Device", device, "attacker_device")
-        links.add(USES_DEVICE, victim, device, draft=draft, role="attacker_login", is_primary=False,
-                  first_seen=to_datetime([t]))
-        if ip is not None:
-            draft.member("IP", ip, "attacker_ip")
-            links.add(USES_IP, victim, ip, draft=draft, role="attacker_login", context=CONTEXT[kind],
-                      first_seen=to_datetime([t]))
-            links.add(SEEN_AT, device, ip, draft=draft, role="attacker_login", first_seen=to_datetime([t]))
-        draft.schedule([t], "login", stem(USES_DEVICE), victim, device, detail="" if ip is None else ip)
+        first_login(links, draft, victim, device, ip, CONTEXT[kind], t,
+                    roles=("attacker_device", "attacker_ip", "attacker_login"))
         plan.update(device=device, ip=ip)
         changes = ["email", "phone"] if rng.random() < 0.35 else [str(rng.choice(["email", "phone"], p=[0.7, 0.3]))]
         t_change = world.clamp(t + (rng.uniform(5 * 60, 2 * HOUR, len(changes)) * scale).astype(np.int64).cumsum())

@@ -31,15 +31,14 @@ import numpy as np
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
     CONTEXT,
-    SEEN_AT,
     TRANSFERS,
     USES_DEVICE,
-    USES_IP,
     WORKS_AT,
     Draft,
     Identities,
     Toolkit,
     action_sessions,
+    first_login,
     monthly_rate,
     stem,
 )
@@ -127,15 +126,8 @@ class CorporateTakeover(Injector):
         """The attacker's first login as the officer and, often, a contact change; returns the action times."""
         rng, links, officer = world.kit.rng, world.links, plan["officer"]
         scale = 0.3 + 2.0 * world.kit.ctx.knobs.timing_spread
-        draft.member("Device", device, "attacker_device")
-        links.add(USES_DEVICE, officer, device, draft=draft, role="attacker_login", is_primary=False,
-                  first_seen=to_datetime([t]))
-        if ip is not None:
-            draft.member("IP", ip, "attacker_ip")
-            links.add(USES_IP, officer, ip, draft=draft, role="attacker_login", context=CONTEXT[kind],
-                      first_seen=to_datetime([t]))
-            links.add(SEEN_AT, device, ip, draft=draft, role="attacker_login", first_seen=to_datetime([t]))
-        draft.schedule([t], "login", stem(USES_DEVICE), officer, device, detail="" if ip is None else ip)
+        first_login(links, draft, officer, device, ip, CONTEXT[kind], t,
+                    roles=("attacker_device", "attacker_ip", "attacker_login"))
         times = [t]
         if rng.random() < config.contact_change_prob:
             field = str(rng.choice(["email", "phone"], p=[0.75, 0.25]))
@@ -239,9 +231,6 @@ class CorporateTakeover(Injector):
                       typical_amount=float(amount), monthly_count=float(per_month), since=to_datetime([t]))
         dtype = str(rng.choice(["web_desktop", "web_mobile", "android"], p=[0.7, 0.15, 0.15]))
         device = kit.new_devices(1, dtype, [t])[0]
-        draft.member("Device", device, "new_device")
-        links.add(USES_DEVICE, person, device, draft=draft, role="new_device", is_primary=False,
-                  first_seen=to_datetime([t]))
         kinds = [k for k in ("vpn", "hosting") if k in world.proxy_kinds()]
         u = rng.random()
         kind = "vpn" if u < 0.3 and "vpn" in kinds else ("hosting" if u < 0.45 and "hosting" in kinds else "corporate")
@@ -250,10 +239,7 @@ class CorporateTakeover(Injector):
         else:
             pool = world.ips_of_kind(kind)
             ip = pool[rng.integers(0, pool.size)]
-        draft.member("IP", ip, "office_ip")
-        links.add(USES_IP, person, ip, draft=draft, role="new_device", context=CONTEXT[kind], first_seen=to_datetime([t]))
-        links.add(SEEN_AT, device, ip, draft=draft, role="new_device", first_seen=to_datetime([t]))
-        draft.schedule([t], "login", stem(USES_DEVICE), person, device, detail=ip)
+        first_login(links, draft, person, device, ip, CONTEXT[kind], t, roles=("new_device", "office_ip", "new_device"))
         return device, ip, kind
 
     def _new_suppliers(self, kit: Toolkit, trade: TradePartners, world: Identities, config, draft: Draft, plan: dict,

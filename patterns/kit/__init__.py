@@ -33,6 +33,7 @@ from fraudgraph.patterns.kit.identities import (
     action_sessions,
     attach_proxies,
     camouflage,
+    first_login,
     logins,
     open_accounts,
     pool_addresses,
@@ -72,6 +73,6 @@ __all__ = [
     "C_OWNS", "CONTEXT", "EVERYDAY", "KNOWS", "OWNS", "PAYS", "PAYS_STEM", "SEEN_AT", "SPENDING", "TRANSFERS",
     "TRANSFERS_STEM", "USES_DEVICE", "USES_IP", "WORKS_AT", "Draft", "EdgeKey", "Identities", "Links",
     "MoneyLedger", "Toolkit", "action_sessions", "attach_proxies", "balanced", "blend", "blend_with_pool",
-    "camouflage", "drifted", "eligible", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard",
+    "camouflage", "drifted", "eligible", "first_login", "knows_pair", "logins", "loud_amounts", "monthly_rate", "onboard",
     "open_accounts", "pool_addresses", "release_caches", "scheduled_instance", "stem", "trend", "typical_transfers",
 ]
