@@ -66,7 +66,7 @@ class _Pools:
         self.use_context.append(np.full(person.size, CONTEXTS.index(context)))
 
 
-def _providers_for(kind: str, countries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def providers_for(kind: str, countries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Provider positions of ``kind`` for IPs in ``countries``."""
     out = np.empty(countries.size, dtype=np.int64)
     for code in np.unique(countries):
@@ -78,6 +78,25 @@ def _providers_for(kind: str, countries: np.ndarray, rng: np.random.Generator) -
 
 
 
+def ip_nodes(geo, rng: np.random.Generator, ids, address, kind, city: np.ndarray, provider: np.ndarray,
+             first_seen: np.ndarray, jitter) -> pd.DataFrame:
+    """IP node rows: each address at its ``city`` (positions in ``geo``), placed within ``jitter`` degrees of it,
+    with its provider's ASN and name."""
+    n = len(ids)
+    return pd.DataFrame({
+        "id": ids,
+        "address": address,
+        "kind": kind,
+        "asn": ASN_BASE + provider,
+        "provider": np.array([p[2] for p in PROVIDERS], dtype=object)[provider],
+        "country": geo.country[city],
+        "city": geo.city[city],
+        "lat": np.round(geo.lat[city] + rng.normal(0, 1, n) * jitter, 4),
+        "lon": np.round(geo.lon[city] + rng.normal(0, 1, n) * jitter, 4),
+        "first_seen": to_datetime(first_seen),
+    })
+
+
 def _city_pool(rng, pools, world, kind, users, per_ip, picks_max):
     """Per-city shared pools sized by demand; each user picks 1..picks_max addresses of their city."""
     city = world["person_city"][users]
@@ -85,7 +104,7 @@ def _city_pool(rng, pools, world, kind, users, per_ip, picks_max):
     demand = np.bincount(city, minlength=n_cities)
     size = np.ceil(demand / per_ip).astype(np.int64)
     pool_city = np.repeat(np.arange(n_cities), size)
-    first = pools.add_ips(kind, pool_city, _providers_for(kind, world.geo.country[pool_city], rng))
+    first = pools.add_ips(kind, pool_city, providers_for(kind, world.geo.country[pool_city], rng))
     start = first + np.concatenate([[0], np.cumsum(size)[:-1]])
     picks = rng.integers(1, picks_max + 1, users.size)
     who = np.repeat(users, picks)
@@ -105,7 +124,7 @@ def build_networks(world: World, graph: PropertyGraph) -> None:
     # home: one residential address per household
     hh = world["person_household"]
     hh_city = world["household_city"]
-    first = pools.add_ips("residential", hh_city, _providers_for("residential", world.geo.country[hh_city], rng))
+    first = pools.add_ips("residential", hh_city, providers_for("residential", world.geo.country[hh_city], rng))
     pools.add_uses("home", np.arange(n), first + hh)
 
     # mobile carrier NAT and public Wi-Fi need a phone or mobile browser
@@ -125,7 +144,7 @@ def build_networks(world: World, graph: PropertyGraph) -> None:
     gateways = np.where(demand > 0, 1 + (np.log2(np.maximum(demand, 1)) // 3).astype(np.int64), 0)
     gw_company = np.repeat(np.arange(n_comp), gateways)
     gw_city = world["company_city"][gw_company]
-    first = pools.add_ips("corporate", gw_city, _providers_for("corporate", world.geo.country[gw_city], rng))
+    first = pools.add_ips("corporate", gw_city, providers_for("corporate", world.geo.country[gw_city], rng))
     gw_start = first + np.concatenate([[0], np.cumsum(gateways)[:-1]])
     pools.add_uses("work", wp, gw_start[wc] + (rng.random(wp.size) * gateways[wc]).astype(np.int64))
 
@@ -134,7 +153,7 @@ def build_networks(world: World, graph: PropertyGraph) -> None:
                                                        ("hosting", "hosting", cfg.hosting_share, cfg.hosting_ips, 1)):
         users = np.flatnonzero(rng.random(n) < share)
         pool_city = world.geo.sample(rng, pool_size)
-        first = pools.add_ips(kind, pool_city, _providers_for(kind, np.full(pool_size, "*"), rng))
+        first = pools.add_ips(kind, pool_city, providers_for(kind, np.full(pool_size, "*"), rng))
         who = np.repeat(users, rng.integers(1, picks_max + 1, users.size))
         ip = first + np.minimum((rng.pareto(1.5, who.size) * pool_size / 8).astype(np.int64), pool_size - 1)
         pools.add_uses(context, who, ip)
@@ -173,18 +192,8 @@ def _write_tables(world: World, graph: PropertyGraph, rng: np.random.Generator, 
     address[~is_mobile] = RESERVED_BASE + unique_integers(rng, 0, RESERVED_SIZE, int((~is_mobile).sum()))
     jitter = np.where(np.isin(kind, [schema.IP_KINDS.index("vpn"), schema.IP_KINDS.index("hosting")]), 0.02, 0.08)
     ids = graph.new_ids("IP", n_ips, rng)
-    graph.add_nodes("IP", pd.DataFrame({
-        "id": ids,
-        "address": dotted(address),
-        "kind": np.array(schema.IP_KINDS)[kind],
-        "asn": ASN_BASE + provider,
-        "provider": np.array([p[2] for p in PROVIDERS], dtype=object)[provider],
-        "country": world.geo.country[ip_city],
-        "city": world.geo.city[ip_city],
-        "lat": np.round(world.geo.lat[ip_city] + rng.normal(0, 1, n_ips) * jitter, 4),
-        "lon": np.round(world.geo.lon[ip_city] + rng.normal(0, 1, n_ips) * jitter, 4),
-        "first_seen": to_datetime(first_seen),
-    }))
+    graph.add_nodes("IP", ip_nodes(world.geo, rng, ids, dotted(address), np.array(schema.IP_KINDS)[kind], ip_city,
+                                   provider, first_seen, jitter))
     person_ids = world["person_id"]
     graph.add_edges(("Person", "USES_IP", "IP"), pd.DataFrame({
         "src": person_ids[uses["person"].to_numpy()],

@@ -34,15 +34,13 @@ import numpy as np
 import pandas as pd
 
 from fraudgraph.graph import PropertyGraph, random_ids
-from fraudgraph.population.networks import COMPATIBLE, CONTEXTS, _providers_for
+from fraudgraph.population.networks import COMPATIBLE, CONTEXTS, ip_nodes, providers_for
 from fraudgraph.population.world import World
 from fraudgraph.units import DAY, HOUR, to_datetime
 from fraudgraph.vocab.draw import unique_integers
 from fraudgraph.vocab.networks import (
-    ASN_BASE,
     CGNAT_BASE,
     CGNAT_SIZE,
-    PROVIDERS,
     RESERVED_BASE,
     RESERVED_SIZE,
     dotted,
@@ -236,20 +234,9 @@ def _addresses(world: World, graph: PropertyGraph, rng: np.random.Generator, tri
     provider = np.empty(n_ips, dtype=np.int64)
     for k in ("public_wifi", "mobile"):
         mask = kind == k
-        provider[mask] = _providers_for(k, geo.country[ip_city[mask]], rng)
+        provider[mask] = providers_for(k, geo.country[ip_city[mask]], rng)
     ids = graph.new_ids("IP", n_ips, rng)
-    graph.add_nodes("IP", pd.DataFrame({
-        "id": ids,
-        "address": address,
-        "kind": kind,
-        "asn": ASN_BASE + provider,
-        "provider": np.array([p[2] for p in PROVIDERS], dtype=object)[provider],
-        "country": geo.country[ip_city],
-        "city": geo.city[ip_city],
-        "lat": np.round(geo.lat[ip_city] + rng.normal(0, 1, n_ips) * 0.05, 4),
-        "lon": np.round(geo.lon[ip_city] + rng.normal(0, 1, n_ips) * 0.05, 4),
-        "first_seen": to_datetime(first_seen),
-    }))
+    graph.add_nodes("IP", ip_nodes(geo, rng, ids, address, kind, ip_city, provider, first_seen, 0.05))
     person_ids = world["person_id"]
     edges = uses.groupby(["person", "ip"], sort=True, as_index=False)["t"].min()
     graph.add_edges(("Person", "USES_IP", "IP"), pd.DataFrame({
