@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
-    CONTEXT,
     SEEN_AT,
     TRANSFERS,
     USES_DEVICE,
@@ -144,7 +143,7 @@ class AccountTakeover(Injector):
         scale = 0.3 + 2.0 * world.kit.ctx.knobs.timing_spread
         draft.member("Person", victim, "victim")
         draft.member("Account", plan["acc"], "victim_account")
-        first_login(links, draft, victim, device, ip, CONTEXT[kind], t,
+        first_login(links, draft, victim, device, ip, kind, t,
                     roles=("attacker_device", "attacker_ip", "attacker_login"))
         plan.update(device=device, ip=ip)
         changes = ["email", "phone"] if rng.random() < 0.35 else [str(rng.choice(["email", "phone"], p=[0.7, 0.3]))]

@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 from fraudgraph.patterns.base import Injector, InjectorConfig
 from fraudgraph.patterns.kit import (
-    CONTEXT,
     TRANSFERS,
     USES_DEVICE,
     WORKS_AT,
@@ -126,7 +125,7 @@ class CorporateTakeover(Injector):
         """The attacker's first login as the officer and, often, a contact change; returns the action times."""
         rng, links, officer = world.kit.rng, world.links, plan["officer"]
         scale = 0.3 + 2.0 * world.kit.ctx.knobs.timing_spread
-        first_login(links, draft, officer, device, ip, CONTEXT[kind], t,
+        first_login(links, draft, officer, device, ip, kind, t,
                     roles=("attacker_device", "attacker_ip", "attacker_login"))
         times = [t]
         if rng.random() < config.contact_change_prob:
@@ -239,7 +238,7 @@ class CorporateTakeover(Injector):
         else:
             pool = world.ips_of_kind(kind)
             ip = pool[rng.integers(0, pool.size)]
-        first_login(links, draft, person, device, ip, CONTEXT[kind], t, roles=("new_device", "office_ip", "new_device"))
+        first_login(links, draft, person, device, ip, kind, t, roles=("new_device", "office_ip", "new_device"))
         return device, ip, kind
 
     def _new_suppliers(self, kit: Toolkit, trade: TradePartners, world: Identities, config, draft: Draft, plan: dict,

@@ -420,17 +420,18 @@ def logins(kit: Toolkit, draft: Draft, users, device, first, end: int, per_user=
     draft.schedule(t, "login", stem(USES_DEVICE), users[who], dev, detail=detail)
 
 
-def first_login(links: Links, draft: Draft, person, device, ip, context: str, t: int, *, roles: tuple[str, str, str]) -> None:
-    """``person``'s first login from ``device`` at ``t``, through ``ip`` (of ``context``) when given: the device and
-    the address as members, USES_DEVICE, USES_IP and SEEN_AT first seen then, and the login row. ``roles`` are the
-    device's, the address's and the edges'."""
+def first_login(links: Links, draft: Draft, person, device, ip, kind: str | None, t: int, *,
+                roles: tuple[str, str, str]) -> None:
+    """``person``'s first login from ``device`` at ``t``, through ``ip`` (an address of ``kind``) when given: the
+    device and the address as members, USES_DEVICE, USES_IP and SEEN_AT first seen then, and the login row.
+    ``roles`` are the device's, the address's and the edges'."""
     device_role, ip_role, edge_role = roles
     seen = to_datetime([t])
     draft.member("Device", device, device_role)
     links.add(USES_DEVICE, person, device, draft=draft, role=edge_role, is_primary=False, first_seen=seen)
     if ip is not None:
         draft.member("IP", ip, ip_role)
-        links.add(USES_IP, person, ip, draft=draft, role=edge_role, context=context, first_seen=seen)
+        links.add(USES_IP, person, ip, draft=draft, role=edge_role, context=CONTEXT[kind], first_seen=seen)
         links.add(SEEN_AT, device, ip, draft=draft, role=edge_role, first_seen=seen)
     draft.schedule([t], "login", stem(USES_DEVICE), person, device, detail="" if ip is None else ip)
 
